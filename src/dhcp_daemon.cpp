@@ -1,0 +1,508 @@
+#include "dhcp_daemon.hpp"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dhcp_packet.hpp"
+#include "dhcp_server.hpp"
+#include "link_watch.hpp"
+#include "validate.hpp"
+
+namespace runall {
+
+namespace {
+
+// How often the interface is looked up by name, in case link events are
+// not available or were lost.
+constexpr int kCheckIntervalMs = 2000;
+// Per-packet log lines allowed in one window; more are counted and the
+// count logged, so a flood cannot fill the disk through syslog.
+constexpr int kLogWindowSeconds = 10;
+constexpr unsigned kLogLinesPerWindow = 20;
+// Packets handled per wakeup before signals and link events are looked at
+// again.
+constexpr int kBurst = 64;
+
+// The signal handler's only job: wake the poll loop (the self-pipe trick).
+int g_wake_fd = -1;
+
+void OnSignal(int sig) {
+  int saved = errno;
+  unsigned char b = static_cast<unsigned char>(sig);
+  ssize_t ignored = write(g_wake_fd, &b, 1);
+  (void)ignored;
+  errno = saved;
+}
+
+// Serving allocates nothing: one buffer in, one out, one packet each way,
+// all static.
+uint8_t g_in[kDhcpMaxSize + 1];
+uint8_t g_out[kDhcpMaxSize];
+DhcpPacket g_request;
+DhcpPacket g_reply;
+
+struct Counters {
+  unsigned long received = 0;
+  unsigned long replies = 0;
+  unsigned long malformed = 0;
+  unsigned long ignored = 0;
+  unsigned long send_errors = 0;
+};
+
+int64_t Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
+
+std::string Ip(uint32_t a) { return FormatIPv4(a); }
+
+void FormatIp(uint32_t a, char* out, size_t cap) {
+  snprintf(out, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+           a & 255);
+}
+
+void FormatHardware(const DhcpPacket& p, char* out, size_t cap) {
+  size_t n = p.hlen > 16 ? 16 : p.hlen;
+  size_t pos = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < n && pos + 4 <= cap; ++i)
+    pos += static_cast<size_t>(
+        snprintf(out + pos, cap - pos, i ? ":%02x" : "%02x", p.chaddr[i]));
+}
+
+// A client's hostname, fit for a log line: printable ASCII only.
+void FormatName(const DhcpBytes& b, char* out, size_t cap) {
+  size_t n = 0;
+  for (size_t i = 0; i < b.len && n + 1 < cap && n < 63; ++i) {
+    unsigned char c = b.data[i];
+    out[n++] = (c > 32 && c < 127) ? static_cast<char>(c) : '?';
+  }
+  out[n] = '\0';
+}
+
+class Daemon {
+ public:
+  explicit Daemon(const DhcpConfig& cfg) : cfg_(cfg), server_(cfg) {}
+  int Run();
+
+ private:
+  void Log(int priority, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+  void PacketLog(int priority, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+  void LogCounters(const char* why);
+  bool OpenSocket();
+  bool InterfaceGone();
+  void Receive();
+  void Handle(size_t len);
+  void SendReply(const DhcpDecision& d);
+
+  const DhcpConfig& cfg_;
+  DhcpServer server_;
+  unsigned ifindex_ = 0;
+  int sock_ = -1;
+  Counters count_;
+  int64_t window_start_ = 0;
+  unsigned window_lines_ = 0;
+  unsigned long suppressed_ = 0;
+};
+
+void Daemon::Log(int priority, const char* fmt, ...) {
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  syslog(priority, "%s: %s", cfg_.interface.c_str(), line);
+}
+
+void Daemon::PacketLog(int priority, const char* fmt, ...) {
+  int64_t now = Now();
+  if (now - window_start_ >= kLogWindowSeconds) {
+    if (suppressed_)
+      Log(LOG_NOTICE, "%lu packet log lines suppressed", suppressed_);
+    window_start_ = now;
+    window_lines_ = 0;
+    suppressed_ = 0;
+  }
+  if (window_lines_ >= kLogLinesPerWindow) {
+    ++suppressed_;
+    return;
+  }
+  ++window_lines_;
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  syslog(priority, "%s: %s", cfg_.interface.c_str(), line);
+}
+
+void Daemon::LogCounters(const char* why) {
+  Log(LOG_INFO,
+      "%s: %lu packets received, %lu replies sent, %lu malformed, "
+      "%lu ignored, %lu send errors",
+      why, count_.received, count_.replies, count_.malformed, count_.ignored,
+      count_.send_errors);
+}
+
+bool Daemon::OpenSocket() {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) {
+    Log(LOG_ERR, "socket: %s", strerror(errno));
+    return false;
+  }
+  int on = 1;
+  // SO_REUSEADDR lets one daemon per interface bind port 67 side by side;
+  // SO_BINDTODEVICE keeps each to its own interface, so neither they nor a
+  // host DHCP server on another interface see each other's traffic.
+  if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      setsockopt(s, SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0 ||
+      setsockopt(s, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0) {
+    Log(LOG_ERR, "setsockopt: %s", strerror(errno));
+    close(s);
+    return false;
+  }
+#ifdef SO_BINDTODEVICE
+  if (setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, cfg_.interface.c_str(),
+                 static_cast<socklen_t>(cfg_.interface.size() + 1)) != 0) {
+    Log(LOG_ERR, "bind to device: %s", strerror(errno));
+    close(s);
+    return false;
+  }
+#endif
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(kDhcpServerPort);
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  if (bind(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
+    Log(LOG_ERR, "bind to port %u: %s", kDhcpServerPort, strerror(errno));
+    close(s);
+    return false;
+  }
+  sock_ = s;
+  return true;
+}
+
+bool Daemon::InterfaceGone() {
+  unsigned index = if_nametoindex(cfg_.interface.c_str());
+  if (index == 0) return errno == ENODEV || errno == ENXIO;
+  // Same name, new index: the interface was deleted and made again, and our
+  // socket is still tied to the old one.
+  return index != ifindex_;
+}
+
+void Daemon::Receive() {
+  for (int i = 0; i < kBurst; ++i) {
+    struct sockaddr_in from = {};
+    struct iovec iov = {g_in, sizeof g_in};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct msghdr msg = {};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(sock_, &msg, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // EAGAIN: all read
+    }
+    ++count_.received;
+    unsigned arrived_on = 0;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        struct in_pktinfo info;
+        memcpy(&info, CMSG_DATA(c), sizeof info);
+        arrived_on = static_cast<unsigned>(info.ipi_ifindex);
+      }
+    }
+    if (arrived_on != 0 && arrived_on != ifindex_) {
+      // Only possible where SO_BINDTODEVICE does not exist.
+      ++count_.ignored;
+      continue;
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+      ++count_.malformed;
+      PacketLog(LOG_WARNING, "dropped a %zd-byte packet: too long", n);
+      continue;
+    }
+    Handle(static_cast<size_t>(n));
+  }
+}
+
+void Daemon::Handle(size_t len) {
+  DhcpParseError error = DhcpParseError::kNone;
+  if (!ParseDhcpPacket(g_in, len, &g_request, &error)) {
+    ++count_.malformed;
+    PacketLog(LOG_WARNING, "dropped a malformed packet (%zu bytes): %s", len,
+              DhcpParseErrorText(error));
+    return;
+  }
+  DhcpDecision d = server_.Handle(g_request, Now(), &g_reply);
+  char hw[64], addr[16], name[64];
+  FormatHardware(g_request, hw, sizeof hw);
+  FormatName(g_request.hostname, name, sizeof name);
+  const char* type = DhcpMessageTypeName(g_request.message_type);
+  switch (d.outcome) {
+    case DhcpOutcome::kIgnored:
+      ++count_.ignored;
+      PacketLog(LOG_INFO, "ignored %s from %s: %s", type, hw, d.reason);
+      return;
+    case DhcpOutcome::kDeclined:
+      FormatIp(g_request.requested_address, addr, sizeof addr);
+      PacketLog(LOG_WARNING, "%s of %s from %s: %s; not offered for %lld s",
+                type, addr, hw, d.reason,
+                static_cast<long long>(kDhcpDeclineHoldSeconds));
+      return;
+    case DhcpOutcome::kReleased:
+      FormatIp(g_request.ciaddr, addr, sizeof addr);
+      PacketLog(LOG_INFO, "%s of %s from %s", type, addr, hw);
+      return;
+    case DhcpOutcome::kReply:
+      break;
+  }
+  if (d.took_over)
+    PacketLog(LOG_NOTICE,
+              "%s from %s while another client's lease runs: the address "
+              "goes to the new client",
+              type, hw);
+  SendReply(d);
+  const char* sent = DhcpMessageTypeName(g_reply.message_type);
+  char to[16];
+  FormatIp(d.broadcast ? 0xffffffffu : d.destination, to, sizeof to);
+  if (g_reply.message_type == kDhcpNak) {
+    PacketLog(LOG_NOTICE, "%s from %s%s%s: %s to %s: %s", type, hw,
+              name[0] ? " host " : "", name, sent, to, d.reason);
+  } else {
+    FormatIp(g_reply.yiaddr ? g_reply.yiaddr : g_reply.ciaddr, addr,
+             sizeof addr);
+    PacketLog(LOG_INFO, "%s from %s%s%s: %s %s to %s", type, hw,
+              name[0] ? " host " : "", name, sent, addr, to);
+  }
+}
+
+void Daemon::SendReply(const DhcpDecision& d) {
+  size_t len = EncodeDhcpPacket(g_reply, g_out, DhcpServer::ReplyLimit(g_request));
+  struct sockaddr_in to = {};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(kDhcpClientPort);
+  to.sin_addr.s_addr = htonl(d.broadcast ? INADDR_BROADCAST : d.destination);
+  struct iovec iov = {g_out, len};
+  // The source address is the server identifier, and the interface ours,
+  // whatever else the host has configured.
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct in_pktinfo))] = {};
+  struct msghdr msg = {};
+  msg.msg_name = &to;
+  msg.msg_namelen = sizeof to;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = IPPROTO_IP;
+  c->cmsg_type = IP_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+  struct in_pktinfo info = {};
+  info.ipi_ifindex = static_cast<int>(ifindex_);
+  info.ipi_spec_dst.s_addr = htonl(cfg_.server);
+  memcpy(CMSG_DATA(c), &info, sizeof info);
+  ssize_t n = sendmsg(sock_, &msg, 0);
+  if (n < 0 && errno == EINVAL) {
+    // The server address is not (yet) on the interface: let the kernel
+    // choose the source.
+    msg.msg_control = nullptr;
+    msg.msg_controllen = 0;
+    n = sendmsg(sock_, &msg, 0);
+  }
+  if (n < 0) {
+    ++count_.send_errors;
+    PacketLog(LOG_ERR, "sending %s: %s",
+              DhcpMessageTypeName(g_reply.message_type), strerror(errno));
+    return;
+  }
+  ++count_.replies;
+}
+
+int Daemon::Run() {
+  ifindex_ = if_nametoindex(cfg_.interface.c_str());
+  if (ifindex_ == 0) {
+    Log(LOG_ERR, "no such interface: %s", strerror(errno));
+    return 111;
+  }
+  if (!OpenSocket()) return 111;
+  LinkWatch watch;
+  std::string err;
+  if (!watch.Open(&err))
+    Log(LOG_NOTICE, "%s; checking every %d ms instead", err.c_str(),
+        kCheckIntervalMs);
+
+  std::string dns;
+  for (uint32_t a : cfg_.dns) dns += (dns.empty() ? "" : ",") + Ip(a);
+  Log(LOG_INFO,
+      "serving %s to one guest: router %s, mask %s, lease %u s%s%s%s%s%s%s",
+      Ip(cfg_.client).c_str(), Ip(cfg_.server).c_str(),
+      Ip(cfg_.netmask).c_str(), cfg_.lease_time,
+      cfg_.hostname.empty() ? "" : ", hostname ", cfg_.hostname.c_str(),
+      dns.empty() ? "" : ", dns ", dns.c_str(),
+      cfg_.domain.empty() ? "" : ", domain ", cfg_.domain.c_str());
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    Log(LOG_ERR, "pipe: %s", strerror(errno));
+    close(sock_);
+    return 111;
+  }
+  g_wake_fd = pipe_fds[1];
+  const int kSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+  struct sigaction old_actions[4], old_pipe;
+  struct sigaction act = {};
+  act.sa_handler = OnSignal;
+  sigemptyset(&act.sa_mask);
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  for (int i = 0; i < 4; ++i) {
+    sigaction(kSignals[i], &act, &old_actions[i]);
+    sigaddset(&unblock, kSignals[i]);
+  }
+  // The parent may have forked us with these blocked (around its own fork).
+  sigset_t old_mask;
+  sigprocmask(SIG_UNBLOCK, &unblock, &old_mask);
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &old_pipe);
+
+  int code = 0;
+  const char* why = nullptr;
+  int64_t last_check = Now();
+  while (!why) {
+    struct pollfd fds[3] = {{sock_, POLLIN, 0},
+                            {pipe_fds[0], POLLIN, 0},
+                            {watch.fd(), POLLIN, 0}};
+    int r = poll(fds, watch.fd() >= 0 ? 3 : 2, kCheckIntervalMs);
+    if (r < 0 && errno != EINTR) {
+      Log(LOG_ERR, "poll: %s", strerror(errno));
+      why = "poll failed";
+      code = 111;
+      break;
+    }
+    if (r > 0 && (fds[1].revents & POLLIN)) {
+      unsigned char sigs[16];
+      ssize_t n;
+      while ((n = read(pipe_fds[0], sigs, sizeof sigs)) > 0) {
+        for (ssize_t i = 0; i < n; ++i) {
+          if (sigs[i] == SIGUSR1)
+            LogCounters("counters");
+          else
+            why = sigs[i] == SIGHUP ? "stopping on SIGHUP"
+                  : sigs[i] == SIGINT ? "stopping on SIGINT"
+                                      : "stopping on SIGTERM";
+        }
+      }
+    }
+    if (why) break;
+    if (r > 0 && watch.fd() >= 0 && (fds[2].revents & POLLIN) &&
+        watch.Drain(ifindex_) && InterfaceGone()) {
+      why = "interface gone, stopping";
+      break;
+    }
+    if (Now() - last_check >= kCheckIntervalMs / 1000 || r == 0) {
+      last_check = Now();
+      if (InterfaceGone()) {
+        why = "interface gone, stopping";
+        break;
+      }
+    }
+    if (r > 0 && (fds[0].revents & (POLLIN | POLLERR))) Receive();
+  }
+  LogCounters(why);
+
+  for (int i = 0; i < 4; ++i) sigaction(kSignals[i], &old_actions[i], nullptr);
+  sigaction(SIGPIPE, &old_pipe, nullptr);
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  g_wake_fd = -1;
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  close(sock_);
+  sock_ = -1;
+  return code;
+}
+
+}  // namespace
+
+bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err) {
+  if (cfg.interface.empty() || cfg.interface.size() >= IFNAMSIZ ||
+      cfg.interface.find('/') != std::string::npos) {
+    *err = "interface name: empty or longer than " +
+           std::to_string(IFNAMSIZ - 1) + " characters";
+    return false;
+  }
+  uint32_t m = cfg.netmask;
+  if (m == 0 || (~m & (~m + 1)) != 0 || m == 0xffffffffu ||
+      m == 0xfffffffeu) {
+    *err = "netmask " + Ip(m) + ": not a usable contiguous mask";
+    return false;
+  }
+  if (cfg.server == 0 || cfg.client == 0 || cfg.server == cfg.client) {
+    *err = "server " + Ip(cfg.server) + " and client " + Ip(cfg.client) +
+           ": both needed, and different";
+    return false;
+  }
+  if ((cfg.server & m) != (cfg.client & m)) {
+    *err = "client " + Ip(cfg.client) + ": not in the subnet of server " +
+           Ip(cfg.server) + "/" + Ip(m);
+    return false;
+  }
+  for (uint32_t a : {cfg.server, cfg.client}) {
+    if ((a & ~m) == 0 || (a & ~m) == ~m) {
+      *err = Ip(a) + ": the network or broadcast address of its subnet";
+      return false;
+    }
+  }
+  if (cfg.lease_time < 10 || cfg.lease_time > 365u * 24 * 3600) {
+    *err = "lease time " + std::to_string(cfg.lease_time) +
+           " s: must be from 10 s to a year";
+    return false;
+  }
+  std::string why;
+  if (!cfg.hostname.empty() && !ValidHostname(cfg.hostname, &why)) {
+    *err = "hostname: " + why;
+    return false;
+  }
+  if (!cfg.domain.empty() && !ValidHostname(cfg.domain, &why)) {
+    *err = "domain: " + why;
+    return false;
+  }
+  return true;
+}
+
+int RunDhcpDaemon(const DhcpConfig& cfg) {
+  openlog("runall-dhcpd",
+          LOG_PID | LOG_NDELAY | (cfg.log_to_stderr ? LOG_PERROR : 0),
+          LOG_DAEMON);
+  std::string err;
+  if (!ValidDhcpConfig(cfg, &err)) {
+    syslog(LOG_ERR, "%s: invalid configuration: %s", cfg.interface.c_str(),
+           err.c_str());
+    closelog();
+    return 100;
+  }
+  Daemon daemon(cfg);
+  int code = daemon.Run();
+  closelog();
+  return code;
+}
+
+}  // namespace runall

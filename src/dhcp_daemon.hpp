@@ -1,0 +1,41 @@
+// dhcp_daemon: the embedded DHCP server for one guest interface, in place
+// of the article's udhcpd. start-tun-interface forks it into a detached
+// child; tests run it in the foreground through tests/tools/dhcpd_harness.
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+namespace runall {
+
+struct DhcpConfig {
+  std::string interface;      ///< e.g. "tap3"
+  uint32_t server = 0;        ///< host side address, host byte order (router and server id)
+  uint32_t client = 0;        ///< the single address offered
+  uint32_t netmask = 0;
+  std::vector<uint32_t> dns;  ///< empty: none (the first eight are sent)
+  std::string domain;         ///< empty: none
+  std::string hostname;       ///< option 12; empty: none
+  unsigned lease_time = 120;  ///< seconds, as the article's udhcpd
+  bool log_to_stderr = false; ///< copy every log line to stderr (foreground runs, tests)
+};
+
+/// Checks what RunDhcpDaemon would refuse: an interface name that is empty
+/// or too long, a zero or non-contiguous netmask, server or client zero,
+/// equal, outside one subnet or its network/broadcast address, a lease under
+/// 10 s or over a year, a hostname or domain that is not RFC 1123.
+bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err);
+
+/// Serves cfg.interface until SIGTERM/SIGINT/SIGHUP or until the interface
+/// disappears; logs to syslog (ident "runall-dhcpd", facility daemon);
+/// returns an exit code: 0 after a signal or when the interface went away,
+/// 100 for an invalid config, 111 when the socket cannot be set up (no such
+/// interface, port 67 taken on it). SIGUSR1 logs the counters (packets
+/// received, replies, malformed, ignored). For a single-threaded process
+/// (the detached child): it installs handlers for those four signals,
+/// ignores SIGPIPE, and puts the old dispositions back before returning.
+int RunDhcpDaemon(const DhcpConfig& cfg);
+
+}  // namespace runall

@@ -1,0 +1,125 @@
+// guest_config: the guest config file (runall-guests(5)) and the QEMU
+// command line a guest's record turns into. Pure: no system calls except
+// LoadGuestConfig, which reads the file.
+//
+// The format is the article's: '#' comment lines; a record per guest, ended
+// by a blank line (or the end of the file); its first line
+//   hostname imgfile [starttimeout [stoptimeout [memsize [L]]]]
+// and each following line one extra QEMU option line. runall adds
+// "name = value" lines inside a record for what a modern guest needs.
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "settings.hpp"
+
+namespace runall {
+
+/// How a guest tells the host that it has finished booting.
+enum class BootSignal {
+  kUpFile,  ///< writes up_dir/<hostname> (the article's way)
+  kSsh,     ///< its sshd answers
+};
+
+/// One guest of the config file, with every default filled in.
+struct GuestRecord {
+  unsigned line = 0;           ///< line of the record's first line
+  // The article's first line.
+  std::string hostname;
+  std::string image;           ///< absolute: image_dir/imgfile unless absolute
+  unsigned start_timeout = 0;  ///< seconds; settings' default if not given
+  unsigned stop_timeout = 0;
+  unsigned memory_mib = 0;     ///< 0: not given, QEMU's default applies
+  bool local_time = false;     ///< the L flag: the guest clock runs local time
+  /// The extra QEMU option lines, each split into words, in file order.
+  std::vector<std::vector<std::string>> option_lines;
+  // runall's "name = value" lines, defaults resolved from `arch`.
+  std::string arch = "x86_64";
+  std::string qemu;          ///< the QEMU program, e.g. qemu-system-x86_64
+  std::string machine;       ///< empty: QEMU's default machine
+  std::string cpu;           ///< empty: QEMU's default CPU
+  std::string nic;           ///< NIC model; "none": no network card
+  std::string mac;           ///< the NIC's address (MacForHostname)
+  std::string image_format;  ///< raw, qcow2, ... (from the image's extension)
+  std::string drive_if;      ///< -drive if=: virtio, ide, scsi, ...
+  std::string share;         ///< "9p" or "none"
+  std::string rng;           ///< RNG device model, or "none"
+  std::string display;       ///< empty: QEMU's default; "nographic"; -display
+  std::string shutdown = "poweroff";  ///< run over ssh to stop the guest
+  BootSignal boot_signal = BootSignal::kUpFile;
+  std::string console_log;   ///< empty: the driver's default
+};
+
+/// Parses guest config text. `filename` names the text in errors, which read
+/// "FILE:LINE: what". `settings` gives image_dir and the default timeouts.
+bool ParseGuestConfig(const std::string& text, const std::string& filename,
+                      const Settings& settings,
+                      std::vector<GuestRecord>* records, std::string* err);
+
+/// Reads and parses the file at `path` (a regular file, at most 1 MiB).
+bool LoadGuestConfig(const std::string& path, const Settings& settings,
+                     std::vector<GuestRecord>* records, std::string* err);
+
+/// The same for a privileged reader: with `privileged` the file must be no
+/// symbolic link, owned by root and writable by nobody else, since it then
+/// decides what a sudo user may do (update-dynamic-hosts' restrict_hosts).
+bool LoadGuestConfig(const std::string& path, const Settings& settings,
+                     bool privileged, std::vector<GuestRecord>* records,
+                     std::string* err);
+
+/// Splits one option line into words: blanks separate words; '...' and
+/// "..." group (in "...", \" and \\ are escapes); a backslash outside
+/// quotes takes the next character literally; an unquoted word starting
+/// with '#' begins a comment. False on an unterminated quote.
+bool SplitWords(const std::string& line, std::vector<std::string>* words,
+                std::string* why);
+
+/// True for a QEMU device or model name (letters, digits, '-', '_', '.'),
+/// as a NIC or RNG model must be before it goes into an argv.
+bool IsModelName(const std::string& s);
+
+/// The NIC address of a guest: 52:54:00 followed by the 24-bit xor-fold of
+/// the 32-bit FNV-1a hash of the lower-cased hostname. Locally administered,
+/// unicast, and the same on every run and every host.
+std::string MacForHostname(const std::string& hostname);
+
+/// True if `mac` is six colon-separated hex pairs naming a unicast address.
+bool ValidMac(const std::string& mac);
+
+/// A record's QEMU command line, less the network card that runqemuos adds
+/// once it has claimed a tap.
+struct QemuCommand {
+  std::vector<std::string> argv;  ///< the QEMU program, then its arguments
+  std::string image;              ///< the image runqemuos locks
+  std::string nic;                ///< for runqemuos -N; empty: none to add
+  std::string mac;                ///< for runqemuos -M
+};
+
+/// Turns a record into today's QEMU command line: -machine/-cpu when set,
+/// -m, -rtc base=localtime for L, the image as -drive file=,format=,if=,
+/// the 9p shares, the RNG device, the display, then the record's option
+/// lines. Networking is left to runqemuos (nic and mac) unless the option
+/// lines bring their own (-net, -netdev, -nic) or nic is "none".
+QemuCommand BuildQemuArgv(const GuestRecord& record, const Settings& settings);
+
+/// The arguments that attach the claimed tap `tap_fd` to a `nic` card with
+/// address `mac`: -netdev tap,id=runall0,fd=N -device NIC,netdev=runall0,...
+std::vector<std::string> NetworkArgs(const std::string& nic,
+                                     const std::string& mac, int tap_fd);
+
+/// The host directories a record's 9p shares export (none unless share is
+/// 9p): common_ro_host, rw_host_base/<hostname>, common_rw_host.
+std::vector<std::string> SharedDirectories(const GuestRecord& record,
+                                           const Settings& settings);
+
+/// The runqemuos arguments (after the program name and its -b/-o/-C) that
+/// start `cmd` for `record`: [-i IMAGE] [-N NIC -M MAC] HOST HOSTNAMEDIR
+/// LAUNCHDIR QEMU ARGS...
+std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
+                                       const QemuCommand& cmd,
+                                       const Settings& settings);
+
+}  // namespace runall

@@ -1,0 +1,57 @@
+// image_lock: one QEMU per disk image, without lsof.
+//
+// runqemuos takes a write lock on byte 0 of the image and keeps the fd open
+// across exec, so the lock lives exactly as long as QEMU. QEMU's own image
+// locks sit on bytes 100-103 (permissions it holds) and 200-203 (ones it
+// will not share); byte 0 is never among them, so the two never conflict.
+// On Linux the lock is an open-file-description lock (F_OFD_SETLK), which
+// belongs to the fd: QEMU opening and closing its own descriptors on the
+// image leaves it alone. Elsewhere it is a POSIX lock (F_SETLK, lockf's
+// kind), which the kernel drops when the process closes ANY descriptor of
+// the file - weaker, and documented as such. The only module that knows
+// F_OFD_*.
+#pragma once
+
+#include <string>
+
+namespace runall {
+
+/// Who has an image.
+enum class ImageUse {
+  kFree,    ///< nobody: a guest may be started on it
+  kRunall,  ///< locked on byte 0: a QEMU that runqemuos started
+  kQemu,    ///< a QEMU runall did not start has it open for writing
+  kError,   ///< could not tell (*err says why); do not start a guest
+};
+
+/// The kind of lock: kOfd exists on Linux only.
+enum class LockKind { kOfd, kPosix };
+
+/// kOfd where the system has it, else kPosix.
+LockKind DefaultLockKind();
+
+/// What LockImage did.
+enum class LockResult {
+  kLocked,  ///< *fd holds the lock
+  kInUse,   ///< someone has the image; *err says who
+  kError,   ///< *err says why
+};
+
+/// Opens `path` read-write and takes a write lock on byte 0, then checks
+/// QEMU's lock bytes. On kLocked, *fd is NOT close-on-exec, so that the lock
+/// passes into the program exec'd next. The image must be writable by the
+/// caller: a write lock needs an fd open for writing.
+LockResult LockImage(const std::string& path, LockKind kind, int* fd,
+                     std::string* err);
+
+/// The test runall-os-test makes before it boots a guest: probes byte 0 and
+/// QEMU's write-permission bytes (101: a QEMU writes; 201: a QEMU shares no
+/// writes) without taking any lock. *who describes the holder.
+ImageUse ImageInUse(const std::string& path, std::string* who,
+                    std::string* err);
+
+/// ImageInUse on an open fd (any access mode), with the given lock kind's
+/// probe.
+ImageUse ProbeImage(int fd, LockKind kind, std::string* who, std::string* err);
+
+}  // namespace runall

@@ -1,0 +1,78 @@
+// settings: the host-wide settings file, SYSCONFDIR/runall.conf - the
+// article's "configurable variables" (directories, hosts path, address plan,
+// timeouts), with defaults compiled in.
+//
+// Format: one "key = value" per line; '#' starts a comment line; blank lines
+// are ignored; an unknown key or a bad value is an error naming file and line.
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+
+namespace runall {
+
+struct Settings {
+  // Files and directories on the host.
+  std::string hosts_file;      ///< the hosts file update-dynamic-hosts edits
+  std::string hostname_dir;    ///< HOSTNAMEDIR: <pid> files naming a guest
+  std::string launch_dir;      ///< LAUNCHDIR: <host> files holding qemu's pid
+  std::string image_dir;       ///< relative image names in the guest config
+  std::string run_dir;         ///< pid files of the DHCP daemons
+  std::string guests_file;     ///< the guest config file (runall-guests(5))
+  std::string log_file;        ///< empty: log to stderr
+  std::string common_ro_host;  ///< shared read-only directory (scripts)
+  std::string common_rw_host;  ///< shared read-write directory
+  std::string rw_host_base;    ///< per-guest read-write directories live here
+  std::string up_dir;          ///< where guests signal boot; default common_rw_host
+  std::string known_hosts;     ///< runall's own ssh known_hosts; empty: per user
+  // The same directories as the guests mount them.
+  std::string common_ro_guest;
+  std::string common_rw_guest;
+  std::string rw_guest;
+
+  // Address plan: tapN gets <net_base>.N.1/24, its guest <net_base>.N.2.
+  uint32_t net_base = 0;       ///< host byte order, the two leading octets
+  unsigned lease_time = 120;   ///< seconds; the article's udhcpd used 120
+  std::string domain;          ///< DHCP option 15
+  std::string dns;             ///< space-separated; empty: from resolv.conf
+  bool restrict_hosts = false; ///< update-dynamic-hosts accepts only guests
+                               ///< of guests_file and addresses of the plan
+
+  // Hostname files (the article's DELAGE and TOOOLD).
+  unsigned hostname_delete_age = 3600;
+  unsigned hostname_max_age = 600;
+
+  // Timeouts, in seconds.
+  unsigned start_timeout = 600;    ///< default when a record gives none
+  unsigned stop_timeout = 600;
+  unsigned qemu_init_period = 20;  ///< for qemu to open its disk image
+};
+
+/// The settings with every default applied (paths from the build's
+/// SYSCONFDIR, LOCALSTATEDIR and RUNSTATEDIR).
+Settings DefaultSettings();
+
+/// The compiled-in path of the settings file.
+std::string DefaultSettingsPath();
+
+/// Reads `path` over *settings. A missing file leaves the defaults and
+/// succeeds unless `must_exist`. With `privileged`, the file must be a
+/// regular file (not a symlink) owned by root and not writable by group or
+/// others: a helper run through sudo must not take orders from a file the
+/// invoking user could have written.
+bool LoadSettings(const std::string& path, bool privileged, bool must_exist,
+                  Settings* settings, std::string* err);
+
+/// Parses settings text (the part of LoadSettings that touches no file);
+/// `name` is used in error messages.
+bool ParseSettings(const std::string& text, const std::string& name,
+                   Settings* settings, std::string* err);
+
+/// The address plan.
+uint32_t TapHostAddress(const Settings& s, unsigned tap_number);
+uint32_t TapGuestAddress(const Settings& s, unsigned tap_number);
+/// True if tap_number has a place in the plan (0-255).
+bool TapInPlan(unsigned tap_number);
+
+}  // namespace runall

@@ -1,0 +1,276 @@
+#include "tun.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#ifdef __linux__
+#include <linux/if_tun.h>
+#endif
+
+#include "fail.hpp"
+#include "file_io.hpp"
+
+namespace runall {
+
+namespace {
+
+bool ReadSmallFile(const std::string& path, std::string* out) {
+  FileCheck check;
+  check.max_bytes = 64;
+  std::string err;
+  if (!ReadFileText(path, check, out, &err)) return false;
+  while (!out->empty() && (out->back() == '\n' || out->back() == ' '))
+    out->pop_back();
+  return true;
+}
+
+bool FillIfreq(const std::string& name, struct ifreq* ifr, std::string* err) {
+  memset(ifr, 0, sizeof *ifr);
+  if (name.empty() || name.size() >= IFNAMSIZ) {
+    *err = name + ": bad interface name";
+    return false;
+  }
+  memcpy(ifr->ifr_name, name.data(), name.size());
+  return true;
+}
+
+void SetAddr(struct sockaddr* sa, uint32_t addr) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(addr);
+  memcpy(sa, &sin, sizeof sin);
+}
+
+uint32_t GetAddr(const struct sockaddr* sa) {
+  struct sockaddr_in sin;
+  memcpy(&sin, sa, sizeof sin);
+  return ntohl(sin.sin_addr.s_addr);
+}
+
+#ifdef __linux__
+// Opens /dev/net/tun bound to `name`. Returns the fd or -1 with errno set.
+int OpenTunDevice(const std::string& name, int flags, bool cloexec) {
+  int fd = open("/dev/net/tun", O_RDWR | (cloexec ? O_CLOEXEC : 0));
+  if (fd < 0) return -1;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name.data(), std::min(name.size(), sizeof ifr.ifr_name - 1));
+  ifr.ifr_flags = static_cast<short>(flags);
+  if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+#endif
+
+}  // namespace
+
+bool ReadTapInfo(const std::string& name, TapInfo* info) {
+#ifdef __linux__
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
+    return false;
+  const std::string dir = "/sys/class/net/" + name + "/";
+  std::string flags_text, owner_text, group_text;
+  if (!ReadSmallFile(dir + "tun_flags", &flags_text)) return false;
+  unsigned long flags = strtoul(flags_text.c_str(), nullptr, 16);
+  info->name = name;
+  info->tap = (flags & IFF_TAP) != 0;
+  info->persistent = (flags & IFF_PERSIST) != 0;
+  info->owner = ReadSmallFile(dir + "owner", &owner_text)
+                    ? strtol(owner_text.c_str(), nullptr, 10)
+                    : -1;
+  info->group = ReadSmallFile(dir + "group", &group_text)
+                    ? strtol(group_text.c_str(), nullptr, 10)
+                    : -1;
+  return true;
+#else
+  (void)name;
+  (void)info;
+  return false;
+#endif
+}
+
+std::vector<TapInfo> ListTaps() {
+  std::vector<TapInfo> taps;
+  DIR* dir = opendir("/sys/class/net");
+  if (dir == nullptr) return taps;
+  while (struct dirent* entry = readdir(dir)) {
+    TapInfo info;
+    if (entry->d_name[0] != '.' && ReadTapInfo(entry->d_name, &info))
+      taps.push_back(info);
+  }
+  closedir(dir);
+  std::sort(taps.begin(), taps.end(),
+            [](const TapInfo& a, const TapInfo& b) { return a.name < b.name; });
+  return taps;
+}
+
+bool MayAttach(const TapInfo& info, uid_t uid,
+               const std::vector<gid_t>& groups) {
+  // The kernel refuses an unprivileged attach when an owner is set and is not
+  // us, or when a group is set and is not one of ours.
+  if (info.owner != -1 && static_cast<uid_t>(info.owner) != uid) return false;
+  if (info.group != -1 &&
+      std::find(groups.begin(), groups.end(),
+                static_cast<gid_t>(info.group)) == groups.end())
+    return false;
+  return true;
+}
+
+bool CreatePersistentTap(const std::string& name, uid_t owner,
+                         std::string* err) {
+#ifdef __linux__
+  if (InterfaceExists(name)) {
+    *err = name + ": interface already exists";
+    errno = EEXIST;
+    return false;
+  }
+  // IFF_TUN_EXCL makes the create fail rather than attach if another
+  // process created the same name between our check and this call.
+  int fd = OpenTunDevice(name, IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL, true);
+  if (fd < 0) {
+    *err = ErrnoMessage(name + ": cannot create tap");
+    return false;
+  }
+  if (ioctl(fd, TUNSETOWNER, static_cast<unsigned long>(owner)) != 0 ||
+      ioctl(fd, TUNSETPERSIST, 1UL) != 0) {
+    *err = ErrnoMessage(name + ": cannot make tap persistent");
+    close(fd);
+    return false;
+  }
+  close(fd);
+  return true;
+#else
+  (void)name;
+  (void)owner;
+  *err = "persistent taps are only supported on Linux";
+  return false;
+#endif
+}
+
+bool DeletePersistentTap(const std::string& name, std::string* err) {
+#ifdef __linux__
+  int fd = OpenTunDevice(name, IFF_TAP | IFF_NO_PI, true);
+  if (fd < 0) {
+    *err = ErrnoMessage(name + ": cannot attach to remove it");
+    return false;
+  }
+  if (ioctl(fd, TUNSETPERSIST, 0UL) != 0) {
+    *err = ErrnoMessage(name + ": cannot clear persistence");
+    close(fd);
+    return false;
+  }
+  close(fd);
+  return true;
+#else
+  (void)name;
+  *err = "persistent taps are only supported on Linux";
+  return false;
+#endif
+}
+
+int AttachTap(const std::string& name, bool must_exist, bool inheritable,
+              std::string* err, int* errnum) {
+#ifdef __linux__
+  if (must_exist && !InterfaceExists(name)) {
+    *err = name + ": no such interface";
+    *errnum = ENODEV;
+    return -1;
+  }
+  int fd = OpenTunDevice(name, IFF_TAP | IFF_NO_PI, !inheritable);
+  if (fd < 0) {
+    *errnum = errno;
+    *err = ErrnoMessage(name + ": cannot attach", errno);
+    return -1;
+  }
+  return fd;
+#else
+  (void)must_exist;
+  (void)inheritable;
+  *errnum = ENOSYS;
+  *err = name + ": taps are only supported on Linux";
+  return -1;
+#endif
+}
+
+bool ConfigureInterface(const std::string& name, uint32_t addr,
+                        uint32_t netmask, std::string* err) {
+  struct ifreq ifr;
+  if (!FillIfreq(name, &ifr, err)) return false;
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    *err = ErrnoMessage("socket");
+    return false;
+  }
+  bool ok = false;
+  SetAddr(&ifr.ifr_addr, addr);
+  if (ioctl(sock, SIOCSIFADDR, &ifr) != 0) {
+    *err = ErrnoMessage(name + ": cannot set address");
+  } else {
+    SetAddr(&ifr.ifr_netmask, netmask);
+    if (ioctl(sock, SIOCSIFNETMASK, &ifr) != 0) {
+      *err = ErrnoMessage(name + ": cannot set netmask");
+    } else if (ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) {
+      *err = ErrnoMessage(name + ": cannot read flags");
+    } else {
+      ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+      if (ioctl(sock, SIOCSIFFLAGS, &ifr) != 0)
+        *err = ErrnoMessage(name + ": cannot bring up");
+      else
+        ok = true;
+    }
+  }
+  close(sock);
+  return ok;
+}
+
+bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask,
+                   bool* up, std::string* err) {
+  struct ifreq ifr;
+  if (!FillIfreq(name, &ifr, err)) return false;
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    *err = ErrnoMessage("socket");
+    return false;
+  }
+  bool ok = false;
+  if (ioctl(sock, SIOCGIFADDR, &ifr) != 0) {
+    *err = ErrnoMessage(name + ": cannot read address");
+  } else {
+    *addr = GetAddr(&ifr.ifr_addr);
+    if (ioctl(sock, SIOCGIFNETMASK, &ifr) != 0) {
+      *err = ErrnoMessage(name + ": cannot read netmask");
+    } else {
+      *netmask = GetAddr(&ifr.ifr_netmask);
+      if (ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) {
+        *err = ErrnoMessage(name + ": cannot read flags");
+      } else {
+        *up = (ifr.ifr_flags & IFF_UP) != 0;
+        ok = true;
+      }
+    }
+  }
+  close(sock);
+  return ok;
+}
+
+bool InterfaceExists(const std::string& name) {
+  return !name.empty() && name.size() < IFNAMSIZ &&
+         if_nametoindex(name.c_str()) != 0;
+}
+
+}  // namespace runall

@@ -1,0 +1,44 @@
+# make install / make uninstall into a DESTDIR: binaries with their modes
+# (privileged helpers in sbin), man pages with the real paths, examples,
+# configuration never overwritten, and uninstall leaving only what the user
+# edited.
+set -eu
+cd "$RUNALL_TOP"
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+inst() { make -s "$@" DESTDIR="$dest" PREFIX=/opt/ra SYSCONFDIR=/etc/ra >/dev/null; }
+
+inst install
+for t in runall-os-test runqemuos; do
+	[ -f "src/$t.cpp" ] || continue
+	[ -x "$dest/opt/ra/bin/$t" ] || fail "$t not in bin"
+done
+for t in start-tun-interface update-dynamic-hosts; do
+	[ -f "src/$t.cpp" ] || continue
+	[ -x "$dest/opt/ra/sbin/$t" ] || fail "$t not in sbin"
+	[ "$(stat -c %a "$dest/opt/ra/sbin/$t")" = 755 ] || fail "$t mode"
+done
+page=$dest/opt/ra/share/man/man5/runall.conf.5
+[ -f "$page" ] || fail "runall.conf.5 not installed"
+grep -q '/etc/ra/runall.conf' "$page" || fail "man page does not name SYSCONFDIR"
+grep -q '/usr/local' "$page" && fail "man page still names /usr/local"
+[ -f "$dest/etc/ra/runall.conf" ] || fail "runall.conf not installed"
+[ -f "$dest/opt/ra/share/runall/examples/runall.conf" ] || fail "example missing"
+
+# A user's settings survive a reinstall and an uninstall.
+echo "lease_time = 60" >>"$dest/etc/ra/runall.conf"
+cp "$dest/etc/ra/runall.conf" "$dest/saved"
+inst install
+cmp -s "$dest/saved" "$dest/etc/ra/runall.conf" || fail "install overwrote runall.conf"
+inst uninstall
+cmp -s "$dest/saved" "$dest/etc/ra/runall.conf" || fail "uninstall removed edited runall.conf"
+left=$(cd "$dest" && find . -type f ! -name saved ! -path ./etc/ra/runall.conf)
+[ -z "$left" ] || fail "uninstall left: $left"
+
+# An unedited configuration goes with uninstall.
+rm -f "$dest/etc/ra/runall.conf"
+inst install
+inst uninstall
+[ ! -e "$dest/etc/ra/runall.conf" ] || fail "unedited runall.conf left behind"
+echo "install/uninstall: ok"

@@ -1,0 +1,220 @@
+#include "pidfile.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+using namespace runall;
+
+namespace {
+
+class PidFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pidfile_test.XXXXXX";
+    ASSERT_NE(nullptr, mkdtemp(tmpl));
+    dir_ = tmpl;
+    path_ = DhcpPidFilePath(dir_, "tap7");
+  }
+  void TearDown() override {
+    for (pid_t p : children_) {
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+    }
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    ASSERT_EQ(0, system(cmd.c_str()));
+  }
+
+  // A child that takes the lock, tells us, and waits to be killed. With
+  // `stubborn` it ignores SIGTERM.
+  pid_t LockingChild(bool stubborn) {
+    int ready[2];
+    if (pipe(ready) != 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(ready[0]);
+      if (stubborn) signal(SIGTERM, SIG_IGN);
+      pid_t holder = 0;
+      std::string err;
+      if (LockPidFile(path_, &holder, &err) < 0) _exit(1);
+      (void)!write(ready[1], "x", 1);
+      for (;;) pause();
+    }
+    close(ready[1]);
+    char c;
+    bool ok = read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    if (pid > 0) children_.push_back(pid);
+    return ok ? pid : -1;
+  }
+
+  bool Reaped(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return false;
+    children_.erase(std::find(children_.begin(), children_.end(), pid));
+    return true;
+  }
+
+  std::string dir_, path_;
+  std::vector<pid_t> children_;
+};
+
+ProcessCheck Accept() {
+  return [](pid_t, std::string*) { return true; };
+}
+
+}  // namespace
+
+TEST(DhcpPidFilePath, IsPerInterface) {
+  EXPECT_EQ("/run/runall/dhcpd-tap5.pid", DhcpPidFilePath("/run/runall", "tap5"));
+}
+
+TEST_F(PidFileTest, EnsureRunDirMakesAPrivateDirectory) {
+  std::string err;
+  std::string run = dir_ + "/run";
+  ASSERT_TRUE(EnsureRunDir(run, &err)) << err;
+  struct stat st;
+  ASSERT_EQ(0, lstat(run.c_str(), &st));
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(0755u, st.st_mode & 07777);
+  EXPECT_TRUE(EnsureRunDir(run, &err)) << err;  // again: already there
+}
+
+TEST_F(PidFileTest, EnsureRunDirRefusesWhatOthersCouldChange) {
+  std::string err;
+  std::string open_dir = dir_ + "/open";
+  ASSERT_EQ(0, mkdir(open_dir.c_str(), 0777));
+  ASSERT_EQ(0, chmod(open_dir.c_str(), 0777));
+  EXPECT_FALSE(EnsureRunDir(open_dir, &err));
+  EXPECT_NE(std::string::npos, err.find("not writable by group or others"));
+  std::string link = dir_ + "/link";
+  ASSERT_EQ(0, symlink("/tmp", link.c_str()));
+  EXPECT_FALSE(EnsureRunDir(link, &err));
+  std::string file = dir_ + "/file";
+  std::ofstream(file) << "x";
+  EXPECT_FALSE(EnsureRunDir(file, &err));
+  EXPECT_FALSE(EnsureRunDir("relative/run", &err));
+}
+
+TEST_F(PidFileTest, NobodyHoldsAMissingOrUnlockedFile) {
+  pid_t holder = 1;
+  std::string err;
+  ASSERT_TRUE(PidFileHolder(path_, &holder, &err)) << err;
+  EXPECT_EQ(0, holder);
+  std::ofstream(path_) << "1\n";  // a number in the file proves nothing
+  ASSERT_TRUE(PidFileHolder(path_, &holder, &err)) << err;
+  EXPECT_EQ(0, holder);
+  StopOutcome outcome;
+  bool checked = false;
+  ProcessCheck check = [&](pid_t, std::string*) { return checked = true; };
+  ASSERT_TRUE(StopPidFileHolder(path_, check, 100, &outcome, &holder, &err));
+  EXPECT_EQ(StopOutcome::kNotRunning, outcome);
+  EXPECT_FALSE(checked);
+}
+
+TEST_F(PidFileTest, TheLockNamesItsHolderAndWritesItsPid) {
+  pid_t child = LockingChild(false);
+  ASSERT_GT(child, 0);
+  pid_t holder = 0;
+  std::string err;
+  ASSERT_TRUE(PidFileHolder(path_, &holder, &err)) << err;
+  EXPECT_EQ(child, holder);
+  std::ifstream in(path_);
+  long written = 0;
+  in >> written;
+  EXPECT_EQ(child, written);
+  // A second daemon cannot take it.
+  EXPECT_EQ(-1, LockPidFile(path_, &holder, &err));
+  EXPECT_EQ(child, holder);
+  EXPECT_NE(std::string::npos, err.find(std::to_string(child)));
+  // The lock goes with its holder.
+  kill(child, SIGKILL);
+  ASSERT_TRUE(Reaped(child));
+  ASSERT_TRUE(PidFileHolder(path_, &holder, &err)) << err;
+  EXPECT_EQ(0, holder);
+}
+
+TEST_F(PidFileTest, OwnLockIsNotReportedAndClosingDropsIt) {
+  pid_t holder = 0;
+  std::string err;
+  int fd = LockPidFile(path_, &holder, &err);
+  ASSERT_GE(fd, 0) << err;
+  EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+  ASSERT_TRUE(PidFileHolder(path_, &holder, &err));
+  EXPECT_EQ(0, holder);
+  close(fd);
+}
+
+TEST_F(PidFileTest, StopTerminatesTheHolder) {
+  pid_t child = LockingChild(false);
+  ASSERT_GT(child, 0);
+  pid_t checked = 0, holder = 0;
+  ProcessCheck check = [&](pid_t pid, std::string*) {
+    checked = pid;
+    return true;
+  };
+  StopOutcome outcome;
+  std::string err;
+  ASSERT_TRUE(StopPidFileHolder(path_, check, 2000, &outcome, &holder, &err))
+      << err;
+  EXPECT_EQ(StopOutcome::kTerminated, outcome);
+  EXPECT_EQ(child, checked);
+  EXPECT_EQ(child, holder);
+  int status = 0;
+  ASSERT_EQ(child, waitpid(child, &status, 0));
+  children_.clear();
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(SIGTERM, WTERMSIG(status));
+}
+
+TEST_F(PidFileTest, StopKillsAHolderThatIgnoresSigterm) {
+  pid_t child = LockingChild(true);
+  ASSERT_GT(child, 0);
+  StopOutcome outcome;
+  pid_t holder = 0;
+  std::string err;
+  ASSERT_TRUE(
+      StopPidFileHolder(path_, Accept(), 100, &outcome, &holder, &err))
+      << err;
+  EXPECT_EQ(StopOutcome::kKilled, outcome);
+  int status = 0;
+  ASSERT_EQ(child, waitpid(child, &status, 0));
+  children_.clear();
+  EXPECT_EQ(SIGKILL, WTERMSIG(status));
+}
+
+TEST_F(PidFileTest, StopSignalsNothingTheCheckRefuses) {
+  pid_t child = LockingChild(false);
+  ASSERT_GT(child, 0);
+  ProcessCheck refuse = [](pid_t, std::string* why) {
+    *why = "which is not ours";
+    return false;
+  };
+  StopOutcome outcome;
+  pid_t holder = 0;
+  std::string err;
+  ASSERT_TRUE(StopPidFileHolder(path_, refuse, 100, &outcome, &holder, &err));
+  EXPECT_EQ(StopOutcome::kRefused, outcome);
+  EXPECT_NE(std::string::npos, err.find("which is not ours"));
+  EXPECT_EQ(0, kill(child, 0));  // alive and well
+  int status = 0;
+  EXPECT_EQ(0, waitpid(child, &status, WNOHANG));
+}
+
+TEST_F(PidFileTest, RefusesASymlinkedPidFile) {
+  std::string target = dir_ + "/elsewhere";
+  std::ofstream(target) << "";
+  ASSERT_EQ(0, symlink(target.c_str(), path_.c_str()));
+  pid_t holder = 0;
+  std::string err;
+  EXPECT_EQ(-1, LockPidFile(path_, &holder, &err));
+  EXPECT_FALSE(PidFileHolder(path_, &holder, &err));
+}

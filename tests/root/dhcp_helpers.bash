@@ -1,0 +1,142 @@
+#!/bin/bash
+# Helpers shared by the tests/root/dhcp_*.sh tests (sourced, not run: the
+# line above tells the linters which shell it is written for): the
+# network namespaces, veth pairs and DHCP daemons they make, and the cleanup
+# that removes all of it. Everything global is named with $PREFIX, unique
+# per test process; only processes the test started are killed, by pid.
+#
+# Layout for link N: a "host" namespace holds dhN with 172.20.N.1/24 and
+# the daemon; a "guest" namespace holds dgN, the other end, and the client.
+
+BUILD=${RUNALL_BUILD:?RUNALL_BUILD must point at the build directory}
+HARNESS=$BUILD/tests/dhcpd_harness
+# shellcheck disable=SC2034 # used by the tests that source this file
+PREFIX=rdh$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/runall-dhcp.XXXXXX")
+MADE_NS=()
+STARTED=()
+
+cleanup() {
+  local pid ns
+  for pid in "${STARTED[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for pid in "${STARTED[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  # Whatever still runs inside our namespaces was started by this test (a
+  # client's helper process left behind when the client crashed, say).
+  for ns in "${MADE_NS[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill -KILL "$pid" 2>/dev/null
+    done
+    ip netns del "$ns" 2>/dev/null
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*"
+  local f
+  for f in "$TMP"/*.log; do
+    [ -f "$f" ] || continue
+    echo "--- $f"
+    tail -n 30 "$f"
+  done
+  exit 1
+}
+[ -x "$HARNESS" ] || fail "$HARNESS is not built (make check builds it)"
+
+# make_ns NAME: a new network namespace with its loopback up.
+make_ns() {
+  ip netns add "$1" || fail "ip netns add $1"
+  MADE_NS+=("$1")
+  ip -n "$1" link set lo up
+}
+
+# make_link N HOSTNS GUESTNS: the veth pair dhN/dgN between the two, the
+# host end with 172.20.N.1/24, both up.
+make_link() {
+  local n=$1 host=$2 guest=$3
+  ip -n "$host" link add "dh$n" type veth peer name "dg$n" netns "$guest" ||
+    fail "veth dh$n"
+  ip -n "$host" addr add "172.20.$n.1/24" dev "dh$n"
+  ip -n "$host" link set "dh$n" up
+  ip -n "$guest" link set "dg$n" up
+}
+
+# start_daemon HOSTNS N [harness options...]: runs the harness on dhN,
+# serving 172.20.N.2, logging to $TMP/dhcpd-N.log; sets DAEMON_PID. Returns
+# once the daemon says it is serving.
+start_daemon() {
+  local host=$1 n=$2
+  shift 2
+  ip netns exec "$host" "$HARNESS" -i "dh$n" -s "172.20.$n.1" \
+    -c "172.20.$n.2" "$@" >"$TMP/dhcpd-$n.log" 2>&1 &
+  DAEMON_PID=$!
+  STARTED+=("$DAEMON_PID")
+  wait_for_line "$TMP/dhcpd-$n.log" "serving 172.20.$n.2" 50 ||
+    fail "daemon on dh$n did not start"
+}
+
+# wait_for_line FILE TEXT TENTHS: true once FILE holds TEXT.
+wait_for_line() {
+  local i
+  for ((i = 0; i < $3; i++)); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_for_file FILE TENTHS
+wait_for_file() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    [ -s "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# stop_daemon PID: SIGTERM, then its exit status must be 0.
+stop_daemon() {
+  kill -TERM "$1" 2>/dev/null || fail "daemon $1 is not running"
+  wait "$1"
+  local rc=$?
+  [ "$rc" -eq 0 ] || fail "daemon $1 exited with $rc after SIGTERM"
+}
+
+# alive PID: the process still runs.
+alive() {
+  kill -0 "$1" 2>/dev/null
+}
+
+# env_value FILE NAME: the value of NAME=... in a dump of `env`.
+env_value() {
+  sed -n "s/^$2=//p" "$1" | head -n 1
+}
+
+# expect_env FILE NAME VALUE
+expect_env() {
+  local got
+  got=$(env_value "$1" "$2")
+  [ "$got" = "$3" ] || fail "$1: $2 is '$got', expected '$3'"
+}
+
+# write_env_hook FILE DIR: a client hook script that dumps its environment
+# to DIR/env.<reason> (reason from $reason or the first argument), and
+# configures the address for udhcpc so that renewing works.
+write_env_hook() {
+  cat >"$1" <<EOF
+#!/bin/sh
+r=\${reason:-\$1}
+env | sort >"$2/env.\$r.tmp" && mv "$2/env.\$r.tmp" "$2/env.\$r"
+case \$r in
+  bound) ip addr add "\$ip/\$mask" dev "\$interface" ;;
+esac
+exit 0
+EOF
+  chmod +x "$1"
+}

@@ -1,0 +1,81 @@
+#!/bin/bash
+# A guest that never signals boot (runall.noup=1: it boots but writes no
+# up-file; without a network card, nic = none, ssh cannot reach it either),
+# with a start timeout of 8 s:
+#   - a ^C (SIGINT to the driver's process group, as a terminal sends it)
+#     while the driver waits ends the driver at once with exit 130, and the
+#     guest's QEMU keeps running;
+#   - a second driver finds that QEMU booting (launch file, no later
+#     up-file), waits for it rather than booting another, and reports a
+#     boot timeout once the launch is 8 s old (exit 1), leaving QEMU alone;
+#   - --stop, finding it unreachable, stops its QEMU with SIGTERM.
+# shellcheck disable=SC1091 # runall_os_test.bash is checked on its own
+. "$RUNALL_TOP/tests/root/runall_os_test.bash"
+e2e_setup bt
+
+e2e_guest bt-x86 x86_64 8 20 runall.noup=1 "nic = none"
+d=$E2E_DIR
+printf '#!/bin/sh\necho never\n' >"$d/never"
+
+# --- ^C while waiting ---------------------------------------------------------------
+# setsid: a process group of its own, which stands for the terminal's
+# foreground group; SIGINT goes to the whole group, as ^C does.
+# shellcheck disable=SC2016 # expanded by the inner bash
+setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$d/driver.pid" \
+	ip netns exec "$E2E_NS" "$E2E_BUILD/runall-os-test" -C "$E2E_CONF" \
+	-i "$E2E_KEY" --log-dir "$E2E_LOGS" -s "$d/never" \
+	>"$d/int.out" 2>"$d/int.err" &
+waiter=$!
+E2E_PIDS+=("$waiter")
+for _ in $(seq 100); do
+	grep -q "QEMU started as pid" "$d/int.err" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q "QEMU started as pid" "$d/int.err" || fail "the guest was not launched"
+qemu=$(cat "$d/launch/bt-x86")
+sleep 1
+t0=$(date +%s.%N)
+kill -INT -- "-$(cat "$d/driver.pid")"
+wait "$waiter"
+rc=$?
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+[ "$rc" = 130 ] || fail "^C: exit $rc, expected 130"
+awk -v t="$took" 'BEGIN { exit !(t < 2) }' || fail "^C took ${took}s to stop the driver"
+[ "$(e2e_result "$d/int.out" bt-x86)" = interrupted ] ||
+	fail "^C: '$(e2e_result "$d/int.out" bt-x86)'"
+grep -q "Interrupted by" "$d/int.err" || fail "^C not logged"
+sleep 0.5
+kill -0 "$qemu" 2>/dev/null || fail "^C killed the guest's QEMU"
+ok "^C ended the driver in ${took}s (exit 130); QEMU $qemu kept running"
+
+# --- a second driver waits for the booting guest, then times out ---------------------
+e2e_run -s "$d/never" >"$d/bt.out" 2>"$d/bt.err"
+rc=$?
+[ "$rc" = 1 ] || fail "boot timeout: exit $rc, expected 1"
+[ "$(e2e_result "$d/bt.out" bt-x86)" = "boot timeout" ] ||
+	fail "boot timeout: '$(e2e_result "$d/bt.out" bt-x86)'"
+grep -q "A later upfile does not exist; assuming OS is booting" "$d/bt.err" ||
+	fail "the second driver did not see the guest booting"
+grep -q "Timed out waiting on upfile for previously active guest OS." "$d/bt.err" ||
+	fail "no time-out line"
+grep -q "QEMU started" "$d/bt.err" && fail "the second driver launched another QEMU"
+grep -q "^never" "$d/bt.out" && fail "the script ran on a guest that never signalled"
+kill -0 "$qemu" 2>/dev/null || fail "the timed-out guest's QEMU was killed"
+[ "$(e2e_qemu_pids)" = "$qemu" ] || fail "QEMUs: $(e2e_qemu_pids)"
+ok "boot timeout reported; QEMU left alone"
+
+# A third run: the launch file is now older than the start timeout.
+e2e_run -s "$d/never" >"$d/old.out" 2>"$d/old.err"
+[ "$(e2e_result "$d/old.out" bt-x86)" = refused ] ||
+	fail "expired launch: '$(e2e_result "$d/old.out" bt-x86)'"
+grep -q "Not waiting - launchfile is already older than 8s" "$d/old.err" ||
+	fail "expired launch not logged"
+ok "a launch older than the start timeout is refused (the article's branch)"
+
+# --- --stop ----------------------------------------------------------------------------
+e2e_run --stop >"$d/stop.out" 2>"$d/stop.err" || fail "--stop: exit $?"
+e2e_wait_gone "$qemu" 5 || fail "--stop left QEMU $qemu running"
+[ "$(e2e_result "$d/stop.out" bt-x86)" = stopped ] || fail "--stop: $(cat "$d/stop.out")"
+grep -q "stopped with SIGTERM" "$d/stop.out" || fail "--stop: not by SIGTERM"
+ok "--stop stopped the unreachable guest with SIGTERM"
+echo PASS

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Two runall-os-test started at the same moment for one guest that is down
+# boot it once: one launch succeeds, the other driver finds the image taken
+# (by runqemuos's lock, or already in the probe) and waits for that boot;
+# both run the script and pass, and one QEMU runs. Then a run with
+# --shutdown powers the guest off after its script and leaves no QEMU.
+# shellcheck disable=SC1091 # runall_os_test.bash is checked on its own
+. "$RUNALL_TOP/tests/root/runall_os_test.bash"
+e2e_setup cc
+
+e2e_guest cc-x86 x86_64
+d=$E2E_DIR
+cat >"$d/hello" <<'EOF'
+#!/bin/sh
+echo "ran on $(hostname)"
+EOF
+cp "$d/hello" "$d/share/common-ro/hello"
+chmod +x "$d/share/common-ro/hello"
+
+# Both wait on one file, then start together. The script is given by its
+# path in the read-only share, so neither copies it.
+rm -f "$d/go"
+for n in 1 2; do
+	(
+		while [ ! -e "$d/go" ]; do sleep 0.01; done
+		e2e_run -l "$d/log$n" -s "$d/share/common-ro/hello" >"$d/run$n.out" 2>"$d/run$n.err"
+		echo $? >"$d/rc$n"
+	) &
+	E2E_PIDS+=("$!")
+done
+sleep 0.3
+touch "$d/go"
+wait
+for n in 1 2; do
+	[ "$(cat "$d/rc$n")" = 0 ] || fail "driver $n: exit $(cat "$d/rc$n")"
+	[ "$(e2e_result "$d/run$n.out" cc-x86)" = passed ] || fail "driver $n: not passed"
+	grep -qx "ran on cc-x86" "$d/run$n.out" || fail "driver $n: no script output"
+done
+launches=$(cat "$d/log1" "$d/log2" | grep -c "QEMU started as pid")
+[ "$launches" = 1 ] || fail "$launches launches, expected 1"
+[ "$(e2e_qemu_pids | wc -l)" = 1 ] || fail "QEMUs: $(e2e_qemu_pids | tr '\n' ' ')"
+# How the second one learned of the first: runqemuos's refusal, or the
+# image already locked when it looked.
+if grep -q "Disk image was taken by another launch" "$d/log1" "$d/log2"; then
+	how="runqemuos refused the second launch"
+else
+	grep -q "Disk image is open for writing." "$d/log1" "$d/log2" ||
+		fail "neither driver saw the other's boot"
+	how="the second driver found the image locked"
+fi
+ok "two drivers at once booted the guest once ($how)"
+
+qemu=$(e2e_qemu_pids)
+e2e_run --shutdown -s "$d/share/common-ro/hello" >"$d/sd.out" 2>"$d/sd.err" ||
+	fail "--shutdown run: exit $?"
+[ "$(e2e_result "$d/sd.out" cc-x86)" = passed ] || fail "--shutdown: not passed"
+grep -q "cc-x86:: QEMU exited (powered off" "$d/sd.err" || fail "--shutdown: not powered off"
+e2e_wait_gone "$qemu" 2 || fail "--shutdown left QEMU $qemu"
+[ -z "$(e2e_qemu_pids)" ] || fail "--shutdown left QEMU: $(e2e_qemu_pids)"
+ok "--shutdown powered the guest off after its script; no QEMU left"
+echo PASS

@@ -1,0 +1,152 @@
+#!/bin/bash
+# Helpers shared by the tests/root/start_tun_interface_*.sh tests (sourced,
+# not run; the line above tells the linters the shell). Every test gets:
+#   $TMP     a private temporary directory, removed at exit
+#   $CONF    a settings file (root-owned, 0644, as the tool demands) whose
+#            run_dir, hostname_dir and hosts_file point into $TMP
+#   $HN_DIR  the hostname directory, $RUN_DIR the run directory,
+#            $HOSTS the hosts file
+#   $STI     the start-tun-interface under test
+# and makes its network namespaces through make_ns, which the cleanup
+# removes after killing what runs inside them (only processes the test
+# started: the tool's daemons and the test's DHCP clients live there).
+
+BUILD=${RUNALL_BUILD:?RUNALL_BUILD must point at the build directory}
+STI=$BUILD/start-tun-interface
+# shellcheck disable=SC2034 # used by the tests that source this file
+TAP_HOLDER=$BUILD/tests/tap_holder
+# shellcheck disable=SC2034
+PREFIX=sti$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/runall-sti.XXXXXX")
+chmod 755 "$TMP"
+RUN_DIR=$TMP/run
+HN_DIR=$TMP/hostnames
+HOSTS=$TMP/hosts
+CONF=$TMP/runall.conf
+MADE_NS=()
+STARTED=()
+
+cleanup() {
+  local pid ns
+  for pid in "${STARTED[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for ns in "${MADE_NS[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill -KILL "$pid" 2>/dev/null
+    done
+    ip netns del "$ns" 2>/dev/null
+  done
+  for pid in "${STARTED[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*"
+  local f
+  for f in "$TMP"/*.log; do
+    [ -f "$f" ] || continue
+    echo "--- $f"
+    tail -n 30 "$f"
+  done
+  exit 1
+}
+
+[ -x "$STI" ] || fail "$STI is not built"
+
+mkdir -m 0755 "$HN_DIR"
+printf '127.0.0.1\tlocalhost\n' >"$HOSTS"
+cat >"$CONF" <<CONF
+run_dir = $RUN_DIR
+hostname_dir = $HN_DIR
+hosts_file = $HOSTS
+dns = 192.0.2.53 192.0.2.54
+domain = example.test
+lease_time = 300
+CONF
+chmod 0644 "$CONF"
+
+# make_ns NAME: a new network namespace with its loopback up.
+make_ns() {
+  ip netns add "$1" || fail "ip netns add $1"
+  MADE_NS+=("$1")
+  ip -n "$1" link set lo up
+}
+
+# make_guest_link HOSTNS IFACE GUESTNS: a veth pair whose host end is named
+# IFACE (start-tun-interface configures any interface by ioctl, so a veth
+# stands in for a guest's tap) and whose other end, eth0 in GUESTNS, is the
+# guest's NIC.
+make_guest_link() {
+  ip -n "$1" link add "$2" type veth peer name eth0 netns "$3" ||
+    fail "veth $2"
+  ip -n "$3" link set eth0 up
+}
+
+# sti HOSTNS ARGS...: runs start-tun-interface with the test's settings in
+# HOSTNS.
+sti() {
+  local ns=$1
+  shift
+  ip netns exec "$ns" "$STI" -C "$CONF" "$@"
+}
+
+# daemon_pid IFACE: the pid written in IFACE's pid file (the file's lock is
+# what the tool trusts; the number is good enough for a test).
+daemon_pid() {
+  local pid
+  read -r pid <"$RUN_DIR/dhcpd-$1.pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+# alive PID: the process still runs (and is not a zombie).
+alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+}
+
+# write_env_hook FILE: a udhcpc script that dumps its environment to
+# $TMP/env.<reason>.<interface's namespace tag> and exits 0.
+write_env_hook() {
+  cat >"$1" <<HOOK
+#!/bin/sh
+env | sort >"$TMP/env.\$1.\$TAG.tmp" && mv "$TMP/env.\$1.\$TAG.tmp" "$TMP/env.\$1.\$TAG"
+exit 0
+HOOK
+  chmod +x "$1"
+}
+
+# lease GUESTNS TAG: one DHCP lease for eth0 in GUESTNS with busybox udhcpc
+# (-q: exit once bound; -n: fail rather than retry for ever); the bound
+# environment lands in $TMP/env.bound.TAG.
+lease() {
+  [ -x "$TMP/hook" ] || write_env_hook "$TMP/hook"
+  rm -f "$TMP/env.bound.$2"
+  TAG=$2 ip netns exec "$1" busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 \
+    -s "$TMP/hook" >"$TMP/udhcpc-$2.log" 2>&1
+}
+
+# env_value FILE NAME
+env_value() {
+  sed -n "s/^$2=//p" "$1" | head -n 1
+}
+
+# expect_env FILE NAME VALUE
+expect_env() {
+  local got
+  got=$(env_value "$1" "$2")
+  [ "$got" = "$3" ] || fail "$1: $2 is '$got', expected '$3'"
+}
+
+# expect_host_addr NS IFACE: IFACE in NS has 172.20.N.1/24 and is up.
+expect_host_addr() {
+  local n=${2#tap}
+  n=${n#tun}
+  ip -n "$1" -4 addr show dev "$2" | grep -q "inet 172.20.$n.1/24 " ||
+    fail "$2 has no 172.20.$n.1/24: $(ip -n "$1" -4 addr show dev "$2")"
+  ip -n "$1" link show dev "$2" | grep -q "[<,]UP[,>]" || fail "$2 is not up"
+}

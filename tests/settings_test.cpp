@@ -1,0 +1,130 @@
+#include "settings.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "validate.hpp"
+
+using namespace runall;
+
+TEST(Settings, DefaultsFollowTheAddressPlan) {
+  Settings s = DefaultSettings();
+  EXPECT_EQ(FormatIPv4(TapHostAddress(s, 3)), "172.20.3.1");
+  EXPECT_EQ(FormatIPv4(TapGuestAddress(s, 3)), "172.20.3.2");
+  EXPECT_EQ(s.hosts_file, "/etc/hosts");
+  EXPECT_EQ(s.lease_time, 120u);
+  EXPECT_EQ(s.hostname_max_age, 600u);
+  EXPECT_EQ(s.hostname_delete_age, 3600u);
+  EXPECT_TRUE(TapInPlan(255));
+  EXPECT_FALSE(TapInPlan(256));
+}
+
+TEST(Settings, ParsesEveryKindOfValue) {
+  Settings s = DefaultSettings();
+  std::string err;
+  ASSERT_TRUE(ParseSettings("# comment\n"
+                            "\n"
+                            "hosts_file = /tmp/hosts\n"
+                            "  net_base=10.7  \n"
+                            "lease_time = 300\n"
+                            "restrict_hosts = yes\n"
+                            "dns = 192.0.2.1 192.0.2.2\n"
+                            "common_rw_host = /srv/rw\n"
+                            "start_timeout = 240\n",
+                            "runall.conf", &s, &err))
+      << err;
+  EXPECT_EQ(s.hosts_file, "/tmp/hosts");
+  EXPECT_EQ(FormatIPv4(TapHostAddress(s, 9)), "10.7.9.1");
+  EXPECT_EQ(s.lease_time, 300u);
+  EXPECT_TRUE(s.restrict_hosts);
+  EXPECT_EQ(s.dns, "192.0.2.1 192.0.2.2");
+  EXPECT_EQ(s.up_dir, "/srv/rw");  // follows common_rw_host unless set
+  EXPECT_EQ(s.start_timeout, 240u);
+}
+
+TEST(Settings, ErrorsNameFileAndLine) {
+  struct {
+    const char* text;
+    const char* expect;
+  } const cases[] = {
+      {"\nbogus = 1\n", "f.conf:2: unknown setting \"bogus\""},
+      {"hosts_file = relative/path\n", "f.conf:1: hosts_file must be an absolute"},
+      {"net_base = 172.300\n", "f.conf:1: bad value for net_base"},
+      {"lease_time = soon\n", "f.conf:1: bad value for lease_time"},
+      {"restrict_hosts = maybe\n", "f.conf:1: bad value"},
+      {"dns = 1.2.3\n", "f.conf:1: bad value for dns"},
+      {"just words\n", "f.conf:1: expected \"key = value\""},
+  };
+  for (const auto& c : cases) {
+    Settings s = DefaultSettings();
+    std::string err;
+    EXPECT_FALSE(ParseSettings(c.text, "f.conf", &s, &err)) << c.text;
+    EXPECT_EQ(err.compare(0, strlen(c.expect), c.expect), 0)
+        << "got: " << err;
+  }
+}
+
+namespace {
+
+std::string WriteTemp(const std::string& text, mode_t mode) {
+  char path[] = "/tmp/runall-settings-test.XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  fchmod(fd, mode);
+  close(fd);
+  return path;
+}
+
+}  // namespace
+
+TEST(Settings, MissingFileMeansDefaults) {
+  Settings s = DefaultSettings();
+  std::string err;
+  EXPECT_TRUE(LoadSettings("/nonexistent/runall.conf", true, false, &s, &err));
+  EXPECT_EQ(s.up_dir, s.common_rw_host);
+  EXPECT_FALSE(LoadSettings("/nonexistent/runall.conf", true, true, &s, &err));
+}
+
+TEST(Settings, PrivilegedRefusesWritableByOthers) {
+  std::string path = WriteTemp("lease_time = 60\n", 0664);
+  Settings s = DefaultSettings();
+  std::string err;
+  EXPECT_FALSE(LoadSettings(path, true, true, &s, &err));
+  EXPECT_NE(err.find("not writable by group or others"), std::string::npos);
+  EXPECT_EQ(s.lease_time, 120u);  // nothing taken from the refused file
+  // An unprivileged tool may read it.
+  EXPECT_TRUE(LoadSettings(path, false, true, &s, &err)) << err;
+  EXPECT_EQ(s.lease_time, 60u);
+  unlink(path.c_str());
+}
+
+TEST(Settings, PrivilegedRefusesFileNotOwnedByRoot) {
+  std::string path = WriteTemp("lease_time = 60\n", 0644);
+  Settings s = DefaultSettings();
+  std::string err;
+  if (geteuid() == 0) {
+    // As root the file is ours, so trust it; then hand it to nobody.
+    EXPECT_TRUE(LoadSettings(path, true, true, &s, &err)) << err;
+    ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0);
+  }
+  EXPECT_FALSE(LoadSettings(path, true, true, &s, &err));
+  EXPECT_NE(err.find("owned by root"), std::string::npos);
+  unlink(path.c_str());
+}
+
+TEST(Settings, RefusesSymlink) {
+  std::string path = WriteTemp("", 0644);
+  std::string link = path + ".link";
+  ASSERT_EQ(symlink(path.c_str(), link.c_str()), 0);
+  Settings s = DefaultSettings();
+  std::string err;
+  EXPECT_FALSE(LoadSettings(link, false, true, &s, &err));
+  EXPECT_NE(err.find("symbolic link"), std::string::npos);
+  unlink(link.c_str());
+  unlink(path.c_str());
+}
