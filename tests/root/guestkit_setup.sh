@@ -138,13 +138,25 @@ done
 user_files_ok "$r" testguest
 expect "--router mapped the host now" has_line "$r/etc/hosts" "172.20.3.1 hostos"
 # The installed pieces work together: a lease through udhcpc's script, then
-# the boot signal.
+# the boot signal. The script configures the interface it is given with the
+# real ip(8), so it runs in a network namespace of its own whose eth0 is one
+# end of a veth pair: the host's own eth0 is never touched (an earlier
+# version of this test ran it in the host's namespace and readdressed the
+# machine's eth0).
 mkdir -p "$r/state"
-env -i PATH=/usr/bin:/bin RUNALL_ROOT="$r" interface=eth0 ip=172.20.4.2 subnet=255.255.255.0 \
-	router=172.20.4.1 hostname=testguest RUNALL_UDHCPC_CHAINED=1 \
-	"$r/etc/runall-guest/udhcpc-script" renew >/dev/null 2>&1 </dev/null
-# (RUNALL_UDHCPC_CHAINED: no default script to run, and the fake root has
-# no interface; the address part is checked in guestkit_hooks.)
+unshare -n sh -c '
+	ip link add eth0 type veth peer name eth0peer || exit 90
+	# udhcpc brings the interface up (deconfig) before any lease.
+	ip link set eth0peer up && ip link set eth0 up || exit 91
+	env -i PATH=/usr/bin:/bin RUNALL_ROOT="$1" interface=eth0 ip=172.20.4.2 \
+		subnet=255.255.255.0 router=172.20.4.1 hostname=testguest \
+		RUNALL_UDHCPC_CHAINED=1 "$1/etc/runall-guest/udhcpc-script" renew \
+		>/dev/null 2>&1 </dev/null || exit 92
+	ip -4 -o addr show dev eth0
+	ip -4 route show default' sh "$r" >"$work/lease-ns" 2>&1 ||
+	fail "$scenario: udhcpc-script renew in its own namespace: exit $?: $(cat "$work/lease-ns")"
+expect "the lease's address on the namespace's eth0" grep -q 'inet 172.20.4.2/24 ' "$work/lease-ns"
+expect "the lease's router as default route" grep -q '^default via 172.20.4.1 dev eth0' "$work/lease-ns"
 expect "a lease through the installed script remaps the host" \
 	[ "$(grep hostos "$r/etc/hosts")" = "172.20.4.1 hostos" ]
 RUNALL_ROOT=$r "$r/etc/runall-guest/runall-boot-complete"
