@@ -1,6 +1,7 @@
 // dhcp_daemon: the embedded DHCP server for one guest interface, in place
-// of the article's udhcpd. start-tun-interface forks it into a detached
-// child; tests run it in the foreground through tests/tools/dhcpd_harness.
+// of the article's udhcpd. Its program is runall-dhcpd, which
+// start-tun-interface execs in a detached child and tests run in the
+// foreground.
 #pragma once
 
 #include <stdint.h>

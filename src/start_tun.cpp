@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "daemon.hpp"
 #include "dhcp_daemon.hpp"
 #include "dhcp_server.hpp"
+#include "dhcpd_args.hpp"
 #include "fail.hpp"
 #include "file_io.hpp"
 #include "hostname_file.hpp"
@@ -52,15 +55,24 @@ bool ReadSmallFile(const std::string& path, std::string* text,
   return ReadFileText(path, check, text, err, errnum);
 }
 
-// Only a process running our own program as our user is ever signalled: the
-// lock already proves the process holds our pid file, this proves it is a
-// DHCP server we started, not something that opened the file by mistake.
+// The helpers live beside our own program (build/ in a tree, SBINDIR when
+// installed): update-dynamic-hosts, and runall-dhcpd, the DHCP server.
+std::string Beside(const StartTunContext& ctx, const char* name) {
+  return ctx.self_exe.substr(0, ctx.self_exe.rfind('/') + 1) + name;
+}
+
+// Only a process running the DHCP server's program as our user is ever
+// signalled: the lock already proves the process holds our pid file, this
+// proves it is a DHCP server we started, not something that opened the file
+// by mistake. (Before runall-dhcpd the server ran in a fork of our own
+// program; such a server, left by an older runall, is ours too.)
 ProcessCheck OurDaemon(const StartTunContext& ctx) {
   return [&ctx](pid_t pid, std::string* why) {
     std::string exe, err;
     if (!ProcessExe(pid, &exe, &err)) return Fail(why, err);
-    if (!SameProgram(exe, ctx.self_exe))
-      return Fail(why, "which runs " + exe + ", not " + ctx.self_exe);
+    const std::string dhcpd = Beside(ctx, "runall-dhcpd");
+    if (!SameProgram(exe, dhcpd) && !SameProgram(exe, ctx.self_exe))
+      return Fail(why, "which runs " + exe + ", not " + dhcpd);
     uid_t real = 0, effective = 0;
     if (!ProcessUids(pid, &real, &effective, &err)) return Fail(why, err);
     if (effective != geteuid())
@@ -113,8 +125,17 @@ int StopServer(const StartTunContext& ctx, const std::string& iface,
 
 // Starts the DHCP server for cfg.interface as a detached daemon holding
 // `pidfile`, and returns once its socket is bound.
-int StartServer(const std::string& pidfile, const DhcpConfig& cfg) {
-  auto body = [&pidfile, &cfg](int report) -> int {
+//
+// The detached child takes the pid file's lock, then execs runall-dhcpd
+// with the lock's fd left open: the lock and the pid stay the server's, and
+// what remains resident for the guest's lifetime is the small static
+// server, not this process's pages.
+int StartServer(const StartTunContext& ctx, const std::string& pidfile,
+                const DhcpConfig& cfg) {
+  const std::string dhcpd = Beside(ctx, "runall-dhcpd");
+  std::vector<std::string> args = DhcpdArgv(cfg);
+  args.insert(args.begin(), "runall-dhcpd");
+  auto body = [&pidfile, &dhcpd, &args](int report) -> int {
     pid_t holder = 0;
     std::string err;
     int lock = LockPidFile(pidfile, &holder, &err);
@@ -122,11 +143,30 @@ int StartServer(const std::string& pidfile, const DhcpConfig& cfg) {
       WriteAll(report, "error: " + err + "\n");
       return kExitSystem;
     }
-    // The pipe is closed before the server starts, so it is not among the
-    // fds the daemon keeps; the parent watches for the server's socket.
+    if (access(dhcpd.c_str(), X_OK) != 0) {
+      WriteAll(report, "error: " + ErrnoMessage(dhcpd) + "\n");
+      return kExitSystem;
+    }
+    // The lock must outlive the exec; the pipe must not.
+    int flags = fcntl(lock, F_GETFD);
+    if (flags < 0 || fcntl(lock, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+      WriteAll(report, "error: " + ErrnoMessage(pidfile + ": F_SETFD") + "\n");
+      return kExitSystem;
+    }
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(&a[0]);
+    argv.push_back(nullptr);
+    // Nothing of sudo's environment reaches the server.
+    char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
+                          nullptr};
     WriteAll(report, "ok\n");
     close(report);
-    return RunDhcpDaemon(cfg);
+    execve(dhcpd.c_str(), argv.data(), envp);
+    // Nobody reads our stderr any more; the parent sees us exit.
+    int saved = errno;
+    openlog("runall-dhcpd", LOG_PID, LOG_DAEMON);
+    syslog(LOG_ERR, "cannot run %s: %s", dhcpd.c_str(), strerror(saved));
+    return kExitSystem;
   };
   pid_t pid = 0;
   std::string err;
@@ -171,12 +211,10 @@ int StartServer(const std::string& pidfile, const DhcpConfig& cfg) {
   }
 }
 
-// Maps the guest's hostname through update-dynamic-hosts, which lives
-// beside our own program (build/ in a tree, SBINDIR when installed).
+// Maps the guest's hostname through update-dynamic-hosts.
 void MapHostname(const StartTunContext& ctx, const std::string& hostname,
                  uint32_t guest) {
-  std::string dir = ctx.self_exe.substr(0, ctx.self_exe.rfind('/'));
-  std::vector<std::string> argv = {dir + "/update-dynamic-hosts"};
+  std::vector<std::string> argv = {Beside(ctx, "update-dynamic-hosts")};
   if (!ctx.settings_path.empty()) {
     argv.push_back("-C");
     argv.push_back(ctx.settings_path);
@@ -388,7 +426,7 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   const std::string pidfile = DhcpPidFilePath(s.run_dir, iface);
   int status = StopServer(ctx, iface, pidfile, false);
   if (status != kExitOk) return status;
-  status = StartServer(pidfile, cfg);
+  status = StartServer(ctx, pidfile, cfg);
   if (status != kExitOk) return status;
 
   // As in the article, a guest without a known name still gets its address

@@ -14,7 +14,7 @@ for t in runall-os-test runqemuos; do
 	[ -f "src/$t.cpp" ] || continue
 	[ -x "$dest/opt/ra/bin/$t" ] || fail "$t not in bin"
 done
-for t in start-tun-interface update-dynamic-hosts; do
+for t in start-tun-interface update-dynamic-hosts runall-dhcpd; do
 	[ -f "src/$t.cpp" ] || continue
 	[ -x "$dest/opt/ra/sbin/$t" ] || fail "$t not in sbin"
 	[ "$(stat -c %a "$dest/opt/ra/sbin/$t")" = 755 ] || fail "$t mode"

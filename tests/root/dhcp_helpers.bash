@@ -9,7 +9,8 @@
 # the daemon; a "guest" namespace holds dgN, the other end, and the client.
 
 BUILD=${RUNALL_BUILD:?RUNALL_BUILD must point at the build directory}
-HARNESS=$BUILD/tests/dhcpd_harness
+# The DHCP server's own program, run in the foreground.
+HARNESS=$BUILD/runall-dhcpd
 # shellcheck disable=SC2034 # used by the tests that source this file
 PREFIX=rdh$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/runall-dhcp.XXXXXX")

@@ -3,8 +3,9 @@
 # TUNSETPERSIST) and says so; start-tun-interface configures one by ioctl
 # (address, mask, up, read back here with ip); the daemon it starts does not
 # keep the tap fd that QEMU hands its ifup script (else the next QEMU could
-# not attach); -k stops the server and removes only taps -c made, and not
-# one in use; -c -n picks free names.
+# not attach) and is runall-dhcpd holding its pid file's lock; -k stops the
+# server and removes only taps -c made, and not one in use; -c -n picks free
+# names; without runall-dhcpd beside it the tool fails and says why.
 set -u
 # shellcheck disable=SC1091 # start_tun_helpers.bash is linted on its own
 source "$RUNALL_TOP/tests/root/start_tun_helpers.bash"
@@ -46,6 +47,15 @@ while read -r target; do
     *) fail "the daemon holds $target" ;;
   esac
 done <"$fds"
+# The server is runall-dhcpd, exec'd in the detached child (same pid), with
+# the pid file's lock carried across the exec and none of our environment.
+[ "$(readlink "/proc/$pid/exe")" = "$BUILD/runall-dhcpd" ] ||
+  fail "the daemon runs $(readlink "/proc/$pid/exe"), not runall-dhcpd"
+inode=$(stat -c %i "$RUN_DIR/dhcpd-tap3.pid")
+grep -Eq "^[0-9]+: POSIX +ADVISORY +WRITE +$pid [0-9a-f:]+:$inode " /proc/locks ||
+  fail "the daemon does not hold the lock of its pid file: $(grep " $pid " /proc/locks)"
+tr '\0' '\n' <"/proc/$pid/environ" | grep -v '^PATH=' | grep . &&
+  fail "the daemon inherited the environment above"
 # So the tap is free again for the next QEMU.
 ip netns exec "$ns" "$TAP_HOLDER" tap3 /bin/true ||
   fail "the tap is still attached after its ifup script ended"
@@ -87,4 +97,15 @@ got=$(sed -n 's/^created \(tap[0-9]*\):.*/\1/p' "$TMP/n.log" | tr '\n' ' ')
 [ "$got" = "tap1 tap2 tap3 tap5 " ] || fail "-c -n 4 made '$got'"
 sti "$ns" -k tap1 tap2 tap3 tap5 >"$TMP/kn.log" 2>&1 || fail "-k of four taps"
 [ "$(grep -c ': removed$' "$TMP/kn.log")" -eq 4 ] || fail "not all four removed"
+
+# Installed without runall-dhcpd beside it, the tool says so and fails; no
+# server is left running.
+mkdir "$TMP/alone"
+cp "$STI" "$TMP/alone/"
+ip netns exec "$ns" "$TMP/alone/start-tun-interface" -C "$CONF" tap4 >"$TMP/alone.log" 2>&1
+rc=$?
+[ "$rc" -eq 111 ] || fail "without runall-dhcpd: exit $rc, not 111: $(cat "$TMP/alone.log")"
+grep -q "tap4: DHCP server did not start: $TMP/alone/runall-dhcpd: No such file" "$TMP/alone.log" ||
+  fail "without runall-dhcpd: $(cat "$TMP/alone.log")"
+[ -z "$(ip netns pids "$ns")" ] || fail "a process runs in the namespace: $(ip netns pids "$ns")"
 echo PASS
