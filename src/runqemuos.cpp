@@ -47,7 +47,10 @@ const char kUsage[] =
     "  -N MODEL     claim a tap and add a MODEL network card on it\n"
     "  -M MAC       that card's address (default: derived from HOST)\n"
     "QEMU is the program when the first word does not begin with '-',\n"
-    "else qemu-system-x86_64. Exit: 0 started (-b), 1 refused (image in use,\n"
+    "else qemu-system-x86_64. Unless root, it runs\n"
+    "  sudo -n " RUNALL_SBINDIR "/start-tun-interface TAP\n"
+    "(see the sudoers drop-in in start-tun-interface(8)).\n"
+    "Exit: 0 started (-b), 1 refused (image in use,\n"
     "no free tap, start-tun-interface failed), 100 bad usage or input,\n"
     "111 system error.\n";
 

@@ -194,7 +194,14 @@ int AttachTap(const std::string& name, bool must_exist, bool inheritable,
   int fd = OpenTunDevice(name, IFF_TAP | IFF_NO_PI, !inheritable);
   if (fd < 0) {
     *errnum = errno;
-    *err = ErrnoMessage(name + ": cannot attach", errno);
+    // The tap's owner is not the only rule: an unprivileged user must be
+    // able to open the clone device at all, and some systems make it 0600.
+    if (*errnum == EACCES && access("/dev/net/tun", R_OK | W_OK) != 0)
+      *err = name + ": cannot attach: /dev/net/tun: " + strerror(*errnum) +
+             " (this user must be able to open it; it is mode 0666 on most "
+             "systems)";
+    else
+      *err = ErrnoMessage(name + ": cannot attach", *errnum);
     return -1;
   }
   return fd;
