@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -494,15 +495,30 @@ class GuestRun {
     std::string err;
     std::string path = s_.log_dir + "/" + r_.hostname + ".log";
     // The guest's log holds its last run: its log lines and its script's
-    // output.
+    // output. Every run holds a shared flock on it while it writes; only a
+    // run that can take it exclusively, so that no other run is writing,
+    // empties it first. A run that overlaps another on the same guest
+    // appends instead, and no run's lines are lost.
     guest_log_ = open(path.c_str(),
-                      O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOCTTY,
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
                       0644);
-    if (guest_log_ < 0)
+    bool shared = false;
+    if (guest_log_ < 0) {
       Warn(ErrnoMessage("cannot write the guest's log " + path));
-    else
+    } else {
       result_.log_path = path;
+      if (flock(guest_log_, LOCK_EX | LOCK_NB) == 0) {
+        if (ftruncate(guest_log_, 0) != 0)
+          Warn(ErrnoMessage("cannot empty the guest's log " + path));
+      } else {
+        shared = true;
+      }
+      while (flock(guest_log_, LOCK_SH) != 0 && errno == EINTR) {
+      }
+    }
     Msg("START");
+    if (shared)
+      Msg("another run on this guest is writing its log: appending to it");
     if (!s_.log->ToStderr() && s_.args.jobs == 1 && !s_.args.quiet)
       s_.console->Text(STDOUT_FILENO, "-----" + r_.hostname + "-----\n");
     ResolveEndpoint();

@@ -2,8 +2,9 @@
 # Two runall-os-test started at the same moment for one guest that is down
 # boot it once: one launch succeeds, the other driver finds the image taken
 # (by runqemuos's lock, or already in the probe) and waits for that boot;
-# both run the script and pass, and one QEMU runs. Then a run with
-# --shutdown powers the guest off after its script and leaves no QEMU.
+# both run the script and pass, one QEMU runs, and the guest's log keeps
+# both runs' lines. Then a run with --shutdown powers the guest off after
+# its script and leaves no QEMU; alone, it empties the guest's log first.
 # shellcheck disable=SC1091 # runall_os_test.bash is checked on its own
 . "$RUNALL_TOP/tests/root/runall_os_test.bash"
 e2e_setup cc
@@ -49,6 +50,15 @@ else
 	how="the second driver found the image locked"
 fi
 ok "two drivers at once booted the guest once ($how)"
+# Both runs' lines are in the guest's log: the later run appended, it did
+# not empty the log under the earlier one.
+glog=$E2E_LOGS/cc-x86.log
+[ "$(grep -c 'cc-x86:: START$' "$glog")" = 2 ] || fail "the guest's log lost a run: $(cat "$glog")"
+[ "$(grep -c 'cc-x86:: END$' "$glog")" = 2 ] || fail "the guest's log lost a run's end: $(cat "$glog")"
+[ "$(grep -cx 'ran on cc-x86' "$glog")" = 2 ] || fail "the guest's log lost a script's output"
+grep -q "another run on this guest is writing its log: appending to it" "$glog" ||
+	fail "the later run did not say it appended"
+ok "the guest's log holds both runs"
 
 qemu=$(e2e_qemu_pids)
 e2e_run --shutdown -s "$d/share/common-ro/hello" >"$d/sd.out" 2>"$d/sd.err" ||
@@ -56,6 +66,8 @@ e2e_run --shutdown -s "$d/share/common-ro/hello" >"$d/sd.out" 2>"$d/sd.err" ||
 [ "$(e2e_result "$d/sd.out" cc-x86)" = passed ] || fail "--shutdown: not passed"
 grep -q "cc-x86:: QEMU exited (powered off" "$d/sd.err" || fail "--shutdown: not powered off"
 e2e_wait_gone "$qemu" 2 || fail "--shutdown left QEMU $qemu"
+[ "$(grep -c 'cc-x86:: START$' "$glog")" = 1 ] ||
+	fail "a run alone did not start the guest's log afresh"
 [ -z "$(e2e_qemu_pids)" ] || fail "--shutdown left QEMU: $(e2e_qemu_pids)"
 ok "--shutdown powered the guest off after its script; no QEMU left"
 echo PASS
