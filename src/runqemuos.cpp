@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fail.hpp"
+#include "file_io.hpp"
 #include "guest_config.hpp"
 #include "image_lock.hpp"
 #include "invoker.hpp"
@@ -360,8 +361,37 @@ int main(int argc, char** argv) {
     }
     return code;
   }
-  // End of file without a code: the exec closed the pipe, the child is
-  // QEMU now (it is not waited for; it outlives us).
+  // End of file without a code: the exec closed the pipe - or the child
+  // died without a word (killed before its exec, or QEMU ending at once).
+  // On Linux the two are told apart for certain: an exec installs the new
+  // program before it closes the close-on-exec pipe, and a dying process
+  // loses its /proc/PID/exe (its memory) before its files are closed.
+#ifdef __linux__
+  std::string exe;
+  if (!ProcessExe(child, &exe, &err)) {
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    // It left its files for the pid it had; nobody else will remove them.
+    const std::string pid_text = std::to_string(child);
+    unlink((req.hostname_dir + "/" + pid_text).c_str());
+    std::string text;
+    FileCheck check;
+    check.max_bytes = 64;
+    if (ReadFileText(req.launch_dir + "/" + req.host, check, &text, &err) &&
+        text == pid_text + "\n")
+      unlink((req.launch_dir + "/" + req.host).c_str());
+    Fatal(kExitSystem,
+          "QEMU is not running: its process (pid " + pid_text + ") " +
+              (WIFSIGNALED(status)
+                   ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                   : "exited at once with status " +
+                         std::to_string(WEXITSTATUS(status))) +
+              (req.console_log.empty() ? std::string()
+                                       : "; see " + req.console_log));
+  }
+#endif
+  // The child is QEMU now (it is not waited for; it outlives us).
   printf("%d\n", static_cast<int>(child));
   return kExitOk;
 }

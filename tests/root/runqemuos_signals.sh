@@ -5,7 +5,8 @@
 # waitpid fails with ECHILD) and blocks SIGTERM and SIGINT (a mask survives
 # exec) still gets its guest started, start-tun-interface run and waited
 # for, and a QEMU that SIGTERM stops - in the background (-b) and in the
-# foreground.
+# foreground. And with -b, a child killed before it could become QEMU is
+# reported as such, not as a started QEMU.
 # shellcheck source=tests/root/runqemuos.lib
 . "$RUNALL_TOP/tests/root/runqemuos.lib"
 rq_setup
@@ -51,3 +52,19 @@ rq_wait_for "$work/rep2" || fail "foreground: fake-qemu did not start: $(cat "$w
 [ "$(rq_field "$work/rep2" pid)" = "$pid" ] || fail "foreground: not exec'd"
 check_fresh "$pid" "foreground"
 ok "foreground: started, QEMU stops on SIGTERM"
+
+# -b whose child is killed before it becomes QEMU: a failure, with the
+# signal named, no pid printed, no hostname or launch file left.
+rm -f "$work/hn"/* "$work/launch"/*
+out=$(FAKE_STI_KILL=KILL ip netns exec "$ns" "$runqemuos" -b -N virtio-net-pci g3 \
+	"$work/hn" "$work/launch" "$fake_qemu" -drive "file=$img,format=raw" \
+	-fake-report "$work/rep3" 2>"$work/k.err")
+rc=$?
+[ "$rc" = 111 ] || fail "-b, child killed before exec: exit $rc, not 111: $(cat "$work/k.err")"
+[ -z "$out" ] || fail "-b, child killed before exec: printed '$out'"
+grep -q "QEMU is not running: its process (pid [0-9]*) was killed by signal 9" "$work/k.err" ||
+	fail "-b, child killed before exec: $(cat "$work/k.err")"
+[ -e "$work/rep3" ] && fail "-b, child killed before exec: fake-qemu ran"
+rq_no_files "-b, child killed before exec"
+ok "-b: a child killed before its exec is reported as such, its files removed"
+
