@@ -211,7 +211,15 @@ bool HasDaemonize(const std::vector<std::string>& args) {
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
                                        uid_t uid,
                                        const std::vector<gid_t>& groups) {
-  std::vector<std::pair<unsigned, std::string>> found;
+  struct Found {
+    int rank;
+    unsigned n;
+    std::string name;
+    bool operator<(const Found& o) const {
+      return rank != o.rank ? rank < o.rank : n < o.n;
+    }
+  };
+  std::vector<Found> found;
   for (const auto& t : taps) {
     unsigned n = 0;
     // A tun device carries no Ethernet frames; a name outside tapN or the
@@ -220,11 +228,18 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
         !ValidTapName(t.name, &n, nullptr) || !TapInPlan(n) ||
         !MayAttach(t, uid, groups))
       continue;
-    found.emplace_back(n, t.name);
+    // The user's own taps first (made for them with start-tun-interface
+    // -c), then their group's, and a tap made for nobody in particular
+    // only when those are taken: such a tap may have been made for
+    // something else.
+    int rank = t.owner >= 0 && static_cast<uid_t>(t.owner) == uid ? 0
+               : t.group >= 0                                      ? 1
+                                                                   : 2;
+    found.push_back({rank, n, t.name});
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> names;
-  for (const auto& f : found) names.push_back(f.second);
+  for (const auto& f : found) names.push_back(f.name);
   return names;
 }
 

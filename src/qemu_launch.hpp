@@ -53,8 +53,10 @@ bool FindImageArg(const std::vector<std::string>& args, std::string* image);
 /// True if the arguments hold -daemonize, which would change QEMU's pid.
 bool HasDaemonize(const std::vector<std::string>& args);
 
-/// The taps runqemuos may claim, in number order: persistent taps named
-/// tapN with N in the address plan that `uid` (with `groups`) may attach.
+/// The taps runqemuos may claim: persistent taps named tapN with N in the
+/// address plan that `uid` (with `groups`) may attach; those owned by `uid`
+/// first, then those of a group, then those of nobody in particular, each
+/// in number order.
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
                                        uid_t uid,
                                        const std::vector<gid_t>& groups);

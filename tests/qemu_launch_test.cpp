@@ -135,7 +135,7 @@ TEST(LaunchArgs, FindImageArgKnowsQemusOtherFlags) {
   }
 }
 
-TEST(TapCandidates, PersistentTapsOfThePlanThatTheUserMayAttachInNumberOrder) {
+TEST(TapCandidates, PersistentTapsOfThePlanThatTheUserMayAttachOwnFirst) {
   auto tap = [](const char* name, bool persistent, long owner, long group = -1,
                 bool is_tap = true) {
     TapInfo t;
@@ -156,10 +156,12 @@ TEST(TapCandidates, PersistentTapsOfThePlanThatTheUserMayAttachInNumberOrder) {
       tap("mytap", true, 1000),              // not tapN
       tap("tap07", true, 1000),              // not a valid tap name
       tap("tun1", true, 1000),
+      tap("tap1", true, -1),                 // anyone's
   };
-  EXPECT_EQ(TapCandidates(taps, 1000, {100}), (Words{"tap2", "tap10"}));
-  EXPECT_EQ(TapCandidates(taps, 1000, {50}), (Words{"tap2", "tap5", "tap10"}));
-  EXPECT_EQ(TapCandidates(taps, 1001, {}), (Words{"tap4"}));
+  EXPECT_EQ(TapCandidates(taps, 1000, {100}), (Words{"tap2", "tap10", "tap1"}));
+  EXPECT_EQ(TapCandidates(taps, 1000, {50}), (Words{"tap2", "tap10", "tap5", "tap1"}));
+  EXPECT_EQ(TapCandidates(taps, 1001, {}), (Words{"tap4", "tap1"}));
+  EXPECT_EQ(TapCandidates(taps, 1002, {50}), (Words{"tap5", "tap1"}));
 }
 
 TEST(WriteFileAtomically, WritesReplacesAndLeavesNoTemporary) {
