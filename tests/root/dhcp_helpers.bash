@@ -13,48 +13,12 @@ BUILD=${RUNALL_BUILD:?RUNALL_BUILD must point at the build directory}
 HARNESS=$BUILD/runall-dhcpd
 # shellcheck disable=SC2034 # used by the tests that source this file
 PREFIX=rdh$$
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/runall-dhcp.XXXXXX")
-MADE_NS=()
-STARTED=()
+# shellcheck disable=SC2034 # read by ns_helpers.bash
+NS_TAG=dhcp
+# shellcheck disable=SC1091 # ns_helpers.bash is linted on its own
+. "$RUNALL_TOP/tests/root/ns_helpers.bash"
 
-cleanup() {
-  local pid ns
-  for pid in "${STARTED[@]}"; do
-    kill "$pid" 2>/dev/null
-  done
-  for pid in "${STARTED[@]}"; do
-    wait "$pid" 2>/dev/null
-  done
-  # Whatever still runs inside our namespaces was started by this test (a
-  # client's helper process left behind when the client crashed, say).
-  for ns in "${MADE_NS[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      kill -KILL "$pid" 2>/dev/null
-    done
-    ip netns del "$ns" 2>/dev/null
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*"
-  local f
-  for f in "$TMP"/*.log; do
-    [ -f "$f" ] || continue
-    echo "--- $f"
-    tail -n 30 "$f"
-  done
-  exit 1
-}
 [ -x "$HARNESS" ] || fail "$HARNESS is not built (make check builds it)"
-
-# make_ns NAME: a new network namespace with its loopback up.
-make_ns() {
-  ip netns add "$1" || fail "ip netns add $1"
-  MADE_NS+=("$1")
-  ip -n "$1" link set lo up
-}
 
 # make_link N HOSTNS GUESTNS: the veth pair dhN/dgN between the two, the
 # host end with 172.20.N.1/24, both up.
@@ -67,7 +31,7 @@ make_link() {
   ip -n "$guest" link set "dg$n" up
 }
 
-# start_daemon HOSTNS N [harness options...]: runs the harness on dhN,
+# start_daemon HOSTNS N [runall-dhcpd options...]: runs runall-dhcpd on dhN,
 # serving 172.20.N.2, logging to $TMP/dhcpd-N.log; sets DAEMON_PID. Returns
 # once the daemon says it is serving.
 start_daemon() {
@@ -107,23 +71,6 @@ stop_daemon() {
   wait "$1"
   local rc=$?
   [ "$rc" -eq 0 ] || fail "daemon $1 exited with $rc after SIGTERM"
-}
-
-# alive PID: the process still runs.
-alive() {
-  kill -0 "$1" 2>/dev/null
-}
-
-# env_value FILE NAME: the value of NAME=... in a dump of `env`.
-env_value() {
-  sed -n "s/^$2=//p" "$1" | head -n 1
-}
-
-# expect_env FILE NAME VALUE
-expect_env() {
-  local got
-  got=$(env_value "$1" "$2")
-  [ "$got" = "$3" ] || fail "$1: $2 is '$got', expected '$3'"
 }
 
 # write_env_hook FILE DIR: a client hook script that dumps its environment

@@ -17,43 +17,15 @@ STI=$BUILD/start-tun-interface
 TAP_HOLDER=$BUILD/tests/tap_holder
 # shellcheck disable=SC2034
 PREFIX=sti$$
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/runall-sti.XXXXXX")
+# shellcheck disable=SC2034 # read by ns_helpers.bash
+NS_TAG=sti
+# shellcheck disable=SC1091 # ns_helpers.bash is linted on its own
+. "$RUNALL_TOP/tests/root/ns_helpers.bash"
 chmod 755 "$TMP"
 RUN_DIR=$TMP/run
 HN_DIR=$TMP/hostnames
 HOSTS=$TMP/hosts
 CONF=$TMP/runall.conf
-MADE_NS=()
-STARTED=()
-
-cleanup() {
-  local pid ns
-  for pid in "${STARTED[@]}"; do
-    kill "$pid" 2>/dev/null
-  done
-  for ns in "${MADE_NS[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      kill -KILL "$pid" 2>/dev/null
-    done
-    ip netns del "$ns" 2>/dev/null
-  done
-  for pid in "${STARTED[@]}"; do
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*"
-  local f
-  for f in "$TMP"/*.log; do
-    [ -f "$f" ] || continue
-    echo "--- $f"
-    tail -n 30 "$f"
-  done
-  exit 1
-}
 
 [ -x "$STI" ] || fail "$STI is not built"
 
@@ -68,13 +40,6 @@ domain = example.test
 lease_time = 300
 CONF
 chmod 0644 "$CONF"
-
-# make_ns NAME: a new network namespace with its loopback up.
-make_ns() {
-  ip netns add "$1" || fail "ip netns add $1"
-  MADE_NS+=("$1")
-  ip -n "$1" link set lo up
-}
 
 # make_guest_link HOSTNS IFACE GUESTNS: a veth pair whose host end is named
 # IFACE (start-tun-interface configures any interface by ioctl, so a veth
@@ -102,13 +67,6 @@ daemon_pid() {
   echo "$pid"
 }
 
-# alive PID: the process still runs (and is not a zombie).
-alive() {
-  local state
-  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
-}
-
 # write_env_hook FILE: a udhcpc script that dumps its environment to
 # $TMP/env.<reason>.<interface's namespace tag> and exits 0.
 write_env_hook() {
@@ -130,17 +88,6 @@ lease() {
     -s "$TMP/hook" >"$TMP/udhcpc-$2.log" 2>&1
 }
 
-# env_value FILE NAME
-env_value() {
-  sed -n "s/^$2=//p" "$1" | head -n 1
-}
-
-# expect_env FILE NAME VALUE
-expect_env() {
-  local got
-  got=$(env_value "$1" "$2")
-  [ "$got" = "$3" ] || fail "$1: $2 is '$got', expected '$3'"
-}
 
 # expect_host_addr NS IFACE: IFACE in NS has 172.20.N.1/24 and is up.
 expect_host_addr() {
