@@ -48,7 +48,7 @@ const char kUsage[] =
     "  -N MODEL     claim a tap and add a MODEL network card on it\n"
     "  -M MAC       that card's address (default: derived from HOST)\n"
     "QEMU is the program when the first word does not begin with '-',\n"
-    "else qemu-system-x86_64. Unless root, it runs\n"
+    "else qemu-system-x86_64. With -N, unless root, it runs\n"
     "  sudo -n " RUNALL_SBINDIR "/start-tun-interface TAP\n"
     "(see the sudoers drop-in in start-tun-interface(8)).\n"
     "Exit: 0 started (-b), 1 refused (image in use,\n"
