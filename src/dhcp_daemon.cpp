@@ -17,6 +17,7 @@
 
 #include "dhcp_packet.hpp"
 #include "dhcp_server.hpp"
+#include "file_io.hpp"
 #include "link_watch.hpp"
 #include "validate.hpp"
 
@@ -441,6 +442,17 @@ int Daemon::Run() {
 }
 
 }  // namespace
+
+bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
+                     std::string* err) {
+  FileCheck check;
+  check.follow = true;
+  check.max_bytes = 1u << 16;
+  std::string text;
+  if (!ReadFileText(path, check, &text, err)) return false;
+  for (uint32_t a : NameserversFromResolvConf(text)) dns->push_back(a);
+  return true;
+}
 
 bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err) {
   if (cfg.interface.empty() || cfg.interface.size() >= IFNAMSIZ ||

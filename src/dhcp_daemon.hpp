@@ -23,6 +23,13 @@ struct DhcpConfig {
   bool log_to_stderr = false; ///< copy every log line to stderr (foreground runs, tests)
 };
 
+/// Appends the IPv4 nameservers of a resolv.conf-format file to *dns, as
+/// NameserversFromResolvConf picks them. The file may be a symlink (as
+/// /etc/resolv.conf is under resolvconf or systemd-resolved) and is read up
+/// to 64 KiB. False with *err (naming the path) if it cannot be read.
+bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
+                     std::string* err);
+
 /// Checks what RunDhcpDaemon would refuse: an interface name that is empty
 /// or too long, a zero or non-contiguous netmask, server or client zero,
 /// equal, outside one subnet or its network/broadcast address, a lease under

@@ -11,10 +11,8 @@
 #include <vector>
 
 #include "dhcp_daemon.hpp"
-#include "dhcp_server.hpp"
 #include "dhcpd_args.hpp"
 #include "fail.hpp"
-#include "file_io.hpp"
 
 using namespace runall;
 
@@ -31,14 +29,8 @@ int main(int argc, char** argv) {
     fputs(DhcpdUsage().c_str(), stdout);
     return kExitOk;
   }
-  for (const std::string& path : args.resolv_files) {
-    FileCheck check;
-    check.follow = true;  // /etc/resolv.conf is a symlink under resolvconf
-    check.max_bytes = 1u << 16;
-    std::string text;
-    if (!ReadFileText(path, check, &text, &err)) Fatal(kExitUsage, err);
-    for (uint32_t a : NameserversFromResolvConf(text)) args.cfg.dns.push_back(a);
-  }
+  for (const std::string& path : args.resolv_files)
+    if (!ReadNameservers(path, &args.cfg.dns, &err)) Fatal(kExitUsage, err);
   // Said here, on stderr, before the server's own check sends it to syslog.
   if (!ValidDhcpConfig(args.cfg, &err))
     Fatal(kExitUsage, args.cfg.interface + ": invalid configuration: " + err);

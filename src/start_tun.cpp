@@ -16,7 +16,6 @@
 #include "clock.hpp"
 #include "daemon.hpp"
 #include "dhcp_daemon.hpp"
-#include "dhcp_server.hpp"
 #include "dhcpd_args.hpp"
 #include "fail.hpp"
 #include "file_io.hpp"
@@ -44,13 +43,10 @@ bool Fail(std::string* err, const std::string& text) {
   return false;
 }
 
-// Reads a small regular file; `follow` allows a symlink as the last
-// component (only for root's own files such as /etc/resolv.conf).
+// Reads a small regular file, never through a symlink.
 bool ReadSmallFile(const std::string& path, std::string* text,
-                   std::string* err, int* errnum = nullptr,
-                   bool follow = false) {
+                   std::string* err, int* errnum = nullptr) {
   FileCheck check;
-  check.follow = follow;
   check.max_bytes = 1u << 16;
   return ReadFileText(path, check, text, err, errnum);
 }
@@ -408,11 +404,7 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   if (!s.dns.empty()) {
     cfg.dns = ParseDnsList(s.dns);
   } else {
-    // Often a symlink (systemd-resolved, resolvconf) to a root-owned file.
-    std::string resolv;
-    if (ReadSmallFile("/etc/resolv.conf", &resolv, &err, nullptr, true))
-      cfg.dns = NameserversFromResolvConf(resolv);
-    else
+    if (!ReadNameservers("/etc/resolv.conf", &cfg.dns, &err))
       Warn(err + "; the guest gets no DNS servers");
   }
   cfg.domain = s.domain;

@@ -15,6 +15,17 @@ uint32_t Ip(const char* text) {
   return a;
 }
 
+// The plan's configuration for tapN: nothing optional set.
+DhcpConfig PlanConfig(unsigned n) {
+  const std::string net = "172.20." + std::to_string(n) + ".";
+  DhcpConfig cfg;
+  cfg.interface = "tap" + std::to_string(n);
+  cfg.server = Ip((net + "1").c_str());
+  cfg.client = Ip((net + "2").c_str());
+  cfg.netmask = Ip("255.255.255.0");
+  return cfg;
+}
+
 std::string ParseError(const std::vector<std::string>& args) {
   DhcpdArgs out;
   std::string err;
@@ -95,11 +106,7 @@ TEST(ParseDhcpdArgs, RefusesBadCommandLines) {
 }
 
 TEST(DhcpdArgv, RoundTrips) {
-  DhcpConfig cfg;
-  cfg.interface = "tap17";
-  cfg.server = Ip("172.20.17.1");
-  cfg.client = Ip("172.20.17.2");
-  cfg.netmask = Ip("255.255.255.0");
+  DhcpConfig cfg = PlanConfig(17);
   cfg.dns = {Ip("192.0.2.53"), Ip("198.51.100.9")};
   cfg.domain = "example.test";
   cfg.hostname = "openbsd";
@@ -120,12 +127,7 @@ TEST(DhcpdArgv, RoundTrips) {
 }
 
 TEST(DhcpdArgv, LeavesOutWhatIsNotSet) {
-  DhcpConfig cfg;
-  cfg.interface = "tap0";
-  cfg.server = Ip("172.20.0.1");
-  cfg.client = Ip("172.20.0.2");
-  cfg.netmask = Ip("255.255.255.0");
-  std::vector<std::string> argv = DhcpdArgv(cfg);
+  std::vector<std::string> argv = DhcpdArgv(PlanConfig(0));
   for (const char* opt : {"-D", "-d", "-n", "-r"})
     EXPECT_EQ(argv.end(), std::find(argv.begin(), argv.end(), opt)) << opt;
 }
