@@ -279,6 +279,44 @@ bool SelfExe(std::string* path, std::string* err) {
 #endif
 }
 
+bool ParseNetNamespaceLink(const std::string& link, std::string* name) {
+  static const std::string kPrefix = "net:[";
+  if (link.size() <= kPrefix.size() + 1 ||
+      link.compare(0, kPrefix.size(), kPrefix) != 0 || link.back() != ']')
+    return false;
+  const std::string digits =
+      link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1);
+  if (digits.empty() || digits.size() > 20 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  *name = "net-" + digits;
+  return true;
+}
+
+bool NetNamespaceName(pid_t pid, std::string* name, std::string* err) {
+#ifdef __linux__
+  const std::string link =
+      "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) +
+      "/ns/net";
+  char buf[64];
+  ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n < 0) {
+    *err = ErrnoMessage(link);
+    return false;
+  }
+  if (!ParseNetNamespaceLink(std::string(buf, static_cast<size_t>(n)), name)) {
+    *err = link + ": not a network namespace";
+    return false;
+  }
+  return true;
+#else
+  (void)pid;
+  (void)err;
+  *name = "net-default";
+  return true;
+#endif
+}
+
 bool OwnOpenFds(std::vector<int>* fds, std::string* err) {
 #ifdef __linux__
   fds->clear();

@@ -62,6 +62,17 @@ bool SameProgram(const std::string& exe, const std::string& path);
 /// The path of this process's own program.
 bool SelfExe(std::string* path, std::string* err);
 
+/// The network namespace `pid` (0: this process) lives in, as a name safe
+/// for a file: "net-" and the namespace's inode number (from
+/// /proc/PID/ns/net). A namespace keeps its inode for as long as any process
+/// or mount holds it, so two live namespaces never share a name; elsewhere
+/// than Linux there is one namespace, "net-default".
+bool NetNamespaceName(pid_t pid, std::string* name, std::string* err);
+
+/// Parses the target of a /proc/PID/ns/net link ("net:[4026531840]") into
+/// NetNamespaceName's form.
+bool ParseNetNamespaceLink(const std::string& link, std::string* name);
+
 /// The fds this process has open (from /proc/self/fd). Linux only.
 bool OwnOpenFds(std::vector<int>* fds, std::string* err);
 

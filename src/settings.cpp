@@ -59,6 +59,13 @@ bool ParseSeconds(const std::string& v, unsigned* out) {
   return true;
 }
 
+bool ParseCount(const std::string& v, unsigned long max, unsigned* out) {
+  unsigned long n = 0;
+  if (!ParseUnsigned(v, max, &n)) return false;
+  *out = static_cast<unsigned>(n);
+  return true;
+}
+
 bool IsPathKey(const std::string& key, Settings* s, std::string** field) {
   struct {
     const char* name;
@@ -167,6 +174,22 @@ bool ParseSettings(const std::string& text, const std::string& name,
       s->dns = value;
     } else if (key == "restrict_hosts") {
       ok = ParseBool(value, &s->restrict_hosts);
+    } else if (key == "sudo_hosts") {
+      ok = value == "guests" || value == "any";
+      s->sudo_hosts = value == "any" ? SudoHosts::kAny : SudoHosts::kGuests;
+    } else if (key == "guest_domain") {
+      // A guest name is one label under it, so it must be a name itself;
+      // a trailing dot (the absolute form) would make NAME.DOMAIN. differ
+      // from the NAME.DOMAIN a guest's resolver asks for.
+      ok = value.empty() ||
+           (ValidHostname(value, nullptr) && value.back() != '.');
+      s->guest_domain = value;
+    } else if (key == "max_taps_per_user") {
+      ok = ParseCount(value, 256, &s->max_taps_per_user);
+    } else if (key == "hosts_max_per_user") {
+      ok = ParseCount(value, 100000, &s->hosts_max_per_user);
+    } else if (key == "hosts_max_entries") {
+      ok = ParseCount(value, 100000, &s->hosts_max_entries);
     } else if (key == "hostname_delete_age") {
       ok = ParseSeconds(value, &s->hostname_delete_age);
     } else if (key == "hostname_max_age") {

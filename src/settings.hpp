@@ -12,6 +12,12 @@
 
 namespace runall {
 
+/// What update-dynamic-hosts lets a sudo user map (the sudo_hosts setting).
+enum class SudoHosts {
+  kGuests,  ///< guest names only, to a guest address of the user's own tap
+  kAny,     ///< any valid name and address (the article's behaviour)
+};
+
 struct Settings {
   // Files and directories on the host.
   std::string hosts_file;      ///< the hosts file update-dynamic-hosts edits
@@ -38,6 +44,15 @@ struct Settings {
   std::string dns;             ///< space-separated; empty: from resolv.conf
   bool restrict_hosts = false; ///< update-dynamic-hosts accepts only guests
                                ///< of guests_file and addresses of the plan
+
+  // What a member of the group may do through sudo (root, run directly, is
+  // never limited by these).
+  SudoHosts sudo_hosts = SudoHosts::kGuests;  ///< names and addresses mapped
+  std::string guest_domain;          ///< NAME.guest_domain counts as a guest
+                                     ///< name too; empty: single labels only
+  unsigned max_taps_per_user = 16;   ///< taps one user may own (per namespace)
+  unsigned hosts_max_per_user = 32;  ///< dynamic lines one user may own
+  unsigned hosts_max_entries = 1024; ///< dynamic lines in all
 
   // Hostname files (the article's DELAGE and TOOOLD).
   unsigned hostname_delete_age = 3600;

@@ -223,3 +223,20 @@ TEST(ProcessStart, AChildStartedJustNowStartedJustNow) {
   waitpid(child, nullptr, 0);
   EXPECT_FALSE(ProcessStart(child, &comm, &start, &known, &err));
 }
+
+TEST(NetNamespace, ParsesTheLink) {
+  std::string name;
+  ASSERT_TRUE(ParseNetNamespaceLink("net:[4026531840]", &name));
+  EXPECT_EQ(name, "net-4026531840");
+  for (const char* bad : {"", "net:[]", "mnt:[4026531840]", "net:[12a]",
+                          "net:[4026531840", "net:[../x]"})
+    EXPECT_FALSE(ParseNetNamespaceLink(bad, &name)) << bad;
+}
+
+TEST(NetNamespace, OwnNamespaceHasAStableName) {
+  std::string a, b, err;
+  ASSERT_TRUE(NetNamespaceName(0, &a, &err)) << err;
+  ASSERT_TRUE(NetNamespaceName(getpid(), &b, &err)) << err;
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.compare(0, 4, "net-"), 0) << a;
+}

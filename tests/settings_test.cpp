@@ -128,3 +128,45 @@ TEST(Settings, RefusesSymlink) {
   unlink(link.c_str());
   unlink(path.c_str());
 }
+
+TEST(Settings, SudoLimitsHaveSafeDefaults) {
+  Settings s = DefaultSettings();
+  EXPECT_EQ(s.sudo_hosts, SudoHosts::kGuests);
+  EXPECT_EQ(s.guest_domain, "");
+  EXPECT_EQ(s.max_taps_per_user, 16u);
+  EXPECT_EQ(s.hosts_max_per_user, 32u);
+  EXPECT_EQ(s.hosts_max_entries, 1024u);
+}
+
+TEST(Settings, ParsesTheSudoLimits) {
+  Settings s = DefaultSettings();
+  std::string err;
+  ASSERT_TRUE(ParseSettings("sudo_hosts = any\n"
+                            "guest_domain = vm.example.test\n"
+                            "max_taps_per_user = 4\n"
+                            "hosts_max_per_user = 3\n"
+                            "hosts_max_entries = 100\n",
+                            "runall.conf", &s, &err))
+      << err;
+  EXPECT_EQ(s.sudo_hosts, SudoHosts::kAny);
+  EXPECT_EQ(s.guest_domain, "vm.example.test");
+  EXPECT_EQ(s.max_taps_per_user, 4u);
+  EXPECT_EQ(s.hosts_max_per_user, 3u);
+  EXPECT_EQ(s.hosts_max_entries, 100u);
+}
+
+TEST(Settings, RefusesBadSudoLimits) {
+  const char* const cases[] = {
+      "sudo_hosts = all\n",          "sudo_hosts = \n",
+      "guest_domain = bad_domain\n", "guest_domain = example.test.\n",
+      "max_taps_per_user = 257\n",   "max_taps_per_user = -1\n",
+      "hosts_max_per_user = many\n", "hosts_max_entries = 1e3\n",
+  };
+  for (const char* text : cases) {
+    Settings s = DefaultSettings();
+    std::string err;
+    EXPECT_FALSE(ParseSettings(text, "f.conf", &s, &err)) << text;
+    EXPECT_NE(err.find("f.conf:1: bad value for"), std::string::npos)
+        << text << " -> " << err;
+  }
+}
