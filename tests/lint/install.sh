@@ -5,11 +5,29 @@
 set -eu
 cd "$RUNALL_TOP"
 dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
+b=$(mktemp -d)
+trap 'rm -rf "$dest" "$b"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-inst() { make -s "$@" DESTDIR="$dest" PREFIX=/opt/ra SYSCONFDIR=/etc/ra >/dev/null; }
+# A build directory of its own, so that installing with other paths does
+# not rebuild the tree's build/ that the other tests run; seeded from it,
+# so that its first `make` has nothing to do, as for a user who ran `make`.
+cp -a build/obj build/gen build/libruntime.a "$b"/ 2>/dev/null || true
+for t in start-tun-interface update-dynamic-hosts runall-dhcpd runqemuos runall-os-test; do
+	[ -f "build/$t" ] && cp -a "build/$t" "$b/"
+done
+inst() { make -s -j2 B="$b" "$@" DESTDIR="$dest" PREFIX=/opt/ra SYSCONFDIR=/etc/ra >/dev/null; }
 
+# `make`, then `make install` with other paths: the installed programs must
+# read the settings and run the helpers where the man pages say, not where
+# the first `make` would have put them.
+make -s -j2 B="$b" all >/dev/null || fail "make"
 inst install
+"$dest/opt/ra/sbin/start-tun-interface" --help | grep -q 'instead of /etc/ra/runall.conf' ||
+	fail "start-tun-interface was not rebuilt for SYSCONFDIR=/etc/ra: $("$dest/opt/ra/sbin/start-tun-interface" --help | grep 'settings file')"
+"$dest/opt/ra/bin/runqemuos" --help | grep -q 'sudo -n /opt/ra/sbin/start-tun-interface' ||
+	fail "runqemuos was not rebuilt for SBINDIR=/opt/ra/sbin"
+grep -q '/opt/ra/sbin/start-tun-interface' "$dest/opt/ra/share/runall/examples/sudoers.runall" ||
+	fail "the sudoers example does not name the installed helper"
 for t in runall-os-test runqemuos; do
 	[ -f "src/$t.cpp" ] || continue
 	[ -x "$dest/opt/ra/bin/$t" ] || fail "$t not in bin"
