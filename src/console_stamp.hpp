@@ -1,0 +1,45 @@
+// console_stamp: a guest's serial console as a log a person can read. Each
+// line gets the seconds since QEMU started in front of it (as Go's vmtest
+// prints its consoles), so a slow step of a boot shows as a gap; the
+// serial line's "\r\n" becomes "\n", and terminal escape sequences and
+// other control characters, which a boot prints in plenty, are dropped.
+// Pure: bytes and times in, text out.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string>
+
+namespace runall {
+
+class ConsoleStamper {
+ public:
+  /// `start_ms`: when QEMU started, on the clock of the later `now_ms`.
+  explicit ConsoleStamper(int64_t start_ms) : start_ms_(start_ms) {}
+
+  /// Takes bytes read at `now_ms`; appends each completed line to *out as
+  /// "[SSSS.mmm] text\n", stamped with the time its first byte arrived.
+  /// A line longer than kMaxLine bytes is cut into several.
+  void Feed(const char* data, size_t n, int64_t now_ms, std::string* out);
+
+  /// At the end of the console: the unfinished line, if any, ended.
+  void Finish(std::string* out);
+
+  static constexpr size_t kMaxLine = 4096;
+
+ private:
+  void EndLine(std::string* out);
+
+  enum class Escape { kNone, kStart, kCsi, kString };
+  int64_t start_ms_;
+  int64_t line_ms_ = 0;
+  bool in_line_ = false;
+  std::string line_;
+  Escape escape_ = Escape::kNone;
+};
+
+/// The prefix of a line that started `elapsed_ms` after QEMU: "[   2.345] ".
+std::string ConsoleStamp(int64_t elapsed_ms);
+
+}  // namespace runall

@@ -1,0 +1,325 @@
+#include "json.hpp"
+
+#include <stdint.h>
+
+namespace runall {
+
+namespace {
+
+constexpr int kMaxDepth = 64;
+
+class Parser {
+ public:
+  explicit Parser(const std::string& text) : s_(text) {}
+
+  bool Document(JsonValue* out, std::string* err) {
+    SkipSpace();
+    if (!Value(out, 0)) return Error(err);
+    SkipSpace();
+    if (pos_ != s_.size()) {
+      why_ = "unexpected bytes after the value";
+      return Error(err);
+    }
+    return true;
+  }
+
+ private:
+  bool Error(std::string* err) {
+    if (err) *err = std::string("JSON: ") + why_ + " at offset " + std::to_string(pos_);
+    return false;
+  }
+
+  bool Fail(const char* why) {
+    why_ = why;
+    return false;
+  }
+
+  void SkipSpace() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' ||
+                                s_[pos_] == '\n' || s_[pos_] == '\r'))
+      ++pos_;
+  }
+
+  bool Literal(const char* word) {
+    size_t i = 0;
+    for (; word[i]; ++i)
+      if (pos_ + i >= s_.size() || s_[pos_ + i] != word[i])
+        return Fail("bad literal");
+    pos_ += i;
+    return true;
+  }
+
+  bool Value(JsonValue* v, int depth) {
+    if (depth > kMaxDepth) return Fail("nested too deeply");
+    if (pos_ >= s_.size()) return Fail("unexpected end");
+    char c = s_[pos_];
+    switch (c) {
+      case '{':
+        return Object(v, depth);
+      case '[':
+        return Array(v, depth);
+      case '"':
+        v->type = JsonValue::Type::kString;
+        return String(&v->text);
+      case 't':
+        v->type = JsonValue::Type::kBool;
+        v->boolean = true;
+        return Literal("true");
+      case 'f':
+        v->type = JsonValue::Type::kBool;
+        v->boolean = false;
+        return Literal("false");
+      case 'n':
+        v->type = JsonValue::Type::kNull;
+        return Literal("null");
+      default:
+        v->type = JsonValue::Type::kNumber;
+        return Number(&v->text);
+    }
+  }
+
+  bool Digits() {
+    size_t start = pos_;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+    return pos_ > start;
+  }
+
+  // The grammar of RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  bool Number(std::string* out) {
+    size_t start = pos_;
+    if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
+    if (pos_ < s_.size() && s_[pos_] == '0') {
+      ++pos_;
+    } else if (!Digits()) {
+      return Fail("bad number");
+    }
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      ++pos_;
+      if (!Digits()) return Fail("bad number");
+    }
+    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      if (!Digits()) return Fail("bad number");
+    }
+    out->assign(s_, start, pos_ - start);
+    return true;
+  }
+
+  bool Hex4(uint32_t* out) {
+    if (s_.size() - pos_ < 4) return Fail("bad \\u escape");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      char c = s_[pos_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
+      else return Fail("bad \\u escape");
+    }
+    *out = v;
+    return true;
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      *out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      *out += static_cast<char>(0xc0 | (cp >> 6));
+      *out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      *out += static_cast<char>(0xe0 | (cp >> 12));
+      *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      *out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      *out += static_cast<char>(0xf0 | (cp >> 18));
+      *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      *out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+
+  bool String(std::string* out) {
+    ++pos_;  // the opening quote
+    out->clear();
+    while (true) {
+      if (pos_ >= s_.size()) return Fail("unterminated string");
+      unsigned char c = static_cast<unsigned char>(s_[pos_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return Fail("control character in string");
+      if (c != '\\') {
+        *out += static_cast<char>(c);
+        continue;
+      }
+      if (pos_ >= s_.size()) return Fail("unterminated string");
+      char e = s_[pos_++];
+      switch (e) {
+        case '"': *out += '"'; break;
+        case '\\': *out += '\\'; break;
+        case '/': *out += '/'; break;
+        case 'b': *out += '\b'; break;
+        case 'f': *out += '\f'; break;
+        case 'n': *out += '\n'; break;
+        case 'r': *out += '\r'; break;
+        case 't': *out += '\t'; break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!Hex4(&cp)) return false;
+          if (cp >= 0xdc00 && cp <= 0xdfff) return Fail("unpaired surrogate");
+          if (cp >= 0xd800 && cp <= 0xdbff) {
+            uint32_t low = 0;
+            if (s_.compare(pos_, 2, "\\u") != 0) return Fail("unpaired surrogate");
+            pos_ += 2;
+            if (!Hex4(&low)) return false;
+            if (low < 0xdc00 || low > 0xdfff) return Fail("unpaired surrogate");
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Fail("bad escape");
+      }
+    }
+  }
+
+  bool Array(JsonValue* v, int depth) {
+    v->type = JsonValue::Type::kArray;
+    ++pos_;
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == ']') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      v->items.emplace_back();
+      SkipSpace();
+      if (!Value(&v->items.back(), depth + 1)) return false;
+      SkipSpace();
+      if (pos_ >= s_.size()) return Fail("unterminated array");
+      char c = s_[pos_++];
+      if (c == ']') return true;
+      if (c != ',') return Fail("expected ',' or ']'");
+    }
+  }
+
+  bool Object(JsonValue* v, int depth) {
+    v->type = JsonValue::Type::kObject;
+    ++pos_;
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      SkipSpace();
+      if (pos_ >= s_.size() || s_[pos_] != '"') return Fail("expected a key");
+      std::string key;
+      if (!String(&key)) return false;
+      SkipSpace();
+      if (pos_ >= s_.size() || s_[pos_] != ':') return Fail("expected ':'");
+      ++pos_;
+      SkipSpace();
+      v->members.emplace_back(std::move(key), JsonValue());
+      if (!Value(&v->members.back().second, depth + 1)) return false;
+      SkipSpace();
+      if (pos_ >= s_.size()) return Fail("unterminated object");
+      char c = s_[pos_++];
+      if (c == '}') return true;
+      if (c != ',') return Fail("expected ',' or '}'");
+    }
+  }
+
+  const std::string& s_;
+  size_t pos_ = 0;
+  const char* why_ = "";
+};
+
+// The length of the UTF-8 sequence starting at s[i], or 0 if it is not a
+// valid one (overlong forms, surrogates and values past U+10FFFF included).
+size_t Utf8Length(const std::string& s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t n = 0;
+  uint32_t cp = 0;
+  if (c < 0x80) return 1;
+  if ((c & 0xe0) == 0xc0) {
+    n = 2;
+    cp = c & 0x1f;
+  } else if ((c & 0xf0) == 0xe0) {
+    n = 3;
+    cp = c & 0x0f;
+  } else if ((c & 0xf8) == 0xf0) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    const unsigned char d = static_cast<unsigned char>(s[i + k]);
+    if ((d & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (d & 0x3f);
+  }
+  static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
+}  // namespace
+
+const JsonValue* JsonValue::Find(const std::string& key) const {
+  if (type != Type::kObject) return nullptr;
+  for (const auto& m : members)
+    if (m.first == key) return &m.second;
+  return nullptr;
+}
+
+std::string JsonValue::StringAt(const std::string& key) const {
+  const JsonValue* v = Find(key);
+  return v && v->type == Type::kString ? v->text : std::string();
+}
+
+bool ParseJson(const std::string& text, JsonValue* out, std::string* err) {
+  *out = JsonValue();
+  return Parser(text).Document(out, err);
+}
+
+std::string JsonQuote(const std::string& s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string q = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      q += '\\';
+      q += static_cast<char>(c);
+      ++i;
+    } else if (c == '\n') {
+      q += "\\n";
+      ++i;
+    } else if (c == '\r') {
+      q += "\\r";
+      ++i;
+    } else if (c == '\t') {
+      q += "\\t";
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      q += "\\u00";
+      q += kHex[c >> 4];
+      q += kHex[c & 15];
+      ++i;
+    } else {
+      const size_t n = Utf8Length(s, i);
+      if (n == 0) {
+        q += "\xef\xbf\xbd";  // U+FFFD for a byte that is not UTF-8
+        ++i;
+      } else {
+        q.append(s, i, n);
+        i += n;
+      }
+    }
+  }
+  return q + "\"";
+}
+
+}  // namespace runall

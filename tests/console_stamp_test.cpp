@@ -1,0 +1,64 @@
+#include "console_stamp.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace runall;
+
+namespace {
+std::string Feed(ConsoleStamper* s, const std::string& bytes, int64_t now) {
+  std::string out;
+  s->Feed(bytes.data(), bytes.size(), now, &out);
+  return out;
+}
+}  // namespace
+
+TEST(ConsoleStamp, FormatsSecondsSinceStart) {
+  EXPECT_EQ(ConsoleStamp(0), "[   0.000] ");
+  EXPECT_EQ(ConsoleStamp(2345), "[   2.345] ");
+  EXPECT_EQ(ConsoleStamp(123456789), "[123456.789] ");
+  EXPECT_EQ(ConsoleStamp(-5), "[   0.000] ");
+}
+
+TEST(ConsoleStamp, StampsEachLineWithItsFirstByte) {
+  ConsoleStamper s(1000);
+  EXPECT_EQ(Feed(&s, "Linux version 6.1", 1500), "");
+  EXPECT_EQ(Feed(&s, ".0\r\nFreeing", 2750),
+            "[   0.500] Linux version 6.1.0\n");
+  EXPECT_EQ(Feed(&s, " memory\r\n\r\n", 4000),
+            "[   1.750] Freeing memory\n[   3.000] \n");
+  std::string out;
+  s.Finish(&out);
+  EXPECT_EQ(out, "");
+}
+
+TEST(ConsoleStamp, DropsEscapesAndControlCharacters) {
+  ConsoleStamper s(0);
+  std::string out = Feed(&s,
+                         "\x1b[0;32m  OK  \x1b[0m] Started ssh\x07.\r\n"
+                         "\x1b]0;title\x07" "a\tb\x1b" "c\x1b[?25l\x01\x7f" "end\n",
+                         10);
+  EXPECT_EQ(out, "[   0.010]   OK  ] Started ssh.\n[   0.010] a\tbend\n");
+}
+
+TEST(ConsoleStamp, EscapesSplitAcrossReads) {
+  ConsoleStamper s(0);
+  std::string out = Feed(&s, "x\x1b", 1);
+  out += Feed(&s, "[1", 2);
+  out += Feed(&s, ";31my\n", 3);
+  EXPECT_EQ(out, "[   0.001] xy\n");
+}
+
+TEST(ConsoleStamp, FinishEndsAnUnfinishedLineAndCutsLongOnes) {
+  ConsoleStamper s(0);
+  std::string out = Feed(&s, std::string(ConsoleStamper::kMaxLine + 10, 'a'), 5);
+  EXPECT_EQ(out, "[   0.005] " + std::string(ConsoleStamper::kMaxLine, 'a') + "\n");
+  out.clear();
+  s.Finish(&out);
+  EXPECT_EQ(out, "[   0.005] " + std::string(10, 'a') + "\n");
+  out.clear();
+  s.Finish(&out);
+  EXPECT_EQ(out, "");
+  // Invalid UTF-8 and other high bytes pass through untouched: the log
+  // keeps what the guest sent.
+  EXPECT_EQ(Feed(&s, "\xc3\xa9\xff\n", 7), "[   0.007] \xc3\xa9\xff\n");
+}
