@@ -2,6 +2,8 @@
 
 #include <stdint.h>
 
+#include "utf8.hpp"
+
 namespace runall {
 
 namespace {
@@ -235,37 +237,6 @@ class Parser {
   const char* why_ = "";
 };
 
-// The length of the UTF-8 sequence starting at s[i], or 0 if it is not a
-// valid one (overlong forms, surrogates and values past U+10FFFF included).
-size_t Utf8Length(const std::string& s, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t n = 0;
-  uint32_t cp = 0;
-  if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) {
-    n = 2;
-    cp = c & 0x1f;
-  } else if ((c & 0xf0) == 0xe0) {
-    n = 3;
-    cp = c & 0x0f;
-  } else if ((c & 0xf8) == 0xf0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3f);
-  }
-  static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
-
 }  // namespace
 
 const JsonValue* JsonValue::Find(const std::string& key) const {
@@ -309,7 +280,7 @@ std::string JsonQuote(const std::string& s) {
       q += kHex[c & 15];
       ++i;
     } else {
-      const size_t n = Utf8Length(s, i);
+      const size_t n = Utf8SequenceLength(s, i);
       if (n == 0) {
         q += "\xef\xbf\xbd";  // U+FFFD for a byte that is not UTF-8
         ++i;
