@@ -50,7 +50,7 @@ unchanged "hostile arguments"
 
 say "mapping, refusals, removal"
 expect 0 "" "${C[@]}" guest1 172.20.1.2
-grep -qx '172.20.1.2 guest1' "$T/hosts" || fail "guest1 not mapped"
+grep -qx '172.20.1.2 guest1 # uid=0' "$T/hosts" || fail "guest1 not mapped"
 expect 0 "already" "${C[@]}" -v guest1 172.20.1.2
 expect 0 "" "${C[@]}" guest1 172.20.5.2
 [ "$(grep -c guest1 "$T/hosts")" -eq 1 ] || fail "guest1 not replaced"
@@ -60,6 +60,9 @@ expect 1 "outside the dynamic section" "${C[@]}" fs 172.20.3.2
 expect 1 "outside the dynamic section" "${C[@]}" ip6-loopback 172.20.3.2
 expect 1 "outside the dynamic section" "${C[@]}" Late-Static 172.20.3.2
 expect 1 "10.0.0.5 appears outside" "${C[@]}" guest3 10.0.0.5
+# The line is quoted with its tab shown as \t, not as '?'.
+expect 1 'at line 1: "127.0.0.1\tlocalhost"' "${C[@]}" localhost 172.20.3.2
+! grep -qF '?' "$T/err" || fail "a '?' in the message: $(cat "$T/err")"
 expect 1 "not removed" "${C[@]}" -d server
 unchanged "refusals"
 expect 0 "not in the hosts file" "${C[@]}" -d guest7
@@ -121,6 +124,6 @@ expect 111 "must be owned by root" "${C[@]}" netqemu 172.20.4.2
 chmod 0644 "$T/guests"
 # Removing is allowed for any name: it grants nothing.
 expect 0 "" "${C[@]}" -d SolQemu
-grep -qx '172.20.4.2 netqemu' "$T/hosts" || fail "netqemu not mapped"
+grep -qx '172.20.4.2 netqemu # uid=0' "$T/hosts" || fail "netqemu not mapped"
 ! grep -qi solqemu "$T/hosts" || fail "solqemu not removed"
 say "all CLI checks passed"
