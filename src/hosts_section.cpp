@@ -261,7 +261,8 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
   }
 
   const std::string refusing =
-      remove ? "; not removed" : "; refusing to map " + mapping;
+      remove ? "; not removed"
+             : "; refusing to map " + t.hostname + " to " + t.ip;
   if (remove) {
     if (dropped.empty()) {
       if (!outside.empty()) {

@@ -466,7 +466,7 @@ TEST(HostsSection, ThroughSudoOnlyTheOwnerChangesALine) {
   ExpectRefused(kOwned, "alice-vm", "172.20.6.2", Sudo(61002),
                 "alice-vm is mapped at line 3 by uid 61001: "
                 "\"172.20.5.2 alice-vm # uid=61001\"; only its owner or root "
-                "may change that line; refusing to map 172.20.6.2 alice-vm");
+                "may change that line; refusing to map alice-vm to 172.20.6.2");
   // Bob takes Alice's address for his name (which would drop her line).
   ExpectRefused(kOwned, "bob-vm", "172.20.5.2", Sudo(61002),
                 "172.20.5.2 is mapped at line 3 by uid 61001");
@@ -564,7 +564,7 @@ TEST(HostsSection, ThroughSudoAUserOwnsAtMostMaxPerUserLines) {
       << why;
   ExpectRefused(Section(3, 5), "own3", "172.20.3.2", r,
                 "uid 5 already owns 3 lines of the dynamic section, and "
-                "hosts_max_per_user = 3; refusing to map 172.20.3.2 own3");
+                "hosts_max_per_user = 3; refusing to map own3 to 172.20.3.2");
   // At the limit a user still moves or renames a line of their own.
   EXPECT_EQ(SectionEdit::kChanged,
             MapDynamicHost(Section(3, 5), "own0", "172.20.50.2", r, &out,
@@ -596,7 +596,7 @@ TEST(HostsSection, ThroughSudoTheSectionHoldsAtMostMaxEntriesLines) {
       << why;
   ExpectRefused(Section(1, 5), "own1", "172.20.1.2", r,
                 "the dynamic section already holds 6 lines, and "
-                "hosts_max_entries = 6; refusing to map 172.20.1.2 own1");
+                "hosts_max_entries = 6; refusing to map own1 to 172.20.1.2");
   // Replacing a line does not grow the section.
   EXPECT_EQ(SectionEdit::kChanged,
             MapDynamicHost(Section(1, 5), "own0", "172.20.9.2", r, &out, &why))

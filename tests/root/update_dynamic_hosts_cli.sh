@@ -47,6 +47,12 @@ for ip in "" "999.1.1.1" "1.2.3" "01.2.3.4" "1.2.3.4 evil" "1.2.3.4${nl}" \
 done
 unchanged "hostile arguments"
 [ ! -e "$T/hosts.lock" ] || fail "a refused argument still took the lock"
+# Quoted text shows a tab as \t, not as '?': in an argument, and in the
+# line of the hosts file a refusal quotes.
+expect 100 'bad hostname "gu\test"' "${C[@]}" "$(printf 'gu\test')" 172.20.1.2
+expect 1 'at line 1: "127.0.0.1\tlocalhost"' "${C[@]}" localhost 172.20.3.2
+! grep -qF '?' "$T/err" || fail "a '?' in the message: $(cat "$T/err")"
+unchanged "quoted control characters"
 
 say "mapping, refusals, removal"
 expect 0 "" "${C[@]}" guest1 172.20.1.2
@@ -60,9 +66,6 @@ expect 1 "outside the dynamic section" "${C[@]}" fs 172.20.3.2
 expect 1 "outside the dynamic section" "${C[@]}" ip6-loopback 172.20.3.2
 expect 1 "outside the dynamic section" "${C[@]}" Late-Static 172.20.3.2
 expect 1 "10.0.0.5 appears outside" "${C[@]}" guest3 10.0.0.5
-# The line is quoted with its tab shown as \t, not as '?'.
-expect 1 'at line 1: "127.0.0.1\tlocalhost"' "${C[@]}" localhost 172.20.3.2
-! grep -qF '?' "$T/err" || fail "a '?' in the message: $(cat "$T/err")"
 expect 1 "not removed" "${C[@]}" -d server
 unchanged "refusals"
 expect 0 "not in the hosts file" "${C[@]}" -d guest7
