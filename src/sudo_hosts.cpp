@@ -64,8 +64,10 @@ bool CheckGuestName(const std::string& name, const std::string& guest_domain,
     return Fail(why, shown + " is a name the host resolves for itself "
                              "(localhost, localdomain, broadcasthost, wpad, "
                              "isatap, ip6-*), not a guest name");
+  // The short name under guest_domain may well be the host's full name
+  // too (when the host lives in that domain), so the label counts alone.
   for (const std::string& own : host_names)
-    if (SameText(name, own))
+    if (SameText(name, own) || SameText(label, own))
       return Fail(why, shown + " is this host's own name, not a guest name");
   return true;
 }

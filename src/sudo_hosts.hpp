@@ -26,8 +26,8 @@ using OwnsTap = std::function<bool(unsigned tap_number, std::string* why)>;
 /// guest name: a single label that is not all digits, or such a label
 /// followed by "." and `guest_domain` when that is not empty; and its first
 /// label is none of localhost, localdomain, broadcasthost, wpad, isatap,
-/// ip6-*, and the name is none of `host_names` (all compared without
-/// regard to case). *why says what is wrong.
+/// ip6-*, and neither the name nor its first label is one of `host_names`
+/// (all compared without regard to case). *why says what is wrong.
 bool CheckGuestName(const std::string& name, const std::string& guest_domain,
                     const std::vector<std::string>& host_names,
                     std::string* why);

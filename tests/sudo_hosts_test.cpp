@@ -55,8 +55,13 @@ TEST(SudoHosts, NamesTheHostResolvesForItselfAreRefused) {
   EXPECT_NE(std::string::npos,
             NameRefused("buildhost.example.org", "example.org", own)
                 .find("this host's own name"));
+  EXPECT_NE(std::string::npos,
+            NameRefused("buildhost.corp.example", "corp.example", own)
+                .find("this host's own name"));
   std::string why;
   EXPECT_TRUE(CheckGuestName("buildhost2", "", own, &why)) << why;
+  EXPECT_TRUE(CheckGuestName("vm.corp.example", "corp.example", own, &why))
+      << why;
 }
 
 TEST(SudoHosts, GuestDomainAllowsOneLabelUnderIt) {
