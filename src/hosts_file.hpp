@@ -53,12 +53,13 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
 /// The lock file of the hosts file at `path`: the same path plus ".lock".
 std::string HostsLockPath(const std::string& path);
 
-/// For callers in other tools (start-tun-interface): maps `hostname` to
-/// `ip` in the dynamic section of `hosts_path` under the lock. True if the
-/// mapping is in place afterwards; otherwise *err says why (a bad argument,
-/// a refusal, a system error) and the file is unchanged. The restrict_hosts
-/// setting is the caller's to apply first (CheckRestrictedHost in
-/// restrict_hosts.hpp), as the tool does.
+/// For callers in other programs (the benchmarks): maps `hostname` to `ip`
+/// in the dynamic section of `hosts_path` under the lock, as root run
+/// directly does (the line is recorded as uid 0's; SectionRules()). True
+/// if the mapping is in place afterwards; otherwise *err says why (a bad
+/// argument, a refusal, a system error) and the file is unchanged. The
+/// restrict_hosts setting and the rules for a sudo user are the caller's to
+/// apply (update-dynamic-hosts does).
 bool UpdateDynamicHosts(const std::string& hosts_path,
                         const std::string& hostname, const std::string& ip,
                         std::string* err);

@@ -98,31 +98,118 @@ Match MatchLine(const char* b, const char* e, const Target& t) {
   return m;
 }
 
-// A line quoted in a message: control characters shown as '?', long lines
-// cut, so a hostile hosts file cannot garble the terminal.
+// A line quoted in a message (see QuoteForMessage).
 std::string Quote(const char* b, const char* e) {
+  static const char kHex[] = "0123456789abcdef";
   std::string q = "\"";
-  for (const char* p = b; p < e && q.size() < 80; ++p)
-    q += (static_cast<unsigned char>(*p) < 0x20 || *p == 0x7f) ? '?' : *p;
-  if (e - b > 79) q += "...";
+  const char* p = b;
+  for (; p < e && q.size() < 80; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    switch (c) {
+      case '\t': q += "\\t"; break;
+      case '\n': q += "\\n"; break;
+      case '\r': q += "\\r"; break;
+      case '\\': q += "\\\\"; break;
+      case '"': q += "\\\""; break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          q += "\\x";
+          q += kHex[c >> 4];
+          q += kHex[c & 15];
+        } else {
+          q += static_cast<char>(c);
+        }
+    }
+  }
+  if (p < e) q += "...";
   return q + "\"";
+}
+
+// The owner mark: the comment of the line is "uid=UID" and nothing else
+// but blanks. Anything looser would let a line's other text decide whose
+// it is; a line that does not match exactly is root's, the safe reading.
+bool ParseOwner(const char* b, const char* e, uid_t* uid) {
+  const char* p = static_cast<const char*>(memchr(b, '#', e - b));
+  if (p == nullptr) return false;
+  ++p;
+  while (p < e && IsSpace(*p)) ++p;
+  if (!StartsWith(p, e, "uid=")) return false;
+  p += 4;
+  const char* digits = p;
+  uint64_t v = 0;
+  while (p < e && *p >= '0' && *p <= '9' && p - digits < 11)
+    v = v * 10 + static_cast<unsigned>(*p++ - '0');
+  size_t n = static_cast<size_t>(p - digits);
+  if (n == 0 || n > 10 || (n > 1 && *digits == '0') || v > 0xfffffffeu)
+    return false;  // (uid_t)-1 is no one's
+  while (p < e && IsSpace(*p)) ++p;
+  if (p != e) return false;
+  *uid = static_cast<uid_t>(v);
+  return true;
+}
+
+// True if the line maps something: it has a first field before any '#'.
+bool IsEntry(const char* b, const char* e) {
+  while (b < e && IsSpace(*b)) ++b;
+  return b < e && *b != '#';
+}
+
+// The line's first field as an IPv4 address, for the exception of lines
+// without an owner.
+bool LineAddress(const char* b, const char* e, uint32_t* addr) {
+  while (b < e && IsSpace(*b)) ++b;
+  const char* f = b;
+  while (b < e && !IsSpace(*b) && *b != '#') ++b;
+  return ParseIPv4(std::string(f, b), addr, nullptr);
 }
 
 // A range of lines to drop: [begin, next).
 using Range = std::pair<size_t, size_t>;
 
+// One line of the section the edit would drop, as the ownership rule
+// needs it.
+struct Dropped {
+  Range range;
+  unsigned lineno = 0;
+  bool owned = false;  // a "# uid=" mark
+  uid_t owner = 0;
+  bool by_name = false;
+  bool has_addr = false;  // its first field is an IPv4 address, `addr`
+  uint32_t addr = 0;
+  std::string quoted;
+};
+
+std::string OwnerName(const Dropped& d) {
+  if (!d.owned) return "root (no \"# uid=\" mark)";
+  if (d.owner == 0) return "root (uid 0)";
+  return "uid " + std::to_string(d.owner);
+}
+
+// Through sudo a user may drop only a line of their own, or a line without
+// an owner whose address is the guest address of one of their taps.
+bool MayDrop(const Dropped& d, const SectionRules& rules) {
+  if (!rules.through_sudo) return true;
+  if (d.owned) return d.owner == rules.uid;
+  return d.has_addr && rules.owns_guest_address &&
+         rules.owns_guest_address(d.addr);
+}
+
 SectionEdit Edit(const std::string& text, const Target& t, bool remove,
-                 std::string* out, std::string* why) {
+                 const SectionRules& rules, std::string* out,
+                 std::string* why) {
   const char* base = text.data();
   enum { kBefore, kInside, kAfter } state = kBefore;
   bool has_start = false;
   size_t end_marker = std::string::npos;  // offset of the ##ENDDYNAMIC line
-  std::vector<Range> dropped;
-  bool canonical = false;  // a dropped line is exactly "IP HOSTNAME"
+  std::vector<Dropped> dropped;
+  bool canonical = false;  // a dropped line is exactly the line we would add
   std::string outside;     // the first match outside the section, described
   std::string eol;         // line end of the first line, for appended lines
-  const std::string wanted = t.ip + " " + t.hostname;
+  const std::string mapping = t.ip + " " + t.hostname;
+  const std::string wanted = mapping + " # uid=" + std::to_string(rules.uid);
   unsigned lineno = 0;
+  unsigned entries = 0;  // lines of the section that map something
+  unsigned own = 0;      // those of them that are rules.uid's
 
   size_t pos = 0;
   while (pos < text.size()) {
@@ -146,9 +233,20 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
       end_marker = pos;
     } else {
       Match m = MatchLine(b, e, t);
+      Dropped d;
+      d.owned = state == kInside && ParseOwner(b, e, &d.owner);
+      if (state == kInside && IsEntry(b, e)) {
+        ++entries;
+        if (d.owned && d.owner == rules.uid) ++own;
+      }
       if (m.address || m.name) {
         if (state == kInside) {
-          dropped.emplace_back(pos, next);
+          d.range = Range(pos, next);
+          d.lineno = lineno;
+          d.by_name = m.name;
+          d.has_addr = LineAddress(b, e, &d.addr);
+          d.quoted = Quote(b, e);
+          dropped.push_back(d);
           const char* ce = (e > b && e[-1] == '\r') ? e - 1 : e;
           canonical = static_cast<size_t>(ce - b) == wanted.size() &&
                       memcmp(b, wanted.data(), wanted.size()) == 0;
@@ -162,6 +260,9 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
     pos = next;
   }
 
+  const std::string refusing =
+      remove ? "; not removed"
+             : "; refusing to map " + t.hostname + " to " + t.ip;
   if (remove) {
     if (dropped.empty()) {
       if (!outside.empty()) {
@@ -173,16 +274,51 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
       if (why) *why = t.hostname + " is not in the hosts file";
       return SectionEdit::kNotFound;
     }
-    if (why && !outside.empty()) *why = outside + "; left as it is";
-  } else {
-    if (!outside.empty()) {
-      if (why) *why = outside + "; refusing to map " + t.hostname + " to " +
-                      t.ip;
+  } else if (!outside.empty()) {
+    if (why) *why = outside + refusing;
+    return SectionEdit::kRefused;
+  }
+
+  // Whose lines these are is decided before anything else about them, so
+  // that a refusal names the owner even when nothing would change.
+  unsigned dropped_own = 0;
+  for (const Dropped& d : dropped) {
+    if (!MayDrop(d, rules)) {
+      if (why)
+        *why = (d.by_name ? t.hostname : t.ip) + " is mapped at line " +
+               std::to_string(d.lineno) + " by " + OwnerName(d) + ": " +
+               d.quoted + "; only its owner or root may change that line" +
+               refusing;
       return SectionEdit::kRefused;
     }
+    if (d.owned && d.owner == rules.uid) ++dropped_own;
+  }
+
+  if (remove) {
+    if (why && !outside.empty()) *why = outside + "; left as it is";
+  } else {
     if (end_marker != std::string::npos && dropped.size() == 1 && canonical) {
-      if (why) *why = wanted + " is already in the dynamic section";
+      if (why) *why = mapping + " is already in the dynamic section";
       return SectionEdit::kUnchanged;
+    }
+    // The limits bound what one mapping adds; replacing lines never grows
+    // the section, so a user at a limit can still move their own names.
+    if (rules.through_sudo && dropped_own == 0 &&
+        own >= rules.max_per_user) {
+      if (why)
+        *why = "uid " + std::to_string(rules.uid) + " already owns " +
+               std::to_string(own) + " lines of the dynamic section, and " +
+               "hosts_max_per_user = " + std::to_string(rules.max_per_user) +
+               refusing + " (remove one first with -d)";
+      return SectionEdit::kRefused;
+    }
+    if (rules.through_sudo && dropped.empty() &&
+        entries >= rules.max_entries) {
+      if (why)
+        *why = "the dynamic section already holds " +
+               std::to_string(entries) + " lines, and hosts_max_entries = " +
+               std::to_string(rules.max_entries) + refusing;
+      return SectionEdit::kRefused;
     }
   }
 
@@ -201,9 +337,9 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
   std::string result;
   result.reserve(text.size() + line.size() + 40);
   size_t copied = 0;
-  for (const Range& r : dropped) {  // all of them lie before end_marker
-    result.append(text, copied, r.first - copied);
-    copied = r.second;
+  for (const Dropped& d : dropped) {  // all of them lie before end_marker
+    result.append(text, copied, d.range.first - copied);
+    copied = d.range.second;
   }
   if (end_marker != std::string::npos) {
     result.append(text, copied, end_marker - copied);
@@ -221,6 +357,14 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
 }
 
 }  // namespace
+
+bool ParseLineOwner(const std::string& line, uid_t* uid) {
+  return ParseOwner(line.data(), line.data() + line.size(), uid);
+}
+
+std::string QuoteForMessage(const std::string& text) {
+  return Quote(text.data(), text.data() + text.size());
+}
 
 bool CheckDynamicHostname(const std::string& name, std::string* why) {
   std::string reason;
@@ -256,8 +400,8 @@ bool GuestAddressInPlan(uint32_t net_base, uint32_t addr) {
 }
 
 SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
-                           const std::string& ip, std::string* out,
-                           std::string* why) {
+                           const std::string& ip, const SectionRules& rules,
+                           std::string* out, std::string* why) {
   // Checked here too, not only by the tool, so that no caller of the
   // library can write a line that breaks the file.
   Target t;
@@ -266,16 +410,29 @@ SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
     return SectionEdit::kInvalid;
   t.hostname = hostname;
   t.ip = ip;
-  return Edit(text, t, false, out, why);
+  return Edit(text, t, false, rules, out, why);
+}
+
+SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
+                           const std::string& ip, std::string* out,
+                           std::string* why) {
+  return MapDynamicHost(text, hostname, ip, SectionRules(), out, why);
+}
+
+SectionEdit UnmapDynamicHost(const std::string& text,
+                             const std::string& hostname,
+                             const SectionRules& rules, std::string* out,
+                             std::string* why) {
+  if (!CheckDynamicHostname(hostname, why)) return SectionEdit::kInvalid;
+  Target t;
+  t.hostname = hostname;
+  return Edit(text, t, true, rules, out, why);
 }
 
 SectionEdit UnmapDynamicHost(const std::string& text,
                              const std::string& hostname, std::string* out,
                              std::string* why) {
-  if (!CheckDynamicHostname(hostname, why)) return SectionEdit::kInvalid;
-  Target t;
-  t.hostname = hostname;
-  return Edit(text, t, true, out, why);
+  return UnmapDynamicHost(text, hostname, SectionRules(), out, why);
 }
 
 }  // namespace runall

@@ -26,7 +26,7 @@ const char kStatic[] =
     "127.0.0.1 localhost\n"
     "10.0.0.5 server fs\n"
     "##STARTDYNAMIC\n"
-    "172.20.1.2 guest1\n"
+    "172.20.1.2 guest1 # uid=0\n"
     "##ENDDYNAMIC\n"
     "# after the section\n";
 
@@ -103,7 +103,7 @@ TEST_F(HostsFileTest, RenamesIntoPlaceKeepingOldModeAndNothingElse) {
   EXPECT_EQ(HostsWrite::kRenamed, r.write);
   EXPECT_EQ(
       "127.0.0.1 localhost\n10.0.0.5 server fs\n##STARTDYNAMIC\n"
-      "172.20.1.2 guest1\n172.20.2.2 guest2\n##ENDDYNAMIC\n"
+      "172.20.1.2 guest1 # uid=0\n172.20.2.2 guest2 # uid=0\n##ENDDYNAMIC\n"
       "# after the section\n",
       Read(path_));
   EXPECT_NE(before, Inode(path_));
@@ -151,7 +151,8 @@ TEST_F(HostsFileTest, InPlaceKeepsTheInodeWhenGrowingAndShrinking) {
   EXPECT_EQ(HostsWrite::kInPlace, r.write);
   std::string grown =
       "127.0.0.1 localhost\n10.0.0.5 server fs\n##STARTDYNAMIC\n"
-      "172.20.1.2 guest1\n172.20.200.2 a-much-longer-guest-name\n"
+      "172.20.1.2 guest1 # uid=0\n"
+      "172.20.200.2 a-much-longer-guest-name # uid=0\n"
       "##ENDDYNAMIC\n# after the section\n";
   EXPECT_EQ(grown, Read(path_));
   EXPECT_EQ(before, Inode(path_));
@@ -336,10 +337,10 @@ TEST_F(HostsFileTest, ConcurrentWritersLoseNoUpdate) {
   for (int n = 10; n < 10 + kThreads * kEach; ++n)
     EXPECT_NE(std::string::npos,
               text.find("\n172.20." + std::to_string(n) + ".2 guest" +
-                        std::to_string(n) + "\n"))
+                        std::to_string(n) + " # uid=0\n"))
         << n;
   EXPECT_EQ(0u, text.find("127.0.0.1 localhost\n10.0.0.5 server fs\n"
-                          "##STARTDYNAMIC\n172.20.1.2 guest1\n"));
+                          "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"));
   EXPECT_EQ(text.size() - strlen("##ENDDYNAMIC\n# after the section\n"),
             text.find("##ENDDYNAMIC\n# after the section\n"));
 }

@@ -167,7 +167,7 @@ boot() {
 	ip -n "$ns" -4 addr show dev tap0 | grep -q 'inet 172\.20\.0\.1/24' ||
 		die "tap0 not configured: $(ip -n "$ns" -4 addr show dev tap0)"
 	[ "$(grep -cw "$host" "$hosts")" = 1 ] || die "hosts file maps $host $(grep -cw "$host" "$hosts") times"
-	grep -Eq "^172\.20\.0\.2[[:space:]]+$host\$" "$hosts" || die "hosts file does not map $host"
+	grep -Eq "^172\.20\.0\.2[[:space:]]+$host # uid=0\$" "$hosts" || die "hosts file does not map $host"
 	dhcpd=$(cat "$work/run/dhcpd-tap0.pid" 2>/dev/null)
 	if [ -z "$dhcpd" ] || [ "$(ip netns identify "$dhcpd")" != "$ns" ]; then
 		die "no DHCP server of runall's for tap0 (pid file: '$dhcpd')"

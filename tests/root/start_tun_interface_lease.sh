@@ -25,7 +25,7 @@ bash -c 'echo guest5 >"$1/$$"; exec ip netns exec "$2" "$3" -C "$4" tap5' \
 expect_host_addr "$host" tap5
 [ -z "$(ls -A "$HN_DIR")" ] || fail "the used hostname file was not deleted"
 grep -q "not found" "$TMP/sti-1.log" && fail "hostname not found"
-grep -qx "172.20.5.2[[:space:]]guest5" "$HOSTS" ||
+grep -qx "172.20.5.2[[:space:]]guest5 # uid=0" "$HOSTS" ||
   fail "guest5 not mapped: $(cat "$HOSTS")"
 sed -n '/##STARTDYNAMIC/,/##ENDDYNAMIC/p' "$HOSTS" | grep -q guest5 ||
   fail "the mapping is outside the dynamic section"

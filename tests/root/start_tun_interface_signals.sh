@@ -18,7 +18,7 @@ ip netns exec "$host" perl -e 'use POSIX;
 	sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGTERM)) or die "sigprocmask";
 	exec { $ARGV[0] } @ARGV or die "exec: $!"' -- "$STI" -C "$CONF" tap3 \
 	>"$TMP/sti.log" 2>&1 || fail "start-tun-interface tap3: exit $?: $(cat "$TMP/sti.log")"
-grep -Eq '^172\.20\.3\.2[[:space:]]+sig-guest$' "$HOSTS" ||
+grep -Eq '^172\.20\.3\.2[[:space:]]+sig-guest # uid=0$' "$HOSTS" ||
 	fail "hosts file does not map sig-guest: $(cat "$HOSTS")"
 # It waited for update-dynamic-hosts and saw it succeed: nothing to say
 # (with SIGCHLD ignored it said "cannot run update-dynamic-hosts: waitpid:

@@ -41,7 +41,7 @@ cmp "$T/etc/hosts.old" "$T/hosts" || fail "hosts.old is not the previous content
   fail "grow"
 "$UDH" -C "$T/bind.conf" guest1 172.20.3.2 || fail "replace"
 "$UDH" -C "$T/bind.conf" -d a-rather-long-guest-name-to-grow-the-file || fail "shrink"
-{ cat "$T/prefix"; echo "172.20.3.2 guest1"; cat "$T/suffix"; } >"$T/want"
+{ cat "$T/prefix"; echo "172.20.3.2 guest1 # uid=0"; cat "$T/suffix"; } >"$T/want"
 cmp "$T/want" "$T/netns-hosts" || { diff "$T/want" "$T/netns-hosts"; fail "content after grow/replace/shrink"; }
 [ "$(stat -c %i "$T/etc/hosts")" = "$ino" ] || fail "inode changed"
 [ "$(stat -c %a "$T/etc/hosts")" = 644 ] || fail "mode not kept"

@@ -47,10 +47,16 @@ for ip in "" "999.1.1.1" "1.2.3" "01.2.3.4" "1.2.3.4 evil" "1.2.3.4${nl}" \
 done
 unchanged "hostile arguments"
 [ ! -e "$T/hosts.lock" ] || fail "a refused argument still took the lock"
+# Quoted text shows a tab as \t, not as '?': in an argument, and in the
+# line of the hosts file a refusal quotes.
+expect 100 'bad hostname "gu\test"' "${C[@]}" "$(printf 'gu\test')" 172.20.1.2
+expect 1 'at line 1: "127.0.0.1\tlocalhost"' "${C[@]}" localhost 172.20.3.2
+! grep -qF '?' "$T/err" || fail "a '?' in the message: $(cat "$T/err")"
+unchanged "quoted control characters"
 
 say "mapping, refusals, removal"
 expect 0 "" "${C[@]}" guest1 172.20.1.2
-grep -qx '172.20.1.2 guest1' "$T/hosts" || fail "guest1 not mapped"
+grep -qx '172.20.1.2 guest1 # uid=0' "$T/hosts" || fail "guest1 not mapped"
 expect 0 "already" "${C[@]}" -v guest1 172.20.1.2
 expect 0 "" "${C[@]}" guest1 172.20.5.2
 [ "$(grep -c guest1 "$T/hosts")" -eq 1 ] || fail "guest1 not replaced"
@@ -121,6 +127,6 @@ expect 111 "must be owned by root" "${C[@]}" netqemu 172.20.4.2
 chmod 0644 "$T/guests"
 # Removing is allowed for any name: it grants nothing.
 expect 0 "" "${C[@]}" -d SolQemu
-grep -qx '172.20.4.2 netqemu' "$T/hosts" || fail "netqemu not mapped"
+grep -qx '172.20.4.2 netqemu # uid=0' "$T/hosts" || fail "netqemu not mapped"
 ! grep -qi solqemu "$T/hosts" || fail "solqemu not removed"
 say "all CLI checks passed"

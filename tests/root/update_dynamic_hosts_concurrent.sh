@@ -49,7 +49,7 @@ reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$T/reader.out")
 say "$N concurrent updates in ${elapsed} ms; reader: $(cat "$T/reader.out")"
 
 udh_check "$T/hosts"
-for ((n = 1; n <= N; n++)); do echo "172.20.$n.2 guest$n"; done | sort >"$T/want"
+for ((n = 1; n <= N; n++)); do echo "172.20.$n.2 guest$n # uid=0"; done | sort >"$T/want"
 udh_guest_lines "$T/hosts" >"$T/got"
 diff "$T/want" "$T/got" >&2 || fail "the section does not hold the $N guests"
 # The rest of the file, byte for byte.

@@ -6,7 +6,7 @@
 // checks each read: it must start with the bytes of the file PREFIX (the
 // static part and ##STARTDYNAMIC), end with the bytes of SUFFIX
 // (##ENDDYNAMIC and what follows), and hold between them only whole lines
-// "A.B.C.D name". With --once it checks one read and exits; otherwise it
+// "A.B.C.D name # uid=UID" (the owner mark may be missing). With --once it checks one read and exits; otherwise it
 // polls until STOPFILE exists and prints "reads=N torn=T".
 //
 // With --in-place (a bind-mounted file, rewritten in place) blank lines
@@ -34,7 +34,15 @@ bool ReadFile(const char* path, std::string* text) {
   return n == 0;
 }
 
-bool GuestLine(const std::string& line) {
+bool GuestLine(std::string line) {
+  size_t mark = line.find(" # uid=");
+  if (mark != std::string::npos) {
+    size_t digits = mark + 7;
+    if (digits == line.size() ||
+        line.find_first_not_of("0123456789", digits) != std::string::npos)
+      return false;
+    line.erase(mark);
+  }
   size_t sp = line.find(' ');
   if (sp == std::string::npos || sp == 0 || sp + 1 == line.size())
     return false;
