@@ -8,9 +8,6 @@
 // runall-os-test(1).
 #pragma once
 
-#include <stdint.h>
-#include <time.h>
-
 #include <string>
 #include <vector>
 
@@ -37,37 +34,5 @@ std::vector<size_t> SelectGuests(const std::vector<GuestRecord>& records,
 /// else HOME/.local/state/runall/logs (the XDG base directory rule; an
 /// XDG_STATE_HOME that is not absolute is ignored).
 std::string DefaultLogDir(const char* xdg_state_home, const std::string& home);
-
-/// Cuts a stream of output into whole lines, each written with `prefix`
-/// before it ("[host] " when guests run side by side), so that lines of two
-/// guests never mix; a last line without a newline comes out of Flush.
-class LinePrefixer {
- public:
-  explicit LinePrefixer(std::string prefix) : prefix_(std::move(prefix)) {}
-  /// The complete lines in `data` (plus what was held back before).
-  std::string Feed(const char* data, size_t size);
-  /// What is held back, as a line of its own; empty if nothing.
-  std::string Flush();
-
- private:
-  std::string prefix_;
-  std::string partial_;
-};
-
-/// One guest being waited on, for the terminal's progress line.
-struct ProgressItem {
-  std::string what;   ///< "booting", "stopping", ...
-  std::string host;
-  int64_t waited_s = 0;
-  unsigned limit_s = 0;  ///< 0: no limit shown
-};
-
-/// "booting netqemu 12s/240s, stopping solqemu 3s/60s", cut to `width`
-/// columns (at least 10) so that it never wraps.
-std::string ProgressLine(const std::vector<ProgressItem>& items, size_t width);
-
-/// Milliseconds from `from` to `to` (CLOCK_REALTIME times, such as file
-/// modification times).
-int64_t MillisBetween(const struct timespec& from, const struct timespec& to);
 
 }  // namespace runall
