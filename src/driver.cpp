@@ -9,11 +9,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <thread>
 
 #include "console.hpp"
 #include "fail.hpp"
 #include "file_io.hpp"
+#include "guest_log.hpp"
+#include "guest_ops.hpp"
 #include "guest_run.hpp"
 #include "interrupt.hpp"
 #include "invoker.hpp"
@@ -91,26 +94,29 @@ bool AskYes(const std::string& question) {
 
 // The article's -s handling: a script under the shared read-only directory
 // runs from there; any other is copied there first (cp -i, -n or -f) and
-// made executable. Returns its name under that directory, or exits.
-std::string PrepareScript(const DriverArgs& args, const Settings& settings, Log* log) {
+// made executable. Puts its name under that directory in *name and returns
+// kExitOk, or returns the exit status to end with (*err says why).
+int PrepareScript(const DriverArgs& args, const Settings& settings, Log* log,
+                  std::string* name, std::string* err) {
   ScriptPlan plan;
-  std::string err;
-  if (!PlanScript(args.script, settings.common_ro_host, &plan, &err))
-    Fatal(kExitUsage, err);
+  if (!PlanScript(args.script, settings.common_ro_host, &plan, err)) return kExitUsage;
   std::string target = settings.common_ro_host + "/" + plan.name;
+  *name = plan.name;
   struct stat st;
+  const std::string not_regular = "script not specified or not a regular file: " + args.script;
   if (!plan.copy) {
-    if (stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-      Fatal(kExitUsage, "script not specified or not a regular file: " + args.script);
-    return plan.name;
+    if (stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return kExitOk;
+    *err = not_regular;
+    return kExitUsage;
   }
-  if (stat(args.script.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    Fatal(kExitUsage, "script not specified or not a regular file: " + args.script);
-  if (!MakeDirs(settings.common_ro_host, 0755, &err)) Fatal(kExitSystem, err);
+  if (stat(args.script.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    *err = not_regular;
+    return kExitUsage;
+  }
+  if (!MakeDirs(settings.common_ro_host, 0755, err)) return kExitSystem;
   bool exists = lstat(target.c_str(), &st) == 0;
   bool identical = false;
-  if (exists && !FilesIdentical(args.script, target, &identical, &err))
-    Fatal(kExitSystem, err);
+  if (exists && !FilesIdentical(args.script, target, &identical, err)) return kExitSystem;
   bool can_ask = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
   CopyStep step = DecideCopy(args.copy, exists, identical, can_ask);
   if (step == CopyStep::kAsk)
@@ -118,7 +124,7 @@ std::string PrepareScript(const DriverArgs& args, const Settings& settings, Log*
   switch (step) {
     case CopyStep::kCopy:
       log->Cmd("", {"cp", args.script, target});
-      if (!CopyScript(args.script, target, &err)) Fatal(kExitSystem, err);
+      if (!CopyScript(args.script, target, err)) return kExitSystem;
       break;
     case CopyStep::kKeep:
       log->Msg("", target + " is already this script");
@@ -128,17 +134,18 @@ std::string PrepareScript(const DriverArgs& args, const Settings& settings, Log*
                        " and is not overwritten; running it as it is");
       break;
     case CopyStep::kRefuse:
-      Fatal(kExitRefused, target + " exists and differs from " + args.script +
-                              ": nobody to ask (no terminal); use -sf to overwrite "
-                              "it or -sn to run it as it is");
+      *err = target + " exists and differs from " + args.script +
+             ": nobody to ask (no terminal); use -sf to overwrite it or -sn to "
+             "run it as it is";
+      return kExitRefused;
     case CopyStep::kAsk:
       break;
   }
   if (step != CopyStep::kCopy) {
     log->Cmd("", {"chmod", "u+x", target});
-    if (!MakeUserExecutable(target, &err)) Fatal(kExitSystem, err);
+    if (!MakeUserExecutable(target, err)) return kExitSystem;
   }
-  return plan.name;
+  return kExitOk;
 }
 
 // runqemuos beside our own program (a build tree, or an installed bin
@@ -151,127 +158,206 @@ std::string FindRunqemuos() {
   }
   return std::string(RUNALL_BINDIR) + "/runqemuos";
 }
-}  // namespace
 
-int RunDriver(const DriverArgs& args) {
-  if (HasPathOption(args) && RunThroughSudo())
-    Fatal(kExitUsage, "options naming files (-C, -c, -l, --log-dir, --tap, -i) "
-                      "are refused when run through sudo");
-  Shared s;
-  s.args = args;
-  s.root = geteuid() == 0;
-  std::string err;
-  s.settings = DefaultSettings();
-  s.settings_path = args.settings_file;
+// One run of runall-os-test: what it loaded, the guests' results, the
+// summary. Each step returns the exit status to end with, or kExitOk to go
+// on; a failure before any guest is touched changes nothing.
+class Driver {
+ public:
+  explicit Driver(const DriverArgs& args)
+      : args_(args), console_(!args.quiet && isatty(STDERR_FILENO), args.jobs > 1) {}
+
+  int Load(std::string* err);
+  int Prepare(std::string* err);
+  void RunGuests();
+  int Report();
+
+ private:
+  GuestResult HandleGuest(const GuestRecord& guest);
+  GuestRunOptions RunOptions(const GuestRecord& guest) const;
+
+  const DriverArgs& args_;
+  GuestOpsSetup setup_;
+  std::string guests_path_;
+  std::vector<GuestRecord> records_;
+  std::vector<size_t> picked_;
+  std::vector<std::string> missing_;
+  std::vector<GuestResult> results_;
+  Log log_;
+  Console console_;
+};
+
+// The settings, the guest config and the log; the signal handlers and the
+// terminal; where logs, runqemuos and ssh are.
+int Driver::Load(std::string* err) {
+  if (HasPathOption(args_) && RunThroughSudo()) {
+    *err = "options naming files (-C, -c, -l, --log-dir, --tap, -i) are refused "
+           "when run through sudo";
+    return kExitUsage;
+  }
+  setup_.root = geteuid() == 0;
+  setup_.settings = DefaultSettings();
+  setup_.settings_path = args_.settings_file;
   std::string settings_path =
-      args.settings_file.empty() ? DefaultSettingsPath() : args.settings_file;
-  if (!LoadSettings(settings_path, false, !args.settings_file.empty(), &s.settings, &err))
-    Fatal(kExitUsage, err);
-  std::string guests_path = args.guests_file.empty() ? s.settings.guests_file
-                                                     : args.guests_file;
-  std::vector<GuestRecord> records;
-  if (!LoadGuestConfig(guests_path, s.settings, &records, &err))
-    Fatal(kExitUsage, err);
+      args_.settings_file.empty() ? DefaultSettingsPath() : args_.settings_file;
+  if (!LoadSettings(settings_path, false, !args_.settings_file.empty(), &setup_.settings, err))
+    return kExitUsage;
+  const Settings& settings = setup_.settings;
+  guests_path_ = args_.guests_file.empty() ? settings.guests_file : args_.guests_file;
+  if (!LoadGuestConfig(guests_path_, settings, &records_, err)) return kExitUsage;
 
-  Log log;
-  std::string log_path = args.log_file.empty() ? s.settings.log_file : args.log_file;
+  std::string log_path = args_.log_file.empty() ? settings.log_file : args_.log_file;
   if (log_path == "-") log_path.clear();
-  if (!log.OpenFile(log_path, &err)) Fatal(kExitSystem, err);
-  s.log = &log;
+  if (!log_.OpenFile(log_path, err)) return kExitSystem;
 
   // Nobody may be left unable to stop us: the handlers make every wait end
   // at once, and the run then reports what it had.
-  if (!InstallInterruptHandlers(&err)) Fatal(kExitSystem, err);
+  if (!InstallInterruptHandlers(err)) return kExitSystem;
   // A closed terminal or pipe must not kill the driver half-way.
   signal(SIGPIPE, SIG_IGN);
 
-  bool progress = !args.quiet && isatty(STDERR_FILENO);
-  Console console(progress, args.jobs > 1);
-  s.console = &console;
-  if (log.ToStderr())
-    log.SetWriter([&console](const std::string& line) {
-      console.Text(STDERR_FILENO, line);
-    });
+  setup_.console = &console_;
+  if (log_.ToStderr())
+    log_.SetWriter([this](const std::string& line) { console_.Text(STDERR_FILENO, line); });
 
   const std::string home = HomeDirectory();
-  s.log_dir = args.log_dir.empty() ? DefaultLogDir(getenv("XDG_STATE_HOME"), home)
-                                   : args.log_dir;
-  s.up_dir = s.settings.up_dir.empty() ? s.settings.common_rw_host : s.settings.up_dir;
-  s.runqemuos = FindRunqemuos();
+  setup_.log_dir = args_.log_dir.empty() ? DefaultLogDir(getenv("XDG_STATE_HOME"), home)
+                                         : args_.log_dir;
+  setup_.up_dir = settings.up_dir.empty() ? settings.common_rw_host : settings.up_dir;
+  setup_.runqemuos = FindRunqemuos();
   const char* path_env = getenv("PATH");
-  if (!FindInPath("ssh", path_env ? path_env : "", &s.ssh.program))
-    Fatal(kExitSystem, "ssh not found in PATH");
-  s.ssh.known_hosts = s.settings.known_hosts.empty() ? DefaultKnownHosts(home)
-                                                     : s.settings.known_hosts;
-  s.ssh.identity = args.identity;
-  if (!args.identity.empty() && access(args.identity.c_str(), R_OK) != 0)
-    Fatal(kExitUsage, ErrnoMessage("-i " + args.identity));
+  if (!FindInPath("ssh", path_env ? path_env : "", &setup_.ssh.program)) {
+    *err = "ssh not found in PATH";
+    return kExitSystem;
+  }
+  setup_.ssh.known_hosts =
+      settings.known_hosts.empty() ? DefaultKnownHosts(home) : settings.known_hosts;
+  setup_.ssh.identity = args_.identity;
+  if (!args_.identity.empty() && access(args_.identity.c_str(), R_OK) != 0) {
+    *err = ErrnoMessage("-i " + args_.identity);
+    return kExitUsage;
+  }
+  return kExitOk;
+}
 
-  if (args.guests.empty()) log.Msg("", "No operating systems specified; assuming all");
-  std::vector<std::string> missing;
-  std::vector<size_t> picked = SelectGuests(records, args.guests, &missing);
+// The guests to handle, the script, runall's own directories. Bad input
+// (in Load, and a script that is not there) changes nothing; only then are
+// the script copied and the directories made.
+int Driver::Prepare(std::string* err) {
+  if (args_.guests.empty()) log_.Msg("", "No operating systems specified; assuming all");
+  picked_ = SelectGuests(records_, args_.guests, &missing_);
+  if (args_.copy != CopyMode::kNone) {
+    int status = PrepareScript(args_, setup_.settings, &log_, &setup_.script_name, err);
+    if (status != kExitOk) return status;
+  }
+  if (!MakeDirs(setup_.log_dir, 0700, err)) return kExitSystem;
+  if (!MakeDirs(DirName(setup_.ssh.known_hosts), 0700, err)) return kExitSystem;
+  return kExitOk;
+}
 
-  // Bad input (above, and a script that is not there) changes nothing;
-  // only then are the script copied and runall's own directories made.
-  if (args.copy != CopyMode::kNone) s.script_name = PrepareScript(args, s.settings, &log);
-  if (!MakeDirs(s.log_dir, 0700, &err)) Fatal(kExitSystem, err);
-  if (!MakeDirs(DirName(s.ssh.known_hosts), 0700, &err)) Fatal(kExitSystem, err);
-
-  std::vector<GuestResult> results(picked.size());
-  for (size_t i = 0; i < picked.size(); ++i) {
-    results[i].host = records[picked[i]].hostname;
-    results[i].status = GuestStatus::kNotRun;
+// The picked guests, -j at a time, each result in its config-file place.
+void Driver::RunGuests() {
+  results_.assign(picked_.size(), GuestResult());
+  for (size_t i = 0; i < picked_.size(); ++i) {
+    results_[i].host = records_[picked_[i]].hostname;
+    results_[i].status = GuestStatus::kNotRun;
   }
   std::atomic<size_t> next(0);
   auto worker = [&]() {
     while (true) {
       size_t i = next++;
-      if (i >= picked.size()) return;
+      if (i >= picked_.size()) return;
       if (Interrupted()) continue;  // left as "not run"
-      const GuestRecord& guest = records[picked[i]];
-      results[i] = args.stop ? StopGuest(s, guest) : RunGuest(s, guest);
+      results_[i] = HandleGuest(records_[picked_[i]]);
     }
   };
-  unsigned jobs = std::min<unsigned>(args.jobs, std::max<size_t>(picked.size(), 1));
+  unsigned jobs = std::min<unsigned>(args_.jobs, std::max<size_t>(picked_.size(), 1));
   if (jobs <= 1) {
     worker();
-  } else {
-    std::vector<std::thread> threads;
-    for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
-    for (std::thread& t : threads) t.join();
+    return;
   }
+  std::vector<std::thread> threads;
+  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
+  for (std::thread& t : threads) t.join();
+}
 
-  if (!missing.empty()) {
+GuestRunOptions Driver::RunOptions(const GuestRecord& guest) const {
+  GuestRunOptions o;
+  o.host = guest.hostname;
+  o.limits.start_timeout = guest.start_timeout;
+  o.limits.stop_timeout = guest.stop_timeout;
+  o.limits.qemu_init_period = setup_.settings.qemu_init_period;
+  o.await_ssh_after_boot = guest.boot_signal == BootSignal::kUpFile;
+  o.has_script = !setup_.script_name.empty();
+  o.shutdown = args_.shutdown;
+  o.console_log = ConsoleLogPath(guest, setup_.log_dir);
+  return o;
+}
+
+// One guest's run, with its own log and the real operations.
+GuestResult Driver::HandleGuest(const GuestRecord& guest) {
+  GuestLog guest_log(&log_, guest.hostname);
+  std::string err;
+  if (!guest_log.Open(setup_.log_dir + "/" + guest.hostname + ".log", &err)) Warn(err);
+  if (!log_.ToStderr() && args_.jobs == 1 && !args_.quiet)
+    console_.Text(STDOUT_FILENO, "-----" + guest.hostname + "-----\n");
+  const GuestRunOptions options = RunOptions(guest);
+  std::unique_ptr<GuestOps> ops = NewRealGuestOps(setup_, guest, &guest_log);
+  GuestRun run(options, ops.get(), &guest_log);
+  GuestResult result = args_.stop ? run.Stop() : run.Run();
+  result.log_path = guest_log.path();
+  return result;
+}
+
+// The guests not found, the summary, TAP; the exit status.
+int Driver::Report() {
+  if (!missing_.empty()) {
     std::string list;
-    for (const std::string& m : missing) {
-      list += " " + m;
-      GuestResult r;
-      r.host = m;
-      r.status = GuestStatus::kNotFound;
-      r.detail = "not in " + guests_path;
-      results.push_back(r);
+    for (const std::string& name : missing_) {
+      list += " " + name;
+      GuestResult result;
+      result.host = name;
+      result.status = GuestStatus::kNotFound;
+      result.detail = "not in " + guests_path_;
+      results_.push_back(result);
     }
-    log.Error("", "Not found:" + list);
+    log_.Error("", "Not found:" + list);
   }
   if (Interrupted())
-    log.Error("", std::string("Interrupted by ") + strsignal(InterruptSignal()) +
-                      "; guests are left as they are");
+    log_.Error("", std::string("Interrupted by ") + strsignal(InterruptSignal()) +
+                       "; guests are left as they are");
 
-  if (!args.quiet) console.Text(STDOUT_FILENO, "\n" + SummaryTable(results));
-  if (!args.tap_file.empty()) {
-    std::string tap = TapReport(results);
-    if (args.tap_file == "-") {
-      console.Text(STDOUT_FILENO, tap);
+  if (!args_.quiet) console_.Text(STDOUT_FILENO, "\n" + SummaryTable(results_));
+  if (!args_.tap_file.empty()) {
+    std::string tap = TapReport(results_);
+    if (args_.tap_file == "-") {
+      console_.Text(STDOUT_FILENO, tap);
     } else {
-      std::string dir = DirName(args.tap_file);
-      std::string name = args.tap_file.substr(args.tap_file.rfind('/') + 1);
+      std::string dir = DirName(args_.tap_file);
+      std::string name = args_.tap_file.substr(args_.tap_file.rfind('/') + 1);
+      std::string err;
       if (!WriteFileAtomically(dir, name, tap, &err)) {
         Warn(err);
         return kExitSystem;
       }
     }
   }
-  return RunExitStatus(results, Interrupted());
+  return RunExitStatus(results_, Interrupted());
+}
+
+}  // namespace
+
+int RunDriver(const DriverArgs& args) {
+  Driver driver(args);
+  std::string err;
+  int status = driver.Load(&err);
+  if (status == kExitOk) status = driver.Prepare(&err);
+  if (status != kExitOk) {
+    Warn(err);
+    return status;
+  }
+  driver.RunGuests();
+  return driver.Report();
 }
 
 }  // namespace runall

@@ -1,11 +1,8 @@
-// driver: runall-os-test's work. For each guest, in config-file order (up
-// to -j at once): test the connection, look at its image and launch file,
-// boot it with runqemuos if it is down, wait for it to say it is up, run
-// the script over ssh with its output on the terminal and in the guest's
-// own log, optionally shut it down; then print a summary (and TAP) and
-// return the exit status. What to do at each step is startup_decision's
-// answer; this module gathers the facts and carries the answers out. See
-// runall-os-test(1).
+// driver: runall-os-test's work. Loads the settings and the guest config,
+// copies the script, hands the guests to -j workers in config-file order -
+// each guest's run is guest_run's loop over guest_ops' real operations,
+// logged to its own log - then prints a summary (and TAP) and returns the
+// exit status. See runall-os-test(1).
 #pragma once
 
 #include <string>
@@ -17,8 +14,9 @@
 namespace runall {
 
 /// Runs runall-os-test with parsed arguments (not --help) and returns its
-/// exit status; exits through Fatal on bad input (100) or a system error
-/// (111) before any guest is touched.
+/// exit status: 100 on bad input and 111 on a system error before any
+/// guest is touched (with a message on stderr), 1 when -s finds a different
+/// script in the way and nobody to ask, else RunExitStatus's.
 int RunDriver(const DriverArgs& args);
 
 // --- pure helpers, exposed for the unit tests --------------------------------
