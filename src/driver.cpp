@@ -217,6 +217,7 @@ int Driver::Load(std::string* err) {
   signal(SIGPIPE, SIG_IGN);
 
   setup_.console = &console_;
+  setup_.guest_headers = !log_.ToStderr() && args_.jobs == 1 && !args_.quiet;
   if (log_.ToStderr())
     log_.SetWriter([this](const std::string& line) { console_.Text(STDERR_FILENO, line); });
 
@@ -299,8 +300,6 @@ GuestResult Driver::HandleGuest(const GuestRecord& guest) {
   GuestLog guest_log(&log_, guest.hostname);
   std::string err;
   if (!guest_log.Open(setup_.log_dir + "/" + guest.hostname + ".log", &err)) Warn(err);
-  if (!log_.ToStderr() && args_.jobs == 1 && !args_.quiet)
-    console_.Text(STDOUT_FILENO, "-----" + guest.hostname + "-----\n");
   const GuestRunOptions options = RunOptions(guest);
   std::unique_ptr<GuestOps> ops = NewRealGuestOps(setup_, guest, &guest_log);
   GuestRun run(options, ops.get(), &guest_log);

@@ -154,7 +154,11 @@ class RealGuestOps : public GuestOps {
     endpoint_.hostname = guest.hostname;
   }
 
-  void Begin() override { ResolveEndpoint(); }
+  void Begin() override {
+    if (setup_.guest_headers)
+      setup_.console->Text(STDOUT_FILENO, "-----" + guest_.hostname + "-----\n");
+    ResolveEndpoint();
+  }
   void End() override { setup_.console->ClearProgress(guest_.hostname); }
   void Gather(StartupFacts* facts) override;
   Reach TestConnection(Knock knock) override {

@@ -96,7 +96,8 @@ class GuestOps {
  public:
   virtual ~GuestOps() {}
 
-  /// Before anything else: learns where ssh goes for this guest.
+  /// Before anything else: heads the guest's output on the terminal, and
+  /// learns where ssh goes for this guest.
   virtual void Begin() = 0;
   /// After everything else: takes the guest off the progress line.
   virtual void End() = 0;
