@@ -83,4 +83,29 @@ bool ReadFileText(const std::string& path, const FileCheck& check,
   return ok;
 }
 
+bool MakeDirs(const std::string& path, mode_t mode, std::string* err) {
+  if (path.empty()) return true;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return true;
+    *err = path + ": not a directory";
+    return false;
+  }
+  size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0 &&
+      !MakeDirs(path.substr(0, slash), mode, err))
+    return false;
+  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    *err = ErrnoMessage("mkdir " + path);
+    return false;
+  }
+  return true;
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace runall

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <string>
 
@@ -31,5 +32,12 @@ bool WriteAll(int fd, const std::string& text);
 /// Reads `fd` to its end into *text, at most `max_bytes` (EFBIG beyond).
 /// Returns false with errno set.
 bool ReadFdText(int fd, size_t max_bytes, std::string* text);
+
+/// mkdir -p: makes `path` and its missing parents, each new one with
+/// `mode`. An existing directory is fine; an existing non-directory is not.
+bool MakeDirs(const std::string& path, mode_t mode, std::string* err);
+
+/// The directory part of `path`: "." when it has no slash, "/" for "/x".
+std::string DirName(const std::string& path);
 
 }  // namespace runall

@@ -94,4 +94,8 @@ void GatherFileFacts(const LaunchFile& launch, const std::string& up_file,
       age_ns > static_cast<long long>(start_timeout) * 1000000000LL;
 }
 
+int64_t MillisBetween(const struct timespec& from, const struct timespec& to) {
+  return (to.tv_sec - from.tv_sec) * 1000LL + (to.tv_nsec - from.tv_nsec) / 1000000;
+}
+
 }  // namespace runall

@@ -3,6 +3,7 @@
 // its up-file - gathered for startup_decision.
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -32,6 +33,10 @@ ProcessFacts ReadProcessFacts(pid_t pid);
 
 /// True if the launch file names a live QEMU that wrote it (IsLaunchedQemu).
 bool LaunchFileNamesLiveQemu(const LaunchFile& launch);
+
+/// Milliseconds from `from` to `to` (CLOCK_REALTIME times, such as file
+/// modification times).
+int64_t MillisBetween(const struct timespec& from, const struct timespec& to);
 
 /// The file facts of startup_decision for a guest, at the wall-clock time
 /// `now`: launch_names_live_qemu, later_up_file (and its mtime), and

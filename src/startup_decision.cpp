@@ -325,22 +325,6 @@ bool IsLaunchedQemu(const ProcessFacts& proc,
   return start <= written + kStartSlackNs;
 }
 
-const char* ActionName(Action action) {
-  switch (action) {
-    case Action::kRunScript: return "run script";
-    case Action::kLaunch: return "launch";
-    case Action::kWaitUpFile: return "wait for up-file";
-    case Action::kWaitQemuInit: return "wait for QEMU to open the image";
-    case Action::kWaitLaunchFile: return "wait for the launch file";
-    case Action::kWaitShutdown: return "wait for shutdown";
-    case Action::kRefuse: return "refuse";
-    case Action::kBootTimeout: return "boot timeout";
-    case Action::kBootFailed: return "boot failed";
-    case Action::kError: return "error";
-  }
-  return "?";
-}
-
 const char* RefusalText(Refusal refusal) {
   switch (refusal) {
     case Refusal::kNone: return "";

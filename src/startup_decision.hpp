@@ -111,8 +111,8 @@ struct LogNote {
 struct StartupDecision {
   Action action = Action::kError;
   Refusal refusal = Refusal::kNone;
-  /// The branch taken, numbered as in startup_decision.cpp's table (tests
-  /// and the debug log use it).
+  /// The branch taken, numbered as in startup_decision.cpp's table, so that
+  /// a test names the branch it means.
   int branch = 0;
   std::vector<LogNote> notes;
 };
@@ -147,8 +147,7 @@ constexpr long kStartSlackNs = 100 * 1000 * 1000L;
 /// An unknown start time (no /proc) is given the benefit of the doubt.
 bool IsLaunchedQemu(const ProcessFacts& proc, const struct timespec& launch_mtime);
 
-/// "launch", "refuse", ... and the refusal in words, for logs and reports.
-const char* ActionName(Action action);
+/// The refusal in words, for the summary's detail ("host key changed").
 const char* RefusalText(Refusal refusal);
 
 /// Formats an mtime as stat(1)'s %y does, in local time:

@@ -39,28 +39,3 @@ TEST(DefaultLogDir, FollowsXdg) {
   EXPECT_EQ(DefaultLogDir("relative", "/home/u"), "/home/u/.local/state/runall/logs");
   EXPECT_EQ(DefaultLogDir("", "/home/u"), "/home/u/.local/state/runall/logs");
 }
-
-TEST(LinePrefixer, WholeLinesOnlyEachWithThePrefix) {
-  LinePrefixer p("[g] ");
-  EXPECT_EQ(p.Feed("hel", 3), "");
-  EXPECT_EQ(p.Feed("lo\nwor", 6), "[g] hello\n");
-  EXPECT_EQ(p.Feed("ld\n\nx", 5), "[g] world\n[g] \n");
-  EXPECT_EQ(p.Flush(), "[g] x\n");
-  EXPECT_EQ(p.Flush(), "");
-}
-
-TEST(ProgressLine, ListsEveryWaitAndNeverWraps) {
-  std::vector<ProgressItem> items = {{"booting", "netqemu", 12, 240},
-                                     {"stopping", "solqemu", 3, 0}};
-  EXPECT_EQ(ProgressLine(items, 80), "booting netqemu 12s/240s, stopping solqemu 3s");
-  std::string cut = ProgressLine(items, 20);
-  EXPECT_EQ(cut.size(), 19u);
-  EXPECT_EQ(cut.substr(16), "...");
-  EXPECT_EQ(ProgressLine({}, 80), "");
-}
-
-TEST(MillisBetween, Timespecs) {
-  struct timespec a = {100, 900000000}, b = {102, 100000000};
-  EXPECT_EQ(MillisBetween(a, b), 1200);
-  EXPECT_EQ(MillisBetween(b, a), -1200);
-}

@@ -158,3 +158,9 @@ TEST_F(GuestStateTest, FileFacts) {
   GatherFileFacts(launch, up, 240, much_later, &f);
   EXPECT_TRUE(f.start_timeout_expired);
 }
+
+TEST(MillisBetween, Timespecs) {
+  struct timespec a = {100, 900000000}, b = {102, 100000000};
+  EXPECT_EQ(MillisBetween(a, b), 1200);
+  EXPECT_EQ(MillisBetween(b, a), -1200);
+}

@@ -1,0 +1,625 @@
+#include "guest_ops.hpp"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "clock.hpp"
+#include "file_io.hpp"
+#include "guest_state.hpp"
+#include "image_lock.hpp"
+#include "interrupt.hpp"
+#include "process_watch.hpp"
+#include "qemu_launch.hpp"
+#include "spawn.hpp"
+#include "tcp_probe.hpp"
+#include "wait_file.hpp"
+
+namespace runall {
+
+std::string ConsoleLogPath(const GuestRecord& guest, const std::string& log_dir) {
+  return guest.console_log.empty() ? log_dir + "/" + guest.hostname + ".console"
+                                   : guest.console_log;
+}
+
+namespace {
+
+// How long a guest that said it is up may take before its ssh port answers,
+// and the short knock on the port of a guest that cannot be running here.
+const int kReadySeconds = 30;
+const int kQuickKnockMs = 300;
+// How long a shutdown command over ssh may take, beyond the connect timeout.
+const int kShutdownSshSeconds = 10;
+// How much of ssh's stderr is kept to tell its own failures apart.
+const size_t kTailBytes = 4096;
+
+// The wall clock, for comparing with file times (the launch file's and the
+// up-file's mtimes); durations are measured on MonotonicMs.
+struct timespec WallClockNow() {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t;
+}
+
+std::string TrimEnd(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+    s.pop_back();
+  return s;
+}
+
+// --- running a child -------------------------------------------------------------
+
+struct ChildIo {
+  std::function<void(const char*, size_t)> on_out;
+  std::function<void(const char*, size_t)> on_err;
+  int64_t timeout_ms = -1;  ///< then SIGTERM (and SIGKILL 3 s later)
+  bool stop_on_interrupt = true;  ///< an interrupt stops it the same way
+};
+
+struct ChildEnd {
+  int status = -1;   ///< as WaitProgram gives it
+  int wstatus = 0;   ///< a wait() status for ClassifySsh
+  bool timed_out = false;
+  bool interrupted = false;
+};
+
+// Reads the child's pipes until both end, passing the data on, then reaps
+// it. On a timeout or an interrupt the child (ours: ssh, runqemuos - never
+// a guest) is asked to stop with SIGTERM, then killed.
+ChildEnd DriveChild(const Child& c, const ChildIo& io) {
+  ChildEnd end;
+  int fds[2] = {c.out_fd, c.err_fd};
+  const int64_t start = MonotonicMs();
+  int64_t kill_at = -1;
+  bool termed = false;
+  char buf[8192];
+  while (fds[0] >= 0 || fds[1] >= 0) {
+    struct pollfd p[3];
+    int map[3];
+    int n = 0;
+    for (int i = 0; i < 2; ++i)
+      if (fds[i] >= 0) {
+        p[n] = {fds[i], POLLIN, 0};
+        map[n++] = i;
+      }
+    int intr_index = -1;
+    if (!termed && io.stop_on_interrupt && InterruptFd() >= 0) {
+      intr_index = n;
+      p[n++] = {InterruptFd(), POLLIN, 0};
+    }
+    int timeout = -1;
+    int64_t now = MonotonicMs();
+    if (!termed && io.timeout_ms >= 0)
+      timeout = static_cast<int>(std::max<int64_t>(0, start + io.timeout_ms - now));
+    if (kill_at >= 0)
+      timeout = static_cast<int>(std::max<int64_t>(0, kill_at - now));
+    int r = poll(p, static_cast<nfds_t>(n), timeout);
+    if (r < 0 && errno == EINTR) continue;
+    now = MonotonicMs();
+    bool stop = false;
+    if (intr_index >= 0 && (p[intr_index].revents & POLLIN)) {
+      end.interrupted = true;
+      stop = true;
+    }
+    if (!termed && io.timeout_ms >= 0 && now - start >= io.timeout_ms) {
+      end.timed_out = true;
+      stop = true;
+    }
+    if (stop && !termed) {
+      kill(c.pid, SIGTERM);
+      termed = true;
+      kill_at = now + 3000;
+    } else if (termed && kill_at >= 0 && now >= kill_at) {
+      kill(c.pid, SIGKILL);
+      kill_at = -1;
+    }
+    for (int k = 0; k < n; ++k) {
+      if (k == intr_index || !(p[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      int i = map[k];
+      ssize_t got = read(fds[i], buf, sizeof buf);
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (got <= 0) {
+        close(fds[i]);
+        fds[i] = -1;
+        continue;
+      }
+      const auto& sink = i == 0 ? io.on_out : io.on_err;
+      if (sink) sink(buf, static_cast<size_t>(got));
+    }
+  }
+  int wstatus = 0;
+  while (waitpid(c.pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  end.wstatus = wstatus;
+  end.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  return end;
+}
+
+// --- the operations ------------------------------------------------------------
+
+class RealGuestOps : public GuestOps {
+ public:
+  RealGuestOps(const GuestOpsSetup& setup, const GuestRecord& guest, GuestLog* log)
+      : setup_(setup),
+        guest_(guest),
+        log_(log),
+        launch_path_(setup.settings.launch_dir + "/" + guest.hostname),
+        up_file_(setup.up_dir + "/" + guest.hostname) {
+    endpoint_.hostname = guest.hostname;
+  }
+
+  void Begin() override {
+    if (setup_.guest_headers)
+      setup_.console->Text(STDOUT_FILENO, "-----" + guest_.hostname + "-----\n");
+    ResolveEndpoint();
+  }
+  void End() override { setup_.console->ClearProgress(guest_.hostname); }
+  void Gather(StartupFacts* facts) override;
+  Reach TestConnection(Knock knock) override {
+    return Connect(knock == Knock::kQuick
+                       ? kQuickKnockMs
+                       : static_cast<int>(setup_.ssh.connect_timeout) * 1000);
+  }
+  LaunchResult Launch() override;
+  BootWait WaitBoot() override;
+  bool AwaitSsh() override;
+  void WaitForImage(ImageWait what, StartupFacts* facts) override;
+  WaitEnd WaitShutdownOrConnect() override;
+  ScriptRun RunScript() override;
+  bool FindQemu(pid_t* pid) override;
+  ImageFact ProbeImage() override;
+  StopRequest RequestStop(StopWay way) override;
+  ExitWait WaitQemuExit(unsigned seconds, bool progress) override;
+  bool QemuAlive() override { return qemu_ && qemu_->Alive(); }
+  bool Interrupted() override { return runall::Interrupted(); }
+  int64_t NowMs() override { return MonotonicMs(); }
+
+ private:
+  // What one ssh run came to.
+  struct SshRun {
+    SshOutcome outcome = SshOutcome::kConnectFailed;
+    int exit_code = 255;
+    std::string out;
+    std::string err_tail;
+    bool timed_out = false;
+    bool interrupted = false;
+  };
+
+  void ResolveEndpoint();
+  SshRun Ssh(const std::string& remote, bool forward, int64_t timeout_ms);
+  Reach Connect(int knock_ms);
+
+  const GuestOpsSetup& setup_;
+  const GuestRecord& guest_;
+  GuestLog* log_;
+  const std::string launch_path_;
+  const std::string up_file_;
+  LaunchFile launch_;  ///< as the last Gather read it
+  SshEndpoint endpoint_;
+  std::unique_ptr<ProcessWatch> qemu_;  ///< the stop path's pinned QEMU
+};
+
+// Where ssh really goes for this guest (the user's ssh_config may set
+// another HostName or Port), so the port knocks hit the right door.
+void RealGuestOps::ResolveEndpoint() {
+  std::vector<std::string> argv = SshDumpArgv(setup_.ssh, guest_.hostname);
+  std::string out, err;
+  int status = -1;
+  SshEndpoint ep;
+  if (RunProgram(argv, &out, &status, &err) && status == 0 && ParseSshDump(out, &ep)) {
+    endpoint_ = ep;
+    if (endpoint_.proxied)
+      log_->Msg("ssh reaches this guest through a proxy: readiness is tested "
+                "with ssh alone");
+  }
+}
+
+ImageFact RealGuestOps::ProbeImage() {
+  std::string who, err;
+  switch (ImageInUse(guest_.image, &who, &err)) {
+    case ImageUse::kFree:
+      return ImageFact::kFree;
+    case ImageUse::kRunall:
+      return ImageFact::kRunall;
+    case ImageUse::kQemu:
+      log_->Msg("Disk image " + guest_.image + ": " + who);
+      return ImageFact::kForeignQemu;
+    case ImageUse::kError:
+      break;
+  }
+  log_->Error(err);
+  return ImageFact::kProbeError;
+}
+
+void RealGuestOps::Gather(StartupFacts* facts) {
+  facts->image = ProbeImage();
+  std::string err;
+  if (!ReadLaunchFile(launch_path_, &launch_, &err)) {
+    log_->Error(err);
+    launch_ = LaunchFile();
+  }
+  GatherFileFacts(launch_, up_file_, guest_.start_timeout, WallClockNow(), facts);
+}
+
+// Runs ssh with `remote` on the guest. With `forward`, its output goes to
+// the terminal and the guest's log as it comes; else it is collected.
+RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
+                                       int64_t timeout_ms) {
+  SshRun run;
+  std::vector<std::string> argv = SshArgv(setup_.ssh, guest_.hostname, remote);
+  log_->Cmd(argv);
+  StartOptions opts;
+  opts.pipe_stdout = opts.pipe_stderr = true;
+  Child c;
+  std::string err;
+  if (!StartProgram(argv, opts, &c, &err)) {
+    log_->Error(err);
+    return run;
+  }
+  ChildIo io;
+  io.timeout_ms = timeout_ms;
+  io.on_out = [&](const char* d, size_t n) {
+    if (forward) {
+      setup_.console->Output(guest_.hostname, STDOUT_FILENO, d, n);
+      log_->Output(d, n);
+    } else if (run.out.size() < 65536) {
+      run.out.append(d, n);
+    }
+  };
+  io.on_err = [&](const char* d, size_t n) {
+    if (forward) {
+      setup_.console->Output(guest_.hostname, STDERR_FILENO, d, n);
+      log_->Output(d, n);
+    }
+    run.err_tail.append(d, n);
+    if (run.err_tail.size() > kTailBytes)
+      run.err_tail.erase(0, run.err_tail.size() - kTailBytes);
+  };
+  ChildEnd end = DriveChild(c, io);
+  if (forward) setup_.console->EndOutput(guest_.hostname);
+  run.timed_out = end.timed_out;
+  run.interrupted = end.interrupted;
+  run.outcome = ClassifySsh(end.wstatus, run.err_tail, &run.exit_code);
+  return run;
+}
+
+// The article's f_can_connect: the ssh port first (a quick knock instead
+// of the article's ping), then `./hostname` must print this guest's name.
+Reach RealGuestOps::Connect(int knock_ms) {
+  if (!endpoint_.proxied) {
+    std::string why;
+    TcpProbe p = ProbeTcp(endpoint_.hostname, endpoint_.port, knock_ms, &why);
+    if (p != TcpProbe::kOpen) {
+      log_->Msg("ssh port " + endpoint_.hostname + ":" + endpoint_.port + ": " +
+                TcpProbeName(p) + " (" + why + ")");
+      return Reach::kNo;
+    }
+  }
+  SshRun test = Ssh(kConnectionTestCommand, false,
+                    (setup_.ssh.connect_timeout + 15) * 1000LL);
+  if (test.outcome == SshOutcome::kOk) {
+    if (HostnameAnswers(test.out, guest_.hostname)) return Reach::kYes;
+    log_->Msg("./hostname answered \"" + TrimEnd(test.out) + "\", not " +
+              guest_.hostname);
+    return Reach::kNo;
+  }
+  if (test.outcome == SshOutcome::kHostKeyChanged) {
+    log_->Error("ssh: the host key of " + guest_.hostname + " is not the one in " +
+                setup_.ssh.known_hosts);
+    return Reach::kHostKeyChanged;
+  }
+  std::string line = SshFailureLine(test.err_tail);
+  log_->Msg("ssh returned " + std::to_string(test.exit_code) +
+            (line.empty() ? std::string() : ": " + line));
+  return Reach::kNo;
+}
+
+// After a boot signal: the guest's sshd should answer at once; knock on
+// its port, at growing intervals (ProbeDelayMs), until it does.
+bool RealGuestOps::AwaitSsh() {
+  const int64_t deadline = MonotonicMs() + kReadySeconds * 1000LL;
+  for (unsigned attempt = 0;; ++attempt) {
+    if (endpoint_.proxied) {
+      if (Connect(0) == Reach::kYes) return true;
+    } else {
+      std::string why;
+      TcpProbe p = ProbeTcp(endpoint_.hostname, endpoint_.port, 1000, &why);
+      if (p == TcpProbe::kOpen) return true;
+      if (p == TcpProbe::kInterrupted) return false;
+      if (attempt == 0)
+        log_->Msg("ssh port not answering yet (" + why + "); waiting up to " +
+                  std::to_string(kReadySeconds) + "s");
+    }
+    if (MonotonicMs() >= deadline) break;
+    if (!SleepUnlessInterrupted(ProbeDelayMs(attempt))) return false;
+  }
+  log_->Error("ssh port of " + guest_.hostname + " did not answer within " +
+              std::to_string(kReadySeconds) + "s of the boot signal");
+  return false;
+}
+
+// runqemuos -b: it locks the image, writes the hostname and launch files,
+// claims a tap and becomes QEMU in a session of its own (so our ^C never
+// reaches the guest), and tells us QEMU's pid once that exec happened - or
+// why it refused.
+LaunchResult RealGuestOps::Launch() {
+  LaunchResult result;
+  std::string err;
+  for (const std::string& dir : {setup_.settings.launch_dir, setup_.settings.hostname_dir}) {
+    if (!MakeDirs(dir, 0755, &err)) {
+      log_->Error(err);
+      result.detail = err;
+      return result;
+    }
+  }
+  // The 9p shares must exist before QEMU starts; the guest's own one holds
+  // the mount point of the common one.
+  for (const std::string& dir : SharedDirectories(guest_, setup_.settings)) {
+    if (!MakeDirs(dir, 0755, &err)) {
+      log_->Error(err);
+      result.detail = err;
+      return result;
+    }
+  }
+  if (guest_.share == "9p") {
+    std::string own = setup_.settings.rw_host_base + "/" + guest_.hostname + "/common";
+    if (!MakeDirs(own, 0755, &err)) log_->Error(err);
+  }
+  std::vector<std::string> argv = {setup_.runqemuos, "-b", "-o",
+                                   ConsoleLogPath(guest_, setup_.log_dir)};
+  // Only root may point start-tun-interface at another settings file;
+  // anyone else's runqemuos runs it through sudo with the system's.
+  if (setup_.root && !setup_.settings_path.empty())
+    argv.insert(argv.end(), {"-C", setup_.settings_path});
+  std::vector<std::string> rest =
+      RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings), setup_.settings);
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  log_->Cmd(argv);
+  StartOptions opts;
+  opts.pipe_stdout = opts.pipe_stderr = true;
+  opts.own_process_group = true;
+  Child c;
+  if (!StartProgram(argv, opts, &c, &err)) {
+    log_->Error(err);
+    result.detail = err;
+    return result;
+  }
+  std::string out, errtext;
+  ChildIo io;
+  io.on_out = [&](const char* d, size_t n) { out.append(d, n); };
+  io.on_err = [&](const char* d, size_t n) { errtext.append(d, n); };
+  // runqemuos is never interrupted (it is in a process group of its own,
+  // and not stopped here on a ^C either): stopping it half-way could leave
+  // a QEMU nobody heard of. It returns within seconds.
+  io.stop_on_interrupt = false;
+  ChildEnd end = DriveChild(c, io);
+  std::string message = TrimEnd(errtext);
+  if (end.status == 0) {
+    if (!message.empty()) log_->Msg("runqemuos: " + message);
+    log_->Msg("QEMU started as pid " + TrimEnd(out));
+    result.outcome = LaunchOutcome::kStarted;
+    return result;
+  }
+  if (!message.empty()) log_->Error(message);
+  if (end.status == 1 && message.find(": in use") != std::string::npos) {
+    result.outcome = LaunchOutcome::kLostRace;
+    return result;
+  }
+  size_t nl = message.rfind('\n');
+  result.detail = "runqemuos failed (exit " + std::to_string(end.status) + ")" +
+                  (message.empty() ? ""
+                                   : ": " + message.substr(nl == std::string::npos ? 0 : nl + 1));
+  return result;
+}
+
+// Waits for the boot signal of the guest the launch file names, until the
+// start timeout counted from the launch (the article's f_wait_for_upfile),
+// or until its QEMU exits.
+BootWait RealGuestOps::WaitBoot() {
+  BootWait result;
+  const LaunchFile launch = launch_;
+  int64_t age_ms = MillisBetween(launch.mtime, WallClockNow());
+  int64_t remaining = guest_.start_timeout * 1000LL - std::max<int64_t>(0, age_ms);
+  result.end = WaitEnd::kExited;
+  if (!launch.exists || launch.pid == 0) return result;
+  ProcessWatch qemu(launch.pid);
+  // Checked after pinning: the pin keeps it this process from now on.
+  if (!LaunchFileNamesLiveQemu(launch)) return result;
+  result.end = WaitEnd::kTimedOut;
+  if (remaining <= 0) return result;
+  auto progress = [&]() {
+    ProgressItem item;
+    item.what = "booting";
+    item.host = guest_.hostname;
+    item.waited_s = std::max<int64_t>(0, MillisBetween(launch.mtime, WallClockNow()) / 1000);
+    item.limit_s = guest_.start_timeout;
+    setup_.console->SetProgress(item);
+  };
+  progress();
+  if (guest_.boot_signal == BootSignal::kUpFile) {
+    FileWait w;
+    w.dir = setup_.up_dir;
+    w.name = guest_.hostname;
+    w.newer_than = launch.mtime;
+    w.timeout_ms = remaining;
+    w.tick_ms = 250;
+    w.tick = [&](int64_t /*waited*/) {
+      progress();
+      return qemu.Alive();
+    };
+    struct timespec up = {0, 0};
+    switch (WaitForFile(w, &up)) {
+      case WaitResult::kAppeared:
+        result.end = WaitEnd::kUp;
+        result.boot_seconds = std::max<int64_t>(0, MillisBetween(launch.mtime, up)) / 1000.0;
+        log_->Msg("Up-file " + up_file_ + " written at " + FormatFileTime(up));
+        break;
+      case WaitResult::kTimedOut:
+        result.end = WaitEnd::kTimedOut;
+        break;
+      case WaitResult::kStopped:
+        result.end = WaitEnd::kExited;
+        break;
+      case WaitResult::kInterrupted:
+        result.end = WaitEnd::kNone;
+        break;
+    }
+  } else {
+    const int64_t deadline = MonotonicMs() + remaining;
+    for (unsigned attempt = 0;; ++attempt) {
+      progress();
+      if (!qemu.Alive()) {
+        result.end = WaitEnd::kExited;
+        break;
+      }
+      if (Connect(1000) == Reach::kYes) {
+        result.end = WaitEnd::kUp;
+        result.boot_seconds =
+            std::max<int64_t>(0, MillisBetween(launch.mtime, WallClockNow())) / 1000.0;
+        break;
+      }
+      if (MonotonicMs() >= deadline) break;
+      if (!SleepUnlessInterrupted(ProbeDelayMs(attempt))) {
+        result.end = WaitEnd::kNone;
+        break;
+      }
+    }
+  }
+  setup_.console->ClearProgress(guest_.hostname);
+  return result;
+}
+
+// Waits up to qemu_init_period for a QEMU named by the launch file to open
+// its image (or for the launch file of the runqemuos holding the image to
+// name its QEMU), looking every 100 ms instead of sleeping the whole period
+// as the article did.
+void RealGuestOps::WaitForImage(ImageWait what, StartupFacts* facts) {
+  const int64_t deadline = MonotonicMs() + setup_.settings.qemu_init_period * 1000LL;
+  while (MonotonicMs() < deadline && !Interrupted()) {
+    if (!SleepUnlessInterrupted(100)) break;
+    Gather(facts);
+    bool done = what == ImageWait::kLaunchFileNamesQemu
+                    ? facts->launch_names_live_qemu || facts->image == ImageFact::kFree
+                    : facts->image != ImageFact::kFree;
+    if (done) break;
+  }
+  Gather(facts);
+}
+
+// A guest that had come up is going down (or its sshd died): wait up to the
+// stop timeout for its QEMU to exit, testing the connection every 2 s
+// meanwhile (the article's f_poll_for_qemu_process_shutdown_or_connect).
+WaitEnd RealGuestOps::WaitShutdownOrConnect() {
+  const LaunchFile launch = launch_;
+  ProcessWatch qemu(launch.pid);
+  if (!LaunchFileNamesLiveQemu(launch)) return WaitEnd::kExited;
+  const int64_t start = MonotonicMs();
+  const int64_t deadline = start + guest_.stop_timeout * 1000LL;
+  WaitEnd end = WaitEnd::kTimedOut;
+  while (true) {
+    ProgressItem item{"waiting for", guest_.hostname, (MonotonicMs() - start) / 1000,
+                      guest_.stop_timeout};
+    setup_.console->SetProgress(item);
+    int64_t slice = std::min<int64_t>(deadline - MonotonicMs(), 2000);
+    if (slice <= 0) break;
+    ExitWait w = qemu.WaitExit(slice);
+    if (w == ExitWait::kExited) {
+      end = WaitEnd::kExited;
+      break;
+    }
+    if (w == ExitWait::kInterrupted) {
+      end = WaitEnd::kNone;
+      break;
+    }
+    if (Connect(1000) == Reach::kYes) {
+      end = WaitEnd::kConnected;
+      break;
+    }
+  }
+  setup_.console->ClearProgress(guest_.hostname);
+  return end;
+}
+
+// The article's f_run_script: the script's output on the terminal and in
+// the guest's log as it comes.
+ScriptRun RealGuestOps::RunScript() {
+  SshRun ssh = Ssh(ScriptCommand(setup_.settings.rw_guest, setup_.settings.common_ro_guest,
+                                 setup_.script_name),
+                   true, -1);
+  ScriptRun run;
+  run.outcome = ssh.outcome;
+  run.exit_code = ssh.exit_code;
+  run.ssh_failure = SshFailureLine(ssh.err_tail);
+  run.interrupted = ssh.interrupted;
+  return run;
+}
+
+bool RealGuestOps::FindQemu(pid_t* pid) {
+  std::string err;
+  LaunchFile launch;
+  if (!ReadLaunchFile(launch_path_, &launch, &err)) log_->Error(err);
+  qemu_.reset();
+  if (launch.exists && launch.pid != 0) {
+    qemu_.reset(new ProcessWatch(launch.pid));
+    // Checked after pinning: the pin keeps it this process from now on.
+    if (!LaunchFileNamesLiveQemu(launch)) qemu_.reset();
+  }
+  *pid = qemu_ ? launch.pid : 0;
+  return qemu_ != nullptr;
+}
+
+StopRequest RealGuestOps::RequestStop(StopWay way) {
+  StopRequest request;
+  if (!qemu_) {
+    request.why_not = "no QEMU to stop";
+    return request;
+  }
+  switch (way) {
+    case StopWay::kShutdownCommand: {
+      // Detached on the guest (ShutdownCommand), so ssh returns at once.
+      SshRun ssh = Ssh(ShutdownCommand(guest_.shutdown), false,
+                       (setup_.ssh.connect_timeout + kShutdownSshSeconds) * 1000LL);
+      request.interrupted = ssh.interrupted;
+      request.sent = ssh.outcome == SshOutcome::kOk;
+      if (!request.sent) {
+        std::string line = ssh.timed_out ? "ssh timed out" : SshFailureLine(ssh.err_tail);
+        request.why_not = line.empty() ? "ssh returned " + std::to_string(ssh.exit_code)
+                                       : line;
+      }
+      return request;
+    }
+    case StopWay::kSigterm:
+      request.sent = qemu_->Signal(SIGTERM, &request.why_not);
+      return request;
+  }
+  return request;
+}
+
+ExitWait RealGuestOps::WaitQemuExit(unsigned seconds, bool progress) {
+  if (!qemu_) return ExitWait::kExited;
+  if (!progress) return qemu_->WaitExit(seconds * 1000LL);
+  ExitWait w = qemu_->WaitExit(
+      seconds * 1000LL,
+      [&](int64_t waited) {
+        setup_.console->SetProgress({"stopping", guest_.hostname, waited / 1000, seconds});
+        return true;
+      },
+      500);
+  setup_.console->ClearProgress(guest_.hostname);
+  return w;
+}
+
+}  // namespace
+
+std::unique_ptr<GuestOps> NewRealGuestOps(const GuestOpsSetup& setup,
+                                          const GuestRecord& guest, GuestLog* log) {
+  return std::unique_ptr<GuestOps>(new RealGuestOps(setup, guest, log));
+}
+
+}  // namespace runall

@@ -1,0 +1,195 @@
+// guest_run: one guest's run, as the article's main_os_startup_function
+// and its shutdown decide it - the loop that asks startup_decision what to
+// do next, has it done, and asks again with what came of it, until the
+// script has run or the guest is refused; then, with --shutdown or --stop,
+// the stop path. It decides and logs; everything it does to the world
+// (ssh, QEMU, files, waits, the terminal) goes through a GuestOps, as
+// ninja's Builder runs commands only through a CommandRunner. The real
+// operations are in guest_ops; tests/guest_run_test.cpp walks every branch
+// with a fake.
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <string>
+
+#include "guest_log.hpp"
+#include "process_watch.hpp"  // ExitWait
+#include "report.hpp"
+#include "ssh.hpp"            // SshOutcome
+#include "startup_decision.hpp"
+
+namespace runall {
+
+/// How long the first connection test may knock.
+enum class Knock {
+  kQuick,    ///< the guest cannot be running here: a short knock on its port
+  kPatient,  ///< it may be: ssh's connect timeout
+};
+
+/// How a launch ended.
+enum class LaunchOutcome {
+  kStarted,     ///< QEMU runs and the launch file names it
+  kLostRace,    ///< another launch took the image first; nothing was started
+  kNotStarted,  ///< nothing runs; `detail` says why
+};
+
+struct LaunchResult {
+  LaunchOutcome outcome = LaunchOutcome::kNotStarted;
+  std::string detail;
+};
+
+/// How a wait for a booting guest's boot signal ended.
+struct BootWait {
+  WaitEnd end = WaitEnd::kNone;  ///< kUp, kTimedOut, kExited; kNone: interrupted
+  double boot_seconds = -1;      ///< launch to boot signal, with kUp
+};
+
+/// What the waits before a decision wait for (startup_decision's
+/// kWaitQemuInit and kWaitLaunchFile).
+enum class ImageWait {
+  kQemuOpensImage,       ///< a QEMU the launch file names opens the image
+  kLaunchFileNamesQemu,  ///< the launch file names the QEMU holding the lock
+};
+
+/// What running the script came to.
+struct ScriptRun {
+  SshOutcome outcome = SshOutcome::kConnectFailed;
+  int exit_code = 255;       ///< the script's, or ssh's 255, or 128 + signal
+  std::string ssh_failure;   ///< ssh's own last failure line, if it said one
+  bool interrupted = false;  ///< an interrupt stopped it
+};
+
+/// The ways to make a running guest stop, in the order the stop path tries
+/// them. Each is asked for with RequestStop and followed by WaitQemuExit.
+enum class StopWay {
+  kShutdownCommand,  ///< the guest config's shutdown command, over ssh
+  kSigterm,          ///< SIGTERM to the pinned QEMU
+};
+
+struct StopRequest {
+  bool sent = false;         ///< the request reached the guest or its QEMU
+  bool interrupted = false;  ///< an interrupt cut the request short
+  std::string why_not;       ///< when not sent: why, for the log
+};
+
+/// Everything a guest's run does to the world, one call per step of the
+/// article's flow. Each call logs what it did (its commands, what it saw);
+/// the run logs what it decided. One object serves one guest for one run,
+/// so it may keep state across calls (the launch file last read, the pinned
+/// QEMU) and hold a resource for the whole run (Begin to End).
+///
+/// Meant to grow by operations, not by changes to the run's loop:
+/// - stopping through QEMU's monitor: a StopWay kQmpPowerdown tried before
+///   kShutdownCommand, and kSigkill after kSigterm; GuestResult then
+///   records the way that worked, for the summary.
+/// - resuming from a saved snapshot: a Launch that resumes instead of
+///   booting (LaunchResult saying which), with its own boot signal (the
+///   guest answers at once; BootWait is unchanged).
+/// - one ssh connection per guest (ControlMaster): opened in Begin or by
+///   the first TestConnection, reused by every ssh of the run, closed in
+///   End - invisible to the loop.
+/// - user-mode networking: where ssh goes (127.0.0.1 and a forwarded port)
+///   is the operations' business, settled in Begin and Launch.
+class GuestOps {
+ public:
+  virtual ~GuestOps() {}
+
+  /// Before anything else: heads the guest's output on the terminal, and
+  /// learns where ssh goes for this guest.
+  virtual void Begin() = 0;
+  /// After everything else: takes the guest off the progress line.
+  virtual void End() = 0;
+
+  /// The image, the launch file and the up-file as they are now (every
+  /// fact but `reach` and `wait_end`).
+  virtual void Gather(StartupFacts* facts) = 0;
+  /// The article's connection test: the ssh port, then `./hostname`.
+  virtual Reach TestConnection(Knock knock) = 0;
+
+  /// Starts the guest's QEMU (runqemuos -b).
+  virtual LaunchResult Launch() = 0;
+  /// Waits for the boot signal of the guest the launch file names, until
+  /// the start timeout counted from the launch, or until its QEMU exits.
+  virtual BootWait WaitBoot() = 0;
+  /// After an up-file: waits briefly for the guest's sshd to answer. False
+  /// if it did not, or on an interrupt.
+  virtual bool AwaitSsh() = 0;
+  /// Waits up to the QEMU init period for `what`, then gathers the facts
+  /// again into *facts.
+  virtual void WaitForImage(ImageWait what, StartupFacts* facts) = 0;
+  /// Waits up to the stop timeout for a guest going down to exit (kExited)
+  /// or answer the connection test (kConnected); kTimedOut, or kNone on an
+  /// interrupt.
+  virtual WaitEnd WaitShutdownOrConnect() = 0;
+
+  /// Runs the script on the guest, its output on the terminal and in the
+  /// guest's log.
+  virtual ScriptRun RunScript() = 0;
+
+  /// Reads the launch file and pins the QEMU it names, if it is alive and
+  /// ours; false (*pid 0) if there is none. The stop path's target.
+  virtual bool FindQemu(pid_t* pid) = 0;
+  /// Who has the guest's disk image.
+  virtual ImageFact ProbeImage() = 0;
+  /// Asks the pinned QEMU's guest to stop in `way`.
+  virtual StopRequest RequestStop(StopWay way) = 0;
+  /// Waits up to `seconds` for the pinned QEMU to exit; `progress` shows the
+  /// wait on the progress line.
+  virtual ExitWait WaitQemuExit(unsigned seconds, bool progress) = 0;
+  /// True while the pinned QEMU has not exited.
+  virtual bool QemuAlive() = 0;
+
+  /// True once ^C (SIGINT, SIGTERM, SIGHUP) has arrived.
+  virtual bool Interrupted() = 0;
+  /// Monotonic milliseconds, for the durations the run reports.
+  virtual int64_t NowMs() = 0;
+};
+
+/// What the run needs to know of the guest and of the command line.
+struct GuestRunOptions {
+  std::string host;
+  StartupLimits limits;
+  /// The boot signal is the up-file, so sshd may still be starting: wait
+  /// for it (AwaitSsh) before the script.
+  bool await_ssh_after_boot = true;
+  bool has_script = false;  ///< -s was given
+  bool shutdown = false;    ///< --shutdown: stop the guest after the script
+  std::string console_log;  ///< named in the report when QEMU dies booting
+};
+
+/// How long QEMU gets to exit after SIGTERM.
+constexpr unsigned kSigtermSeconds = 10;
+
+class GuestRun {
+ public:
+  /// `ops` and `log` are the guest's, and outlive the run.
+  GuestRun(const GuestRunOptions& options, GuestOps* ops, GuestLog* log);
+
+  /// Brings the guest up (booting it if it is down), runs the script on it,
+  /// and stops it with `shutdown`.
+  GuestResult Run();
+
+  /// --stop: stops the guest.
+  GuestResult Stop();
+
+ private:
+  void Begin();
+  void End();
+  void Note(const StartupDecision& decision);
+  void Startup();
+  void RunScript();
+  void Shutdown();
+  void StopProblem(GuestStatus status, const std::string& why);
+  void AddDetail(const std::string& text);
+  bool AfterRun() const { return reached_ || result_.launched; }
+
+  const GuestRunOptions& options_;
+  GuestOps* ops_;
+  GuestLog* log_;
+  GuestResult result_;
+  bool reached_ = false;  ///< the decision came to running the script
+};
+
+}  // namespace runall

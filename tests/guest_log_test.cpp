@@ -1,0 +1,105 @@
+#include "guest_log.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+using namespace runall;
+
+namespace {
+
+time_t Epoch() { return 0; }
+
+class GuestLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "UTC", 1);
+    tzset();
+    char tmpl[] = "/tmp/runall-guest-log.XXXXXX";
+    ASSERT_NE(nullptr, mkdtemp(tmpl));
+    dir_ = tmpl;
+    path_ = dir_ + "/netqemu.log";
+    log_.SetClock(Epoch);
+    log_.SetWriter([this](const std::string& line) { run_log_ += line; });
+  }
+  void TearDown() override {
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    ASSERT_EQ(0, system(cmd.c_str()));
+  }
+  std::string File() const {
+    std::ifstream in(path_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  void WriteFile(const std::string& text) { std::ofstream(path_) << text; }
+
+  std::string dir_, path_, run_log_;
+  Log log_;
+};
+
+}  // namespace
+
+TEST_F(GuestLogTest, ARunAloneStartsTheGuestsLogAfresh) {
+  WriteFile("the last run's lines\n");
+  GuestLog g(&log_, "netqemu");
+  g.SetClock(Epoch);
+  std::string err;
+  ASSERT_TRUE(g.Open(path_, &err)) << err;
+  EXPECT_FALSE(g.appending());
+  EXPECT_EQ(g.path(), path_);
+  g.Msg("START");
+  g.Cmd({"ssh", "netqemu", "echo hi"});
+  g.Error("ssh returned 3");
+  const std::string lines =
+      "1970/01/01-00:00.00 netqemu:: START\n"
+      "1970/01/01-00:00.00 netqemu:: CMD:: ssh netqemu 'echo hi'\n"
+      "1970/01/01-00:00.00 netqemu:: ERROR:: ssh returned 3\n";
+  EXPECT_EQ(File(), lines);
+  EXPECT_EQ(run_log_, lines);
+}
+
+TEST_F(GuestLogTest, ARunBesideAnotherAppendsAndSaysSo) {
+  WriteFile("the other run's lines\n");
+  // The other run holds its shared lock for as long as it writes.
+  int other = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(other, 0);
+  ASSERT_EQ(0, flock(other, LOCK_SH));
+  GuestLog g(&log_, "netqemu");
+  g.SetClock(Epoch);
+  std::string err;
+  ASSERT_TRUE(g.Open(path_, &err)) << err;
+  EXPECT_TRUE(g.appending());
+  g.Msg("START");
+  EXPECT_EQ(File(), "the other run's lines\n1970/01/01-00:00.00 netqemu:: START\n");
+  close(other);
+}
+
+TEST_F(GuestLogTest, ScriptOutputGoesToTheGuestsLogOnlyAndNeverSwallowsALine) {
+  GuestLog g(&log_, "netqemu");
+  g.SetClock(Epoch);
+  std::string err;
+  ASSERT_TRUE(g.Open(path_, &err)) << err;
+  g.Output("no newline", 10);
+  g.Msg("Script ran OK");
+  EXPECT_EQ(File(), "no newline\n1970/01/01-00:00.00 netqemu:: Script ran OK\n");
+  EXPECT_EQ(run_log_, "1970/01/01-00:00.00 netqemu:: Script ran OK\n");
+}
+
+TEST_F(GuestLogTest, UnwritableLogLeavesTheRunsLog) {
+  GuestLog g(&log_, "netqemu");
+  std::string err;
+  std::string missing = dir_ + "/no/such/dir/netqemu.log";
+  EXPECT_FALSE(g.Open(missing, &err));
+  EXPECT_EQ(err, "cannot write the guest's log " + missing + ": No such file or directory");
+  EXPECT_EQ(g.path(), "");
+  g.Msg("START");
+  g.Output("x\n", 2);
+  EXPECT_EQ(run_log_, "1970/01/01-00:00.00 netqemu:: START\n");
+}
