@@ -15,10 +15,13 @@
 
 #ifdef __linux__
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #endif
 
 #include "fail.hpp"
 #include "file_io.hpp"
+#include "validate.hpp"
 
 namespace runall {
 
@@ -84,8 +87,14 @@ bool ReadTapInfo(const std::string& name, TapInfo* info) {
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
     return false;
   const std::string dir = "/sys/class/net/" + name + "/";
-  std::string flags_text, owner_text, group_text;
+  std::string flags_text, owner_text, group_text, index_text;
   if (!ReadSmallFile(dir + "tun_flags", &flags_text)) return false;
+  // /sys shows the network namespace it was mounted in, which need not be
+  // ours (`unshare -n` without a new mount of /sys): the device it
+  // describes must be the one our namespace knows by that name.
+  if (!ReadSmallFile(dir + "ifindex", &index_text) ||
+      strtoul(index_text.c_str(), nullptr, 10) != if_nametoindex(name.c_str()))
+    return false;
   unsigned long flags = strtoul(flags_text.c_str(), nullptr, 16);
   info->name = name;
   info->tap = (flags & IFF_TAP) != 0;
@@ -243,6 +252,88 @@ bool ConfigureInterface(const std::string& name, uint32_t addr,
   }
   close(sock);
   return ok;
+}
+
+bool RemoveInterfaceAddress(const std::string& name, uint32_t addr,
+                            unsigned prefix, bool* removed, std::string* err) {
+  *removed = false;
+#ifdef __linux__
+  // SIOCSIFADDR can only replace or drop an interface's first address;
+  // RTM_DELADDR names the one to remove, by address and prefix.
+  const unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) {
+    *err = ErrnoMessage(name);
+    return false;
+  }
+  struct {
+    struct nlmsghdr header;
+    struct ifaddrmsg ifa;
+    char attrs[2 * RTA_SPACE(sizeof(uint32_t))];
+  } req;
+  memset(&req, 0, sizeof req);
+  req.header.nlmsg_type = RTM_DELADDR;
+  req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  req.header.nlmsg_seq = 1;
+  req.ifa.ifa_family = AF_INET;
+  req.ifa.ifa_prefixlen = static_cast<unsigned char>(prefix);
+  req.ifa.ifa_index = index;
+  const uint32_t net_addr = htonl(addr);
+  size_t len = NLMSG_LENGTH(sizeof req.ifa);
+  for (unsigned short type : {IFA_LOCAL, IFA_ADDRESS}) {
+    struct rtattr* rta =
+        reinterpret_cast<struct rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(len));
+    rta->rta_type = type;
+    rta->rta_len = RTA_LENGTH(sizeof net_addr);
+    memcpy(RTA_DATA(rta), &net_addr, sizeof net_addr);
+    len = NLMSG_ALIGN(len) + RTA_SPACE(sizeof net_addr);
+  }
+  req.header.nlmsg_len = static_cast<uint32_t>(len);
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (sock < 0) {
+    *err = ErrnoMessage("netlink socket");
+    return false;
+  }
+  struct sockaddr_nl kernel;
+  memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  bool ok = false;
+  if (sendto(sock, &req, len, 0, reinterpret_cast<struct sockaddr*>(&kernel),
+             sizeof kernel) != static_cast<ssize_t>(len)) {
+    *err = ErrnoMessage(name + ": RTM_DELADDR");
+  } else {
+    char reply[1024];
+    ssize_t n;
+    do {
+      n = recv(sock, reply, sizeof reply, 0);
+    } while (n < 0 && errno == EINTR);
+    const struct nlmsghdr* h = reinterpret_cast<const struct nlmsghdr*>(reply);
+    if (n < 0) {
+      *err = ErrnoMessage(name + ": RTM_DELADDR reply");
+    } else if (!NLMSG_OK(h, static_cast<unsigned>(n)) ||
+               h->nlmsg_type != NLMSG_ERROR ||
+               h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+      *err = name + ": RTM_DELADDR: unexpected reply";
+    } else {
+      const int code = -static_cast<const struct nlmsgerr*>(NLMSG_DATA(h))->error;
+      if (code == 0) {
+        *removed = ok = true;
+      } else if (code == EADDRNOTAVAIL) {
+        ok = true;  // it did not have that address
+      } else {
+        *err = ErrnoMessage(name + ": cannot remove " + FormatIPv4(addr) + "/" +
+                                std::to_string(prefix),
+                            code);
+      }
+    }
+  }
+  close(sock);
+  return ok;
+#else
+  (void)addr;
+  (void)prefix;
+  *err = name + ": removing an address is only supported on Linux";
+  return false;
+#endif
 }
 
 bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask,
