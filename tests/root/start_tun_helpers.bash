@@ -59,11 +59,19 @@ sti() {
   ip netns exec "$ns" "$STI" -C "$CONF" "$@"
 }
 
-# daemon_pid IFACE: the pid written in IFACE's pid file (the file's lock is
-# what the tool trusts; the number is good enough for a test).
+# ns_run_dir NS: the run directory's part for network namespace NS, where
+# start-tun-interface keeps NS's pid files, locks and marks (named by the
+# namespace's inode, which its /run/netns file shows).
+ns_run_dir() {
+  echo "$RUN_DIR/net-$(stat -L -c %i "/run/netns/$1")"
+}
+
+# daemon_pid NS IFACE: the pid written in IFACE's pid file in NS (the
+# file's lock is what the tool trusts; the number is good enough for a
+# test).
 daemon_pid() {
   local pid
-  read -r pid <"$RUN_DIR/dhcpd-$1.pid" 2>/dev/null || return 1
+  read -r pid <"$(ns_run_dir "$1")/dhcpd-$2.pid" 2>/dev/null || return 1
   echo "$pid"
 }
 
