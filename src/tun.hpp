@@ -50,8 +50,9 @@ bool DeletePersistentTap(const std::string& name, std::string* err);
 int AttachTap(const std::string& name, bool must_exist, bool inheritable,
               std::string* err, int* errnum);
 
-/// Gives `name` its address, then its netmask, then brings it up - in that
-/// order, as the kernel derives the route from address and mask.
+/// Gives `name` the address `addr` with `netmask` in one request (never
+/// for a moment with another mask), in place of its first address if that
+/// is another, then brings it up.
 bool ConfigureInterface(const std::string& name, uint32_t addr,
                         uint32_t netmask, std::string* err);
 

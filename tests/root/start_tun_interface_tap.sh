@@ -1,7 +1,7 @@
 #!/bin/bash
 # Real persistent taps: -c creates them (TUNSETIFF, TUNSETOWNER,
-# TUNSETPERSIST) and says so; start-tun-interface configures one by ioctl
-# (address, mask, up, read back here with ip); the daemon it starts does not
+# TUNSETPERSIST) and says so; start-tun-interface configures one (address
+# with its mask at once, up; read back here with ip); the daemon it starts does not
 # keep the tap fd that QEMU hands its ifup script (else the next QEMU could
 # not attach) and is runall-dhcpd holding its pid file's lock; -k stops the
 # server and removes only taps -c made, and not one in use; -c -n picks free
@@ -25,11 +25,25 @@ nsdir=$(ns_run_dir "$ns")
 sti "$ns" -c tap3 >"$TMP/again.log" 2>&1
 [ $? -eq 1 ] || fail "-c of an existing tap did not exit 1"
 
+# Every address the tap gets on the way is watched: it must never hold
+# another mask than its /24 (SIOCSIFADDR gave it 172.20.3.1/16 for a moment,
+# with a route taking the neighbouring taps' networks). The monitor is
+# ready once it has reported an address given to lo.
+ip -n "$ns" monitor address >"$TMP/monitor.log" 2>&1 &
+monitor=$!
+STARTED+=("$monitor")
+ip -n "$ns" addr add 127.0.0.2/8 dev lo
+for _ in $(seq 100); do grep -q 127.0.0.2 "$TMP/monitor.log" && break; sleep 0.05; done
+grep -q 127.0.0.2 "$TMP/monitor.log" || fail "ip monitor did not start"
 # QEMU attaches the tap and runs its ifup script with the fd open; so does
 # tap_holder, which exits (closing its fd) once the script is done.
 ip netns exec "$ns" "$TAP_HOLDER" tap3 "$STI" -C "$CONF" tap3 \
   >"$TMP/sti.log" 2>&1 || fail "start-tun-interface tap3: $(cat "$TMP/sti.log")"
 expect_host_addr "$ns" tap3
+kill "$monitor"
+wait "$monitor" 2>/dev/null
+grep "tap3" "$TMP/monitor.log" | grep -v "inet 172.20.3.1/24 " | grep inet &&
+  fail "tap3 had another address or mask on the way: $(cat "$TMP/monitor.log")"
 addr=$(ip -n "$ns" -o -4 addr show dev tap3 | awk '{print $4}')
 [ "$addr" = 172.20.3.1/24 ] || fail "tap3 has $addr"
 pid=$(daemon_pid "$ns" tap3) || fail "no pid file"
