@@ -161,9 +161,13 @@ bool NetworkFree(const StartTunContext& ctx, const std::string& iface,
 }
 
 // Serialises the runs that configure, stop or create one interface in
-// this namespace. Returns the lock's fd, or -1 having said why.
-int LockInterface(const StartTunContext& ctx, const std::string& iface) {
+// this namespace. Returns the lock's fd, or -1 having said why, with the
+// exit status in *status: refused when another run holds the interface
+// for too long, a system error otherwise.
+int LockInterface(const StartTunContext& ctx, const std::string& iface,
+                  int* status) {
   std::string err;
+  *status = kExitSystem;
   if (!EnsureRunDir(ctx.settings.run_dir, &err) ||
       !EnsureRunDir(NsDir(ctx), &err)) {
     Warn(err);
@@ -172,9 +176,14 @@ int LockInterface(const StartTunContext& ctx, const std::string& iface) {
   pid_t holder = 0;
   int fd = LockFileWait(InterfaceLockPath(NsDir(ctx), iface), kLockWaitMs,
                         &holder, &err);
-  if (fd < 0)
+  if (fd >= 0) return fd;
+  if (holder != 0) {
+    *status = kExitRefused;
     Warn(iface + ": another start-tun-interface is at work on it: " + err);
-  return fd;
+  } else {
+    Warn(err);
+  }
+  return -1;
 }
 
 // Stops the DHCP server holding `pidfile`. Returns an exit status (0 when
@@ -380,10 +389,13 @@ std::string StartTunUsage() {
          "  -c TAP...    create persistent taps the invoking user may attach\n"
          "  -c -n COUNT  create COUNT taps at the first free tapN names\n"
          "  -k IFACE...  stop IFACE's DHCP server; remove the tap if -c made it\n"
+
          "  -C FILE      settings file instead of " +
          DefaultSettingsPath() +
          "\n"
          "               (root only; refused through sudo)\n"
+         "Through sudo only your own taps that -c made are configured or\n"
+         "stopped, and -c makes at most max_taps_per_user per namespace.\n"
          "Exit status: 0 done, 1 refused, 100 bad usage (nothing changed),\n"
          "111 system error. See start-tun-interface(8).\n";
 }
@@ -587,8 +599,8 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   }
   ScopedFd dir_closer{dirfd};
 
-  ScopedFd lock{LockInterface(ctx, iface)};
-  if (lock.fd < 0) return kExitSystem;
+  ScopedFd lock{LockInterface(ctx, iface, &status)};
+  if (lock.fd < 0) return status;
   // Another run may have changed the tap while we waited for the lock.
   if (!MayActOn(ctx, iface, false, &status)) return status;
 
@@ -703,9 +715,10 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       status = std::max(status, static_cast<int>(kExitRefused));
       continue;
     }
-    int lock = LockInterface(ctx, name);
+    int locked = kExitOk;
+    int lock = LockInterface(ctx, name, &locked);
     if (lock < 0) {
-      status = std::max(status, static_cast<int>(kExitSystem));
+      status = std::max(status, locked);
       continue;
     }
     if (!CreatePersistentTap(name, ctx.invoking_uid, &err)) {
@@ -757,9 +770,9 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       status = std::max(status, refused);
       continue;
     }
-    ScopedFd lock{LockInterface(ctx, iface)};
+    ScopedFd lock{LockInterface(ctx, iface, &refused)};
     if (lock.fd < 0) {
-      status = std::max(status, static_cast<int>(kExitSystem));
+      status = std::max(status, refused);
       continue;
     }
     if (!MayActOn(ctx, iface, true, &refused)) {
