@@ -389,7 +389,6 @@ std::string StartTunUsage() {
          "  -c TAP...    create persistent taps the invoking user may attach\n"
          "  -c -n COUNT  create COUNT taps at the first free tapN names\n"
          "  -k IFACE...  stop IFACE's DHCP server; remove the tap if -c made it\n"
-
          "  -C FILE      settings file instead of " +
          DefaultSettingsPath() +
          "\n"
@@ -663,6 +662,17 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
   if (!EnsureRunDir(s.run_dir, &err) || !EnsureRunDir(NsDir(ctx), &err)) {
     Warn(err);
     return kExitSystem;
+  }
+  // Runs of -c in one namespace take turns, so that taps counted against
+  // max_taps_per_user are not made meanwhile by another run of the same
+  // user, started at once to get round the limit.
+  pid_t holder = 0;
+  ScopedFd create_lock{LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs,
+                                    &holder, &err)};
+  if (create_lock.fd < 0) {
+    Warn(holder != 0 ? "another start-tun-interface -c is at work: " + err
+                     : err);
+    return holder != 0 ? kExitRefused : kExitSystem;
   }
   std::vector<NetUse> uses;
   if (!ReadNetUses(&uses, &err)) {

@@ -4,7 +4,8 @@
 # the namespace, and says so. alice's -c -n 256 makes 16 and exits 1 with
 # the reason; her -c tap200 is then refused and changes nothing; bob still
 # gets his; once alice removes one of hers she may make one again. Root,
-# not through sudo, is not limited.
+# not through sudo, is not limited. Runs started at once to get round the
+# count get no more than the limit either.
 set -u
 # shellcheck disable=SC2034 # read by ns_helpers.bash
 NS_TAG=sti-limit
@@ -50,4 +51,20 @@ expect again 0 "created tap200: persistent tap, owner uid 61001"
 [ "$(owned 61001)" = 16 ] || fail "alice owns $(owned 61001) taps"
 expect root 0 ""
 [ "$(out root | grep -c '^created tap')" = 20 ] || fail "root's -c -n 20 said: $(out root)"
+
+# Twenty runs of bob's at once, one tap each, get no more than the limit.
+cat >"$TMP/race.sh" <<'STAGE'
+for n in $(seq 100 119); do
+  as "$NS" bob "race-$n" sudo -n "$STI" -c "tap$n" &
+done
+wait
+STAGE
+stage_run "$TMP/race.sh"
+[ "$(owned 61002)" = 16 ] || fail "bob owns $(owned 61002) taps after twenty runs at once"
+refused=0
+for n in $(seq 100 119); do
+  [ "$(rc "race-$n")" = 1 ] && refused=$((refused + 1)) &&
+    expect "race-$n" 1 "tap$n: refused: uid 61002 owns 16 taps"
+done
+[ "$refused" = 6 ] || fail "$refused of twenty runs refused, not 6"
 echo PASS
