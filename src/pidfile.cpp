@@ -1,8 +1,10 @@
 #include "pidfile.hpp"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -78,6 +80,47 @@ bool WaitReleased(int fd, pid_t pid, int ms, const std::string& path,
 }
 
 
+// True if every entry of the directory open at `fd` is of the kinds runall
+// keeps in a run directory; else the first other one is in *stranger. A
+// run directory wider than 0700 is narrowed only then: run_dir set to /run
+// or /tmp by mistake must not end up 0700.
+bool OnlyRunallEntries(int fd, std::string* stranger) {
+  int copy = dup(fd);
+  DIR* d = copy < 0 ? nullptr : fdopendir(copy);
+  if (d == nullptr) {
+    if (copy >= 0) close(copy);
+    *stranger = "entries that cannot be listed";
+    return false;
+  }
+  auto ends = [](const std::string& name, const char* tail) {
+    const size_t n = strlen(tail);
+    return name.size() > n && name.compare(name.size() - n, n, tail) == 0;
+  };
+  bool ok = true;
+  while (struct dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    // net-<inode>/, dhcpd-IFACE.pid and its fresh .dhcpd-IFACE.pid.<pid>,
+    // IFACE.created(.new), IFACE.lock, create.lock.
+    if (name.compare(0, 4, "net-") == 0 ||
+        name.compare(0, 6, "dhcpd-") == 0 ||
+        name.compare(0, 7, ".dhcpd-") == 0 || ends(name, ".created") ||
+        ends(name, ".created.new") || ends(name, ".lock"))
+      continue;
+    *stranger = name;
+    ok = false;
+    break;
+  }
+  closedir(d);
+  return ok;
+}
+
+std::string OctalMode(mode_t mode) {
+  char buf[8];
+  snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
 }  // namespace
 
 std::string DhcpPidFilePath(const std::string& ns_dir,
@@ -119,12 +162,19 @@ bool EnsureRunDir(const std::string& dir, std::string* err) {
   }
   struct stat st;
   bool ok = false;
+  std::string stranger;
   if (fstat(fd, &st) != 0)
     *err = ErrnoMessage(dir);
   else if (st.st_uid != geteuid())
     *err = dir + ": owned by uid " + std::to_string(st.st_uid) +
            ", not by uid " + std::to_string(geteuid()) + "; refusing it";
-  else if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) != 0)
+  else if ((st.st_mode & 07777) == 0700)
+    ok = true;
+  else if (!OnlyRunallEntries(fd, &stranger))
+    *err = dir + ": mode " + OctalMode(st.st_mode) + " and holds " +
+           stranger + ", which is not runall's; refusing to make it 0700 "
+           "(run_dir must be a directory of runall's own)";
+  else if (fchmod(fd, 0700) != 0)
     *err = ErrnoMessage(dir + ": chmod 0700");
   else
     ok = true;

@@ -37,7 +37,8 @@ std::string NamespaceRunDir(const std::string& run_dir,
 /// Makes `dir` (mode 0700) if it is missing, then checks that it is a real
 /// directory (not a symlink) owned by us, and narrows it to 0700 if it is
 /// wider (a run directory made by an older runall was 0755): what is in it
-/// decides which process gets signalled, and nobody else may open it.
+/// decides which process gets signalled, and nobody else may open it. A
+/// wider one that holds anything but runall's own files is refused instead.
 bool EnsureRunDir(const std::string& dir, std::string* err);
 
 /// Opens (creating, 0600) the lock file `path` and takes a write lock on

@@ -109,6 +109,30 @@ TEST_F(PidFileTest, EnsureRunDirNarrowsAnOlderRunDirectory) {
   }
 }
 
+TEST_F(PidFileTest, EnsureRunDirNarrowsOnlyADirectoryOfRunallsOwn) {
+  // An older runall's: its pid files and marks; narrowed.
+  std::string err;
+  std::string old_run = dir_ + "/oldrun";
+  ASSERT_EQ(0, mkdir(old_run.c_str(), 0755));
+  ASSERT_EQ(0, chmod(old_run.c_str(), 0755));
+  for (const char* name : {"dhcpd-tap3.pid", "tap3.created", "net-4026531840"})
+    std::ofstream(old_run + "/" + name) << "x";
+  ASSERT_TRUE(EnsureRunDir(old_run, &err)) << err;
+  struct stat st;
+  ASSERT_EQ(0, lstat(old_run.c_str(), &st));
+  EXPECT_EQ(0700u, st.st_mode & 07777);
+  // run_dir set to /run or /tmp by mistake: left as it is, and refused.
+  std::string shared = dir_ + "/shared";
+  ASSERT_EQ(0, mkdir(shared.c_str(), 0700));
+  ASSERT_EQ(0, chmod(shared.c_str(), 01777));
+  std::ofstream(shared + "/.X11-unix") << "x";
+  EXPECT_FALSE(EnsureRunDir(shared, &err));
+  EXPECT_NE(std::string::npos, err.find(".X11-unix")) << err;
+  EXPECT_NE(std::string::npos, err.find("mode 1777")) << err;
+  ASSERT_EQ(0, lstat(shared.c_str(), &st));
+  EXPECT_EQ(01777u, st.st_mode & 07777);
+}
+
 TEST_F(PidFileTest, EnsureRunDirRefusesWhatIsNotOurDirectory) {
   std::string err;
   if (geteuid() == 0) {
