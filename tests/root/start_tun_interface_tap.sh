@@ -28,13 +28,17 @@ sti "$ns" -c tap3 >"$TMP/again.log" 2>&1
 # Every address the tap gets on the way is watched: it must never hold
 # another mask than its /24 (SIOCSIFADDR gave it 172.20.3.1/16 for a moment,
 # with a route taking the neighbouring taps' networks). The monitor is
-# ready once it has reported an address given to lo.
+# ready once it reports an address given to lo (one given before it
+# listened is never reported, hence a new one each time).
 ip -n "$ns" monitor address >"$TMP/monitor.log" 2>&1 &
 monitor=$!
 STARTED+=("$monitor")
-ip -n "$ns" addr add 127.0.0.2/8 dev lo
-for _ in $(seq 100); do grep -q 127.0.0.2 "$TMP/monitor.log" && break; sleep 0.05; done
-grep -q 127.0.0.2 "$TMP/monitor.log" || fail "ip monitor did not start"
+for i in $(seq 2 200); do
+  ip -n "$ns" addr add "127.0.0.$i/8" dev lo
+  sleep 0.05
+  grep -q "inet 127\.0\.0\." "$TMP/monitor.log" && break
+done
+grep -q "inet 127\.0\.0\." "$TMP/monitor.log" || fail "ip monitor did not start"
 # QEMU attaches the tap and runs its ifup script with the fd open; so does
 # tap_holder, which exits (closing its fd) once the script is done.
 ip netns exec "$ns" "$TAP_HOLDER" tap3 "$STI" -C "$CONF" tap3 \
