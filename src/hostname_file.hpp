@@ -1,11 +1,15 @@
 // hostname_file: the article's way of telling start-tun-interface which
 // guest a tap is for. The process that starts QEMU writes the guest's
-// hostname into HOSTNAMEDIR/<its pid>; start-tun-interface walks up its own
-// ancestors (through sudo and its monitor process, QEMU, that process) and
-// takes the file of the nearest one. Files older than an hour are deleted,
-// files under ten minutes old are used (and deleted once used).
+// hostname into HOSTNAMEDIR/<its pid> (or HOSTNAMEDIR/<its pid>.<suffix>, a
+// name no other user can predict and so pre-create); start-tun-interface
+// walks up its own ancestors (through sudo and its monitor process, QEMU,
+// that process) and takes the file of the nearest one. Files older than an
+// hour are deleted, files under ten minutes old are used (and deleted once
+// used). The directory is opened without following a symbolic link, and
+// under sudo only one that nobody but root or the invoking user controls.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -33,6 +37,41 @@ HostnameFileAction DecideHostnameFile(const HostnameFileFacts& facts,
                                       uid_t uid, time_t now,
                                       unsigned delete_age, unsigned max_age);
 
+/// The pid a hostname file's name stands for: "<pid>" or "<pid>.<suffix>",
+/// the pid in decimal without leading zeros, the suffix one or more of
+/// [A-Za-z0-9]. False for any other name.
+bool HostnameFilePid(const std::string& name, pid_t* pid);
+
+/// The facts about the hostname directory that decide whether a run
+/// through sudo may use it.
+struct HostnameDirFacts {
+  bool directory = false;
+  uid_t owner = 0;
+  mode_t mode = 0;  ///< permission bits, with S_ISVTX
+};
+
+/// Under sudo, the files in the directory are trusted by their owner only
+/// if nobody else can remove or replace them: the directory must be root's
+/// and, if group or others may write it, sticky (root:runall 1770 as
+/// documented), or the invoking user's and writable by nobody else. False
+/// with *why otherwise.
+bool HostnameDirAcceptable(const HostnameDirFacts& facts, uid_t uid,
+                           std::string* why);
+
+/// What OpenHostnameDir found.
+enum class HostnameDirStatus {
+  kOpen,     ///< *fd is the directory, opened O_DIRECTORY
+  kMissing,  ///< it does not exist: the guest gets no name
+  kRefused,  ///< a symbolic link, not a directory, or (under sudo) not
+             ///< acceptable; *why says which
+};
+
+/// Opens `dir` without following a symbolic link: its last component
+/// always, and under sudo (`strict`) none of its components either; with
+/// `strict` the directory must also be HostnameDirAcceptable for `uid`.
+HostnameDirStatus OpenHostnameDir(const std::string& dir, bool strict,
+                                  uid_t uid, int* fd, std::string* why);
+
 /// Gives the parent of `pid`; false if it cannot be known.
 using ParentOf = std::function<bool(pid_t pid, pid_t* parent)>;
 
@@ -55,11 +94,20 @@ struct HostnameSearch {
   std::vector<std::string> notes;  ///< files ignored or deleted, and why
 };
 
-/// Walks from `start` up through `parent_of`, looking at `dir`/<pid> for
-/// each ancestor: opened without following symlinks or blocking, acted on
-/// per DecideHostnameFile with the file's owner matched against `uid`; a
-/// used file's first line must be a valid hostname. Deletes the files it
-/// uses and the stale ones, as the article does.
+/// Walks from `start` up through `parent_of`, looking at the files of each
+/// ancestor in the directory open at `dirfd` (named `dir` in notes): each
+/// opened without following symlinks or blocking, acted on per
+/// DecideHostnameFile with the file's owner matched against `uid`; a used
+/// file's first line must be a valid hostname. The nearest ancestor with a
+/// usable file wins, and among several usable files of one pid the newest.
+/// Deletes the file it uses and the stale ones, as the article does.
+HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir,
+                                   uid_t uid, time_t now, unsigned delete_age,
+                                   unsigned max_age, pid_t start,
+                                   const ParentOf& parent_of);
+
+/// FindGuestHostnameIn on `dir`, opened by OpenHostnameDir (not strict); a
+/// directory that cannot be opened is a note.
 HostnameSearch FindGuestHostname(const std::string& dir, uid_t uid,
                                  time_t now, unsigned delete_age,
                                  unsigned max_age, pid_t start,

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
                     &ctx.settings, &err))
     Fatal(kExitSystem, err);
   if (!SelfExe(&ctx.self_exe, &err)) Fatal(kExitSystem, err);
+  // Pid files, locks and marks are kept per network namespace: interface
+  // names are the namespace's, and a run in one must never act on
+  // another's.
+  if (!NetNamespaceName(0, &ctx.ns_name, &err)) Fatal(kExitSystem, err);
 
   switch (args.mode) {
     case StartTunMode::kCreate:

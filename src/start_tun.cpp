@@ -20,6 +20,7 @@
 #include "fail.hpp"
 #include "file_io.hpp"
 #include "hostname_file.hpp"
+#include "net_routes.hpp"
 #include "pidfile.hpp"
 #include "proc.hpp"
 #include "spawn.hpp"
@@ -37,11 +38,22 @@ constexpr uint16_t kDhcpPort = 67;
 // the guest's first DISCOVER follows soon after it returns.
 constexpr int kReadyTimeoutMs = 5000;
 constexpr int kTermWaitMs = 2000;
+// How long a run waits for another one at work on the same interface: a
+// restart takes at most the two timeouts above, and the hosts update.
+constexpr int kLockWaitMs = 20000;
 
 bool Fail(std::string* err, const std::string& text) {
   *err = text;
   return false;
 }
+
+// Closes its fd (a lock, a directory) on every way out of a scope.
+struct ScopedFd {
+  int fd;
+  ~ScopedFd() {
+    if (fd >= 0) close(fd);
+  }
+};
 
 // Reads a small regular file, never through a symlink.
 bool ReadSmallFile(const std::string& path, std::string* text,
@@ -57,14 +69,25 @@ std::string Beside(const StartTunContext& ctx, const char* name) {
   return ctx.self_exe.substr(0, ctx.self_exe.rfind('/') + 1) + name;
 }
 
-// Only a process running the DHCP server's program as our user is ever
-// signalled: the lock already proves the process holds our pid file, this
-// proves it is a DHCP server we started, not something that opened the file
-// by mistake. (Before runall-dhcpd the server ran in a fork of our own
+// The directory of our network namespace's pid files, locks and marks.
+std::string NsDir(const StartTunContext& ctx) {
+  return NamespaceRunDir(ctx.settings.run_dir, ctx.ns_name);
+}
+
+// The settings file named in messages that point at a setting.
+std::string SettingsName(const StartTunContext& ctx) {
+  return ctx.settings_path.empty() ? DefaultSettingsPath() : ctx.settings_path;
+}
+
+// Only a process running the DHCP server's program as our user, in our
+// network namespace, is ever signalled: the lock already proves the process
+// holds our pid file, this proves it is a DHCP server we started for an
+// interface of this namespace, not something that opened the file by
+// mistake. (Before runall-dhcpd the server ran in a fork of our own
 // program; such a server, left by an older runall, is ours too.)
 ProcessCheck OurDaemon(const StartTunContext& ctx) {
   return [&ctx](pid_t pid, std::string* why) {
-    std::string exe, err;
+    std::string exe, err, ns;
     if (!ProcessExe(pid, &exe, &err)) return Fail(why, err);
     const std::string dhcpd = Beside(ctx, "runall-dhcpd");
     if (!SameProgram(exe, dhcpd) && !SameProgram(exe, ctx.self_exe))
@@ -73,20 +96,94 @@ ProcessCheck OurDaemon(const StartTunContext& ctx) {
     if (!ProcessUids(pid, &real, &effective, &err)) return Fail(why, err);
     if (effective != geteuid())
       return Fail(why, "which runs as uid " + std::to_string(effective));
+    if (!NetNamespaceName(pid, &ns, &err)) return Fail(why, err);
+    if (ns != ctx.ns_name)
+      return Fail(why, "which lives in another network namespace (" + ns +
+                           ")");
     return true;
   };
 }
 
-// Through sudo we act for one user among a group: a tap that belongs to
-// another user (its TUNSETOWNER) is theirs to configure and stop, not ours.
-bool MayActOn(const StartTunContext& ctx, const std::string& iface) {
-  TapInfo info;
-  if (!ctx.through_sudo || !ReadTapInfo(iface, &info) || info.owner < 0 ||
-      static_cast<uid_t>(info.owner) == ctx.invoking_uid)
-    return true;
-  Warn(iface + ": belongs to uid " + std::to_string(info.owner) +
-       ", not to uid " + std::to_string(ctx.invoking_uid) + "; refused");
+// What we know about `iface` and its mark in our namespace's directory
+// (which is only read: a refusal must leave nothing behind).
+bool ReadTapFacts(const StartTunContext& ctx, const std::string& iface,
+                  TapFacts* facts, std::string* err) {
+  *facts = TapFacts();
+  facts->exists = InterfaceExists(iface);
+  if (facts->exists) {
+    TapInfo info;
+    facts->ifindex = if_nametoindex(iface.c_str());
+    facts->tun_tap = ReadTapInfo(iface, &info);
+    facts->tap_mode = facts->tun_tap && info.tap;
+    facts->owner = facts->tun_tap ? info.owner : -1;
+  }
+  std::string text;
+  int errnum = 0;
+  if (!ReadSmallFile(CreatedMarkPath(NsDir(ctx), iface), &text, err,
+                     &errnum)) {
+    // No directory or no mark: not made by -c here.
+    return errnum == ENOENT;
+  }
+  if (!ParseCreatedMark(text, &facts->mark_ifindex, &facts->mark_owner)) {
+    *err = CreatedMarkPath(NsDir(ctx), iface) + ": unreadable mark";
+    return false;
+  }
+  facts->marked = true;
+  return true;
+}
+
+// Through sudo we act for one user among a group: only on that user's own
+// taps. Says why not, and returns false, for anything else.
+bool MayActOn(const StartTunContext& ctx, const std::string& iface,
+              bool missing_ok, int* status) {
+  if (!ctx.through_sudo) return true;
+  TapFacts facts;
+  std::string err, why;
+  if (!ReadTapFacts(ctx, iface, &facts, &err)) {
+    Warn(iface + ": " + err);
+    *status = kExitSystem;
+    return false;
+  }
+  if (SudoMayActOn(facts, ctx.invoking_uid, missing_ok, &why)) return true;
+  Warn(iface + ": " + why + "; refused");
+  *status = kExitRefused;
   return false;
+}
+
+// The plan's network for the interface must be free in this namespace.
+bool NetworkFree(const StartTunContext& ctx, const std::string& iface,
+                 unsigned number, const std::vector<NetUse>& uses) {
+  std::string why;
+  if (PlanNetFree(ctx.settings, SettingsName(ctx), iface, number, uses, &why))
+    return true;
+  Warn(why);
+  return false;
+}
+
+// Serialises the runs that configure, stop or create one interface in
+// this namespace. Returns the lock's fd, or -1 having said why, with the
+// exit status in *status: refused when another run holds the interface
+// for too long, a system error otherwise.
+int LockInterface(const StartTunContext& ctx, const std::string& iface,
+                  int* status) {
+  std::string err;
+  *status = kExitSystem;
+  if (!EnsureRunDir(ctx.settings.run_dir, &err) ||
+      !EnsureRunDir(NsDir(ctx), &err)) {
+    Warn(err);
+    return -1;
+  }
+  pid_t holder = 0;
+  int fd = LockFileWait(InterfaceLockPath(NsDir(ctx), iface), kLockWaitMs,
+                        &holder, &err);
+  if (fd >= 0) return fd;
+  if (holder != 0) {
+    *status = kExitRefused;
+    Warn(iface + ": another start-tun-interface is at work on it: " + err);
+  } else {
+    Warn(err);
+  }
+  return -1;
 }
 
 // Stops the DHCP server holding `pidfile`. Returns an exit status (0 when
@@ -96,6 +193,18 @@ int StopServer(const StartTunContext& ctx, const std::string& iface,
   StopOutcome outcome;
   pid_t pid = 0;
   std::string err;
+  // A server started by an older runall holds RUN_DIR/dhcpd-IFACE.pid,
+  // shared by every namespace: it is stopped only if it serves this
+  // namespace, and any other holder is none of our business.
+  const std::string legacy =
+      DhcpPidFilePath(ctx.settings.run_dir, iface);
+  if (StopPidFileHolder(legacy, OurDaemon(ctx), kTermWaitMs, &outcome, &pid,
+                        &err) &&
+      verbose &&
+      (outcome == StopOutcome::kTerminated || outcome == StopOutcome::kKilled))
+    printf("%s: DHCP server of an older runall (pid %d) stopped\n",
+           iface.c_str(), static_cast<int>(pid));
+  err.clear();
   if (!StopPidFileHolder(pidfile, OurDaemon(ctx), kTermWaitMs, &outcome, &pid,
                          &err)) {
     Warn(iface + ": cannot stop the DHCP server: " + err);
@@ -228,19 +337,40 @@ void MapHostname(const StartTunContext& ctx, const std::string& hostname,
          ctx.settings.hosts_file + " not updated");
 }
 
+// Writes the mark through a fresh file renamed into place: a reader sees
+// the old mark or the new one, never half of one.
 bool WriteCreatedMark(const std::string& path, const std::string& text,
                       std::string* err) {
-  int fd = open(path.c_str(),
-                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return Fail(err, ErrnoMessage(path));
-  bool ok = write(fd, text.data(), text.size()) ==
-            static_cast<ssize_t>(text.size());
-  if (!ok) *err = ErrnoMessage(path);
+  const std::string fresh = path + ".new";
+  unlink(fresh.c_str());
+  int fd = open(fresh.c_str(),
+                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Fail(err, ErrnoMessage(fresh));
+  bool ok = WriteAll(fd, text);
+  if (!ok) *err = ErrnoMessage(fresh);
   if (close(fd) != 0 && ok) {
-    *err = ErrnoMessage(path);
+    *err = ErrnoMessage(fresh);
     ok = false;
   }
+  if (ok && rename(fresh.c_str(), path.c_str()) != 0) {
+    *err = ErrnoMessage(fresh + ": rename to " + path);
+    ok = false;
+  }
+  if (!ok) unlink(fresh.c_str());
   return ok;
+}
+
+// -k leaves a tap it does not remove without the address it gave it.
+void TakeOffPlanAddress(const StartTunContext& ctx, const std::string& iface,
+                        unsigned number) {
+  bool removed = false;
+  std::string err;
+  const uint32_t host = TapHostAddress(ctx.settings, number);
+  if (!RemoveInterfaceAddress(iface, host, 24, &removed, &err))
+    Warn(err);
+  else if (removed)
+    printf("%s: address %s/24 removed\n", iface.c_str(),
+           FormatIPv4(host).c_str());
 }
 
 }  // namespace
@@ -263,6 +393,8 @@ std::string StartTunUsage() {
          DefaultSettingsPath() +
          "\n"
          "               (root only; refused through sudo)\n"
+         "Through sudo only your own taps that -c made are configured or\n"
+         "stopped, and -c makes at most max_taps_per_user per namespace.\n"
          "Exit status: 0 done, 1 refused, 100 bad usage (nothing changed),\n"
          "111 system error. See start-tun-interface(8).\n";
 }
@@ -343,9 +475,9 @@ std::vector<uint32_t> ParseDnsList(const std::string& text) {
   return dns;
 }
 
-std::string CreatedMarkPath(const std::string& run_dir,
+std::string CreatedMarkPath(const std::string& ns_dir,
                             const std::string& iface) {
-  return run_dir + "/" + iface + ".created";
+  return ns_dir + "/" + iface + ".created";
 }
 
 std::string FormatCreatedMark(unsigned ifindex, uid_t owner) {
@@ -369,17 +501,110 @@ bool ParseCreatedMark(const std::string& text, unsigned* ifindex,
   return true;
 }
 
+bool SudoMayActOn(const TapFacts& facts, uid_t uid, bool missing_ok,
+                  std::string* why) {
+  const std::string me = "uid " + std::to_string(uid);
+  if (!facts.exists) {
+    // The name may be gone with the tap while our server and mark remain;
+    // only the user the mark names may clean them up.
+    if (missing_ok && facts.marked && facts.mark_owner == uid) return true;
+    return Fail(why, "no such interface in this network namespace" +
+                         std::string(facts.marked && facts.mark_owner != uid
+                                         ? ", and its mark here is uid " +
+                                               std::to_string(facts.mark_owner) +
+                                               "'s"
+                                         : ""));
+  }
+  if (!facts.tun_tap)
+    return Fail(why, "not a tap (not a TUN/TAP device at all)");
+  if (!facts.tap_mode) return Fail(why, "a TUN device in tun mode, not a tap");
+  if (facts.owner < 0)
+    return Fail(why, "a tap without an owner, which only root may use");
+  if (static_cast<uid_t>(facts.owner) != uid)
+    return Fail(why, "owned by uid " + std::to_string(facts.owner) +
+                         ", not by " + me);
+  if (!facts.marked)
+    return Fail(why, "not made by start-tun-interface -c in this network "
+                     "namespace");
+  if (facts.mark_owner != uid || facts.mark_ifindex != facts.ifindex)
+    return Fail(why, "not made by start-tun-interface -c for " + me +
+                         " (its mark is of another tap or user)");
+  return true;
+}
+
+Ipv4Net PlanNet(const Settings& s, unsigned number) {
+  Ipv4Net net;
+  net.addr = TapHostAddress(s, number) & kNetmask;
+  net.prefix = 24;
+  return net;
+}
+
+bool PlanNetFree(const Settings& s, const std::string& settings_path,
+                 const std::string& iface, unsigned number,
+                 const std::vector<NetUse>& uses, std::string* why) {
+  const Ipv4Net net = PlanNet(s, number);
+  const NetUse* hit = FindOverlap(net, iface, uses);
+  if (hit == nullptr) return true;
+  return Fail(why, iface + ": its network " + FormatNet(net) + " overlaps " +
+                       DescribeNetUse(*hit) +
+                       "; refused (the setting net_base in " + settings_path +
+                       " moves the address plan)");
+}
+
+unsigned TapsOwnedBy(const std::vector<TapInfo>& taps, uid_t uid) {
+  unsigned n = 0;
+  for (const TapInfo& t : taps)
+    if (t.owner >= 0 && static_cast<uid_t>(t.owner) == uid) ++n;
+  return n;
+}
+
 int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
                           unsigned number) {
   const Settings& s = ctx.settings;
+  std::string err;
+  // Everything that may refuse comes first, and changes nothing.
   if (!InterfaceExists(iface)) {
     Warn(iface + ": no such interface");
     return kExitRefused;
   }
-  if (!MayActOn(ctx, iface)) return kExitRefused;
+  int status = kExitOk;
+  if (!MayActOn(ctx, iface, false, &status)) return status;
+  std::vector<NetUse> uses;
+  if (!ReadNetUses(&uses, &err)) {
+    Warn(err);
+    return kExitSystem;
+  }
+  if (!NetworkFree(ctx, iface, number, uses)) return kExitRefused;
+  int dirfd = -1;
+  std::string why;
+  std::vector<std::string> dir_notes;
+  switch (OpenHostnameDir(s.hostname_dir, ctx.through_sudo, ctx.invoking_uid,
+                          &dirfd, &why)) {
+    case HostnameDirStatus::kOpen:
+      break;
+    case HostnameDirStatus::kMissing:
+      dir_notes.push_back(why);
+      break;
+    case HostnameDirStatus::kRefused:
+      // Through sudo a directory someone else controls could make us read
+      // or remove files that are not the user's: refuse the whole run.
+      // Root chose the setting, and gets the note.
+      if (ctx.through_sudo) {
+        Warn("hostname_dir " + why);
+        return kExitRefused;
+      }
+      dir_notes.push_back(why);
+      break;
+  }
+  ScopedFd dir_closer{dirfd};
+
+  ScopedFd lock{LockInterface(ctx, iface, &status)};
+  if (lock.fd < 0) return status;
+  // Another run may have changed the tap while we waited for the lock.
+  if (!MayActOn(ctx, iface, false, &status)) return status;
+
   const uint32_t host = TapHostAddress(s, number);
   const uint32_t guest = TapGuestAddress(s, number);
-  std::string err;
   if (!ConfigureInterface(iface, host, kNetmask, &err)) {
     Warn(err);
     return kExitSystem;
@@ -391,9 +616,12 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
     std::string ignored;
     return ParentPid(pid, parent, &ignored);
   };
-  HostnameSearch found = FindGuestHostname(
-      s.hostname_dir, ctx.invoking_uid, time(nullptr), s.hostname_delete_age,
-      s.hostname_max_age, getpid(), parent_of);
+  HostnameSearch found;
+  found.notes = dir_notes;
+  if (dirfd >= 0)
+    found = FindGuestHostnameIn(dirfd, s.hostname_dir, ctx.invoking_uid,
+                                time(nullptr), s.hostname_delete_age,
+                                s.hostname_max_age, getpid(), parent_of);
   for (const std::string& note : found.notes) Warn("hostname file " + note);
 
   DhcpConfig cfg;
@@ -411,12 +639,8 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   cfg.hostname = found.hostname;
   cfg.lease_time = s.lease_time;
 
-  if (!EnsureRunDir(s.run_dir, &err)) {
-    Warn(err);
-    return kExitSystem;
-  }
-  const std::string pidfile = DhcpPidFilePath(s.run_dir, iface);
-  int status = StopServer(ctx, iface, pidfile, false);
+  const std::string pidfile = DhcpPidFilePath(NsDir(ctx), iface);
+  status = StopServer(ctx, iface, pidfile, false);
   if (status != kExitOk) return status;
   status = StartServer(ctx, pidfile, cfg);
   if (status != kExitOk) return status;
@@ -435,23 +659,81 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
 int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
   const Settings& s = ctx.settings;
   std::string err;
-  if (!EnsureRunDir(s.run_dir, &err)) {
+  if (!EnsureRunDir(s.run_dir, &err) || !EnsureRunDir(NsDir(ctx), &err)) {
     Warn(err);
     return kExitSystem;
   }
+  // Runs of -c in one namespace take turns, so that taps counted against
+  // max_taps_per_user are not made meanwhile by another run of the same
+  // user, started at once to get round the limit.
+  pid_t holder = 0;
+  ScopedFd create_lock{LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs,
+                                    &holder, &err)};
+  if (create_lock.fd < 0) {
+    Warn(holder != 0 ? "another start-tun-interface -c is at work: " + err
+                     : err);
+    return holder != 0 ? kExitRefused : kExitSystem;
+  }
+  std::vector<NetUse> uses;
+  if (!ReadNetUses(&uses, &err)) {
+    Warn(err);
+    return kExitSystem;
+  }
+  // Under sudo one user may not take every tap of the plan.
+  unsigned owned = ctx.through_sudo
+                       ? TapsOwnedBy(ListTaps(), ctx.invoking_uid)
+                       : 0;
+  const std::string limit_why =
+      "uid " + std::to_string(ctx.invoking_uid) + " owns " +
+      std::to_string(s.max_taps_per_user) +
+      " taps in this network namespace, as many as max_taps_per_user in " +
+      SettingsName(ctx) + " allows";
   std::vector<std::string> wanted = args.interfaces;
+  std::vector<unsigned> numbers = args.numbers;
   const bool pick_free = args.count > 0;
   if (pick_free) {
     wanted.clear();
-    for (unsigned n = 0; TapInPlan(n); ++n) wanted.push_back("tap" + std::to_string(n));
+    numbers.clear();
+    for (unsigned n = 0; TapInPlan(n); ++n) {
+      wanted.push_back("tap" + std::to_string(n));
+      numbers.push_back(n);
+    }
   }
   int status = kExitOk;
-  unsigned made = 0;
-  for (const std::string& name : wanted) {
+  unsigned made = 0, colliding = 0;
+  std::string first_collision;
+  bool at_limit = false;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const std::string& name = wanted[i];
     if (pick_free && made == args.count) break;
     if (pick_free && InterfaceExists(name)) continue;
+    std::string why;
+    if (!PlanNetFree(s, SettingsName(ctx), name, numbers[i], uses, &why)) {
+      if (pick_free) {
+        // Skipped, and said once at the end if fewer are made.
+        if (colliding++ == 0) first_collision = why;
+        continue;
+      }
+      Warn(why);
+      status = std::max(status, static_cast<int>(kExitRefused));
+      continue;
+    }
+    if (ctx.through_sudo && owned >= s.max_taps_per_user) {
+      at_limit = true;
+      if (pick_free) break;
+      Warn(name + ": refused: " + limit_why);
+      status = std::max(status, static_cast<int>(kExitRefused));
+      continue;
+    }
+    int locked = kExitOk;
+    int lock = LockInterface(ctx, name, &locked);
+    if (lock < 0) {
+      status = std::max(status, locked);
+      continue;
+    }
     if (!CreatePersistentTap(name, ctx.invoking_uid, &err)) {
       const int errnum = errno;
+      close(lock);
       // Taken meanwhile: look further when picking free names.
       if (pick_free && errnum == EEXIST) continue;
       Warn(err);
@@ -460,47 +742,68 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       continue;
     }
     ++made;
+    ++owned;
     unsigned index = if_nametoindex(name.c_str());
     if (index == 0 ||
-        !WriteCreatedMark(CreatedMarkPath(s.run_dir, name),
+        !WriteCreatedMark(CreatedMarkPath(NsDir(ctx), name),
                           FormatCreatedMark(index, ctx.invoking_uid), &err)) {
       Warn(name + ": created, but not marked as ours (-k will leave it): " +
            (index == 0 ? ErrnoMessage("if_nametoindex") : err));
       status = kExitSystem;
     }
+    close(lock);
     printf("created %s: persistent tap, owner uid %u\n", name.c_str(),
            static_cast<unsigned>(ctx.invoking_uid));
   }
   fflush(stdout);
   if (pick_free && made < args.count) {
+    std::string why = "no more free tapN names in the plan";
+    if (at_limit)
+      why = limit_why;
+    else if (colliding > 0)
+      why = std::to_string(colliding) +
+            " free names of the plan overlap networks in use, the first "
+            "thus: " + first_collision;
     Warn("only " + std::to_string(made) + " of " + std::to_string(args.count) +
-         " taps created: no more free tapN names in the plan");
+         " taps created: " + why);
     status = std::max(status, static_cast<int>(kExitRefused));
   }
   return status;
 }
 
 int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
-  const Settings& s = ctx.settings;
   int status = kExitOk;
-  for (const std::string& iface : args.interfaces) {
-    if (!MayActOn(ctx, iface)) {
-      status = std::max(status, static_cast<int>(kExitRefused));
+  for (size_t i = 0; i < args.interfaces.size(); ++i) {
+    const std::string& iface = args.interfaces[i];
+    int refused = kExitOk;
+    if (!MayActOn(ctx, iface, true, &refused)) {
+      status = std::max(status, refused);
+      continue;
+    }
+    ScopedFd lock{LockInterface(ctx, iface, &refused)};
+    if (lock.fd < 0) {
+      status = std::max(status, refused);
+      continue;
+    }
+    if (!MayActOn(ctx, iface, true, &refused)) {
+      status = std::max(status, refused);
       continue;
     }
     status = std::max(status, StopServer(ctx, iface,
-                                         DhcpPidFilePath(s.run_dir, iface),
+                                         DhcpPidFilePath(NsDir(ctx), iface),
                                          true));
-    const std::string mark = CreatedMarkPath(s.run_dir, iface);
+    const bool exists = InterfaceExists(iface);
+    const std::string mark = CreatedMarkPath(NsDir(ctx), iface);
     std::string text, err;
     int errnum = 0;
     if (!ReadSmallFile(mark, &text, &err, &errnum)) {
       if (errnum != ENOENT) {
         Warn(err);
         status = std::max(status, static_cast<int>(kExitSystem));
-      } else if (InterfaceExists(iface)) {
+      } else if (exists) {
         printf("%s: not created by start-tun-interface -c; left in place\n",
                iface.c_str());
+        TakeOffPlanAddress(ctx, iface, args.numbers[i]);
       }
       continue;
     }
@@ -512,9 +815,10 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       continue;
     }
     // A tap of the same name made since by someone else has another index.
-    if (if_nametoindex(iface.c_str()) != index) {
+    if (!exists || if_nametoindex(iface.c_str()) != index) {
       unlink(mark.c_str());
       printf("%s: the tap -c created is gone\n", iface.c_str());
+      if (exists) TakeOffPlanAddress(ctx, iface, args.numbers[i]);
       continue;
     }
     if (!DeletePersistentTap(iface, &err)) {
@@ -522,6 +826,7 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       Warn(busy ? iface + ": in use by a process (QEMU?); not removed" : err);
       status = std::max(status, busy ? static_cast<int>(kExitRefused)
                                      : static_cast<int>(kExitSystem));
+      TakeOffPlanAddress(ctx, iface, args.numbers[i]);
       continue;
     }
     unlink(mark.c_str());

@@ -1,6 +1,6 @@
-// tun: TUN/TAP devices and interface addresses, through ioctls (no `ip` or
-// `ifconfig` subprocess). Linux-specific; the only module that knows
-// /dev/net/tun and /sys/class/net.
+// tun: TUN/TAP devices and interface addresses, through ioctls and one
+// rtnetlink request (no `ip` or `ifconfig` subprocess). Linux-specific; the
+// only module that knows /dev/net/tun, /sys/class/net and rtnetlink.
 #pragma once
 
 #include <stdint.h>
@@ -23,7 +23,9 @@ struct TapInfo {
 /// Every tun/tap device in this network namespace, sorted by name.
 std::vector<TapInfo> ListTaps();
 
-/// Reads one device's TapInfo; false if `name` is not a tun/tap device.
+/// Reads one device's TapInfo; false if `name` is not a tun/tap device of
+/// this network namespace (also when /sys, mounted for another namespace,
+/// describes a device of another index under that name).
 bool ReadTapInfo(const std::string& name, TapInfo* info);
 
 /// True if `uid` (with `groups`) may attach to the device without privilege,
@@ -48,10 +50,16 @@ bool DeletePersistentTap(const std::string& name, std::string* err);
 int AttachTap(const std::string& name, bool must_exist, bool inheritable,
               std::string* err, int* errnum);
 
-/// Gives `name` its address, then its netmask, then brings it up - in that
-/// order, as the kernel derives the route from address and mask.
+/// Gives `name` the address `addr` with `netmask` in one request (never
+/// for a moment with another mask), in place of its first address if that
+/// is another, then brings it up.
 bool ConfigureInterface(const std::string& name, uint32_t addr,
                         uint32_t netmask, std::string* err);
+
+/// Removes exactly the address `addr`/`prefix` from `name`, leaving its
+/// other addresses alone. *removed is false when it had no such address.
+bool RemoveInterfaceAddress(const std::string& name, uint32_t addr,
+                            unsigned prefix, bool* removed, std::string* err);
 
 /// Reads back what ConfigureInterface set (addresses in host byte order).
 bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask,

@@ -144,14 +144,19 @@ class FindGuestHostnameTest : public ::testing::Test {
     ASSERT_EQ(0, system(cmd.c_str()));
   }
   void Write(pid_t pid, const std::string& text, long age = 0) {
-    std::string path = dir_ + "/" + std::to_string(pid);
+    WriteName(std::to_string(pid), text, age);
+  }
+  void WriteName(const std::string& name, const std::string& text,
+                 long age = 0) {
+    std::string path = dir_ + "/" + name;
     std::ofstream(path) << text;
     struct timeval times[2] = {{now_ - age, 0}, {now_ - age, 0}};
     ASSERT_EQ(0, utimes(path.c_str(), times));
   }
-  bool Exists(pid_t pid) {
+  bool Exists(pid_t pid) { return ExistsName(std::to_string(pid)); }
+  bool ExistsName(const std::string& name) {
     struct stat st;
-    return lstat((dir_ + "/" + std::to_string(pid)).c_str(), &st) == 0;
+    return lstat((dir_ + "/" + name).c_str(), &st) == 0;
   }
   HostnameSearch Find() {
     return FindGuestHostname(dir_, getuid(), now_, 3600, 600, 500,
@@ -225,6 +230,125 @@ TEST_F(FindGuestHostnameTest, OtherUsersFilesAreLeftAlone) {
   EXPECT_EQ("", found.hostname);
   EXPECT_TRUE(Exists(500));
   EXPECT_TRUE(Exists(400));
+}
+
+TEST_F(FindGuestHostnameTest, SuffixedNamesCountForTheirPid) {
+  // runqemuos names its file <pid>.<random>, which nobody can pre-create.
+  WriteName("300.Ab3xY9zQ", "far\n");
+  WriteName("400.k2P0q1Zz", "near-older\n", 20);
+  WriteName("400.Q9w8e7r6", "near-newer\n", 10);
+  WriteName("400.", "no-suffix\n");
+  WriteName("400.a.b", "two-dots\n");
+  WriteName("400.a-b", "a-dash\n");
+  WriteName("0400.x", "leading-zero\n");
+  HostnameSearch found = Find();
+  EXPECT_EQ("near-newer", found.hostname);
+  EXPECT_EQ(400, found.pid);
+  EXPECT_FALSE(ExistsName("400.Q9w8e7r6"));  // used, deleted
+  EXPECT_TRUE(ExistsName("400.k2P0q1Zz"));   // not used, kept
+  EXPECT_TRUE(ExistsName("300.Ab3xY9zQ"));
+  for (const char* other : {"400.", "400.a.b", "400.a-b", "0400.x"})
+    EXPECT_TRUE(ExistsName(other)) << other;
+  // Next time the older one of 400 is what is left.
+  found = Find();
+  EXPECT_EQ("near-older", found.hostname);
+  found = Find();
+  EXPECT_EQ("far", found.hostname);
+}
+
+TEST_F(FindGuestHostnameTest, ThePlainNameAndASuffixedOneCompareByAge) {
+  Write(400, "plain\n", 5);
+  WriteName("400.x", "suffixed\n", 50);
+  WriteName("400.y", "stale\n", 700);     // too old to use
+  WriteName("400.z", "bad name!\n", 1);   // invalid: passed over
+  HostnameSearch found = Find();
+  EXPECT_EQ("plain", found.hostname);
+  EXPECT_TRUE(ExistsName("400.x"));
+  EXPECT_TRUE(ExistsName("400.y"));
+  EXPECT_TRUE(ExistsName("400.z"));
+}
+
+TEST_F(FindGuestHostnameTest, ManyForeignFilesMakeFewNotes) {
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(0, mkfifo((dir_ + "/500.f" + std::to_string(i)).c_str(), 0600));
+  Write(300, "found\n");
+  HostnameSearch found = Find();
+  EXPECT_EQ("found", found.hostname);
+  EXPECT_GE(20u, found.notes.size());
+  EXPECT_NE(std::string::npos, found.notes.back().find("more files")) <<
+      found.notes.back();
+}
+
+TEST(HostnameFilePid, PidOrPidDotSuffix) {
+  pid_t pid = 0;
+  ASSERT_TRUE(HostnameFilePid("4711", &pid));
+  EXPECT_EQ(4711, pid);
+  ASSERT_TRUE(HostnameFilePid("4711.aZ09", &pid));
+  EXPECT_EQ(4711, pid);
+  for (const char* bad : {"", "0", "04711", "4711.", ".4711", "4711..a",
+                          "4711.a.b", "4711.a-b", "4711.a/b", "a4711", "47 11",
+                          "99999999999", "4711.\xc3\xa9", "-1"})
+    EXPECT_FALSE(HostnameFilePid(bad, &pid)) << bad;
+}
+
+TEST(HostnameDirAcceptable, RootStickyOrTheUsersOwn) {
+  auto facts = [](uid_t owner, mode_t mode, bool dir = true) {
+    HostnameDirFacts f;
+    f.directory = dir;
+    f.owner = owner;
+    f.mode = mode;
+    return f;
+  };
+  std::string why;
+  EXPECT_TRUE(HostnameDirAcceptable(facts(0, 01770), 1000, &why));
+  EXPECT_TRUE(HostnameDirAcceptable(facts(0, 01777), 1000, &why));
+  EXPECT_TRUE(HostnameDirAcceptable(facts(0, 0755), 1000, &why));
+  EXPECT_TRUE(HostnameDirAcceptable(facts(1000, 0755), 1000, &why));
+  EXPECT_TRUE(HostnameDirAcceptable(facts(1000, 0700), 1000, &why));
+  EXPECT_FALSE(HostnameDirAcceptable(facts(0, 0770), 1000, &why));
+  EXPECT_NE(std::string::npos, why.find("not sticky")) << why;
+  EXPECT_FALSE(HostnameDirAcceptable(facts(0, 0777), 1000, &why));
+  EXPECT_FALSE(HostnameDirAcceptable(facts(1000, 0775), 1000, &why));
+  EXPECT_NE(std::string::npos, why.find("writable by group or others")) << why;
+  EXPECT_FALSE(HostnameDirAcceptable(facts(1000, 01777), 1000, &why));
+  EXPECT_FALSE(HostnameDirAcceptable(facts(1001, 0755), 1000, &why));
+  EXPECT_NE(std::string::npos, why.find("owned by uid 1001")) << why;
+  EXPECT_FALSE(HostnameDirAcceptable(facts(1000, 0700, false), 1000, &why));
+}
+
+TEST_F(FindGuestHostnameTest, TheDirectoryIsNeverReachedThroughALink) {
+  const std::string real = dir_ + "/real", link = dir_ + "/link";
+  ASSERT_EQ(0, mkdir(real.c_str(), 0700));
+  ASSERT_EQ(0, symlink(real.c_str(), link.c_str()));
+  int fd = -1;
+  std::string why;
+  EXPECT_EQ(HostnameDirStatus::kOpen,
+            OpenHostnameDir(real, true, getuid(), &fd, &why)) << why;
+  close(fd);
+  for (bool strict : {false, true}) {
+    EXPECT_EQ(HostnameDirStatus::kRefused,
+              OpenHostnameDir(link, strict, getuid(), &fd, &why));
+    EXPECT_NE(std::string::npos, why.find("symbolic link")) << why;
+  }
+  // Under sudo no directory on the way may be a link either.
+  ASSERT_EQ(0, mkdir((real + "/hn").c_str(), 0700));
+  EXPECT_EQ(HostnameDirStatus::kOpen,
+            OpenHostnameDir(link + "/hn", false, getuid(), &fd, &why)) << why;
+  close(fd);
+  EXPECT_EQ(HostnameDirStatus::kRefused,
+            OpenHostnameDir(link + "/hn", true, getuid(), &fd, &why));
+  EXPECT_NE(std::string::npos, why.find(link + ": a symbolic link")) << why;
+  EXPECT_EQ(HostnameDirStatus::kMissing,
+            OpenHostnameDir(real + "/nope", true, getuid(), &fd, &why));
+  EXPECT_EQ(-1, fd);
+  // Writable by others: refused under sudo only.
+  ASSERT_EQ(0, chmod(real.c_str(), 0777));
+  EXPECT_EQ(HostnameDirStatus::kRefused,
+            OpenHostnameDir(real, true, getuid(), &fd, &why));
+  EXPECT_NE(std::string::npos, why.find("writable by group or others")) << why;
+  EXPECT_EQ(HostnameDirStatus::kOpen,
+            OpenHostnameDir(real, false, getuid(), &fd, &why)) << why;
+  close(fd);
 }
 
 TEST(FindGuestHostname, WalksTheRealProcessTree) {

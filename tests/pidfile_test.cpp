@@ -73,28 +73,78 @@ ProcessCheck Accept() {
 
 }  // namespace
 
-TEST(DhcpPidFilePath, IsPerInterface) {
-  EXPECT_EQ("/run/runall/dhcpd-tap5.pid", DhcpPidFilePath("/run/runall", "tap5"));
+TEST(DhcpPidFilePath, IsPerNamespaceAndInterface) {
+  EXPECT_EQ("/run/runall/net-4026531840",
+            NamespaceRunDir("/run/runall", "net-4026531840"));
+  EXPECT_EQ("/run/runall/net-7/dhcpd-tap5.pid",
+            DhcpPidFilePath("/run/runall/net-7", "tap5"));
+  EXPECT_EQ("/run/runall/net-7/tap5.lock",
+            InterfaceLockPath("/run/runall/net-7", "tap5"));
 }
 
 TEST_F(PidFileTest, EnsureRunDirMakesAPrivateDirectory) {
   std::string err;
   std::string run = dir_ + "/run";
+  mode_t old = umask(0);  // whatever the caller's umask, 0700
   ASSERT_TRUE(EnsureRunDir(run, &err)) << err;
+  umask(old);
   struct stat st;
   ASSERT_EQ(0, lstat(run.c_str(), &st));
   EXPECT_TRUE(S_ISDIR(st.st_mode));
-  EXPECT_EQ(0755u, st.st_mode & 07777);
+  EXPECT_EQ(0700u, st.st_mode & 07777);
   EXPECT_TRUE(EnsureRunDir(run, &err)) << err;  // again: already there
 }
 
-TEST_F(PidFileTest, EnsureRunDirRefusesWhatOthersCouldChange) {
+TEST_F(PidFileTest, EnsureRunDirNarrowsAnOlderRunDirectory) {
+  // An older runall made it 0755, so that anyone could open the pid files.
   std::string err;
-  std::string open_dir = dir_ + "/open";
-  ASSERT_EQ(0, mkdir(open_dir.c_str(), 0777));
-  ASSERT_EQ(0, chmod(open_dir.c_str(), 0777));
-  EXPECT_FALSE(EnsureRunDir(open_dir, &err));
-  EXPECT_NE(std::string::npos, err.find("not writable by group or others"));
+  for (mode_t mode : {0755, 0777, 01777}) {
+    std::string run = dir_ + "/old" + std::to_string(mode);
+    ASSERT_EQ(0, mkdir(run.c_str(), 0700));
+    ASSERT_EQ(0, chmod(run.c_str(), mode));
+    ASSERT_TRUE(EnsureRunDir(run, &err)) << err;
+    struct stat st;
+    ASSERT_EQ(0, lstat(run.c_str(), &st));
+    EXPECT_EQ(0700u, st.st_mode & 07777) << mode;
+  }
+}
+
+TEST_F(PidFileTest, EnsureRunDirNarrowsOnlyADirectoryOfRunallsOwn) {
+  // An older runall's: its pid files and marks; narrowed.
+  std::string err;
+  std::string old_run = dir_ + "/oldrun";
+  ASSERT_EQ(0, mkdir(old_run.c_str(), 0755));
+  ASSERT_EQ(0, chmod(old_run.c_str(), 0755));
+  for (const char* name : {"dhcpd-tap3.pid", "tap3.created", "net-4026531840"})
+    std::ofstream(old_run + "/" + name) << "x";
+  ASSERT_TRUE(EnsureRunDir(old_run, &err)) << err;
+  struct stat st;
+  ASSERT_EQ(0, lstat(old_run.c_str(), &st));
+  EXPECT_EQ(0700u, st.st_mode & 07777);
+  // run_dir set to /run or /tmp by mistake: left as it is, and refused.
+  std::string shared = dir_ + "/shared";
+  ASSERT_EQ(0, mkdir(shared.c_str(), 0700));
+  ASSERT_EQ(0, chmod(shared.c_str(), 01777));
+  std::ofstream(shared + "/.X11-unix") << "x";
+  EXPECT_FALSE(EnsureRunDir(shared, &err));
+  EXPECT_NE(std::string::npos, err.find(".X11-unix")) << err;
+  EXPECT_NE(std::string::npos, err.find("mode 1777")) << err;
+  ASSERT_EQ(0, lstat(shared.c_str(), &st));
+  EXPECT_EQ(01777u, st.st_mode & 07777);
+}
+
+TEST_F(PidFileTest, EnsureRunDirRefusesWhatIsNotOurDirectory) {
+  std::string err;
+  if (geteuid() == 0) {
+    std::string theirs = dir_ + "/theirs";
+    ASSERT_EQ(0, mkdir(theirs.c_str(), 0755));
+    ASSERT_EQ(0, chown(theirs.c_str(), 12345, 12345));
+    EXPECT_FALSE(EnsureRunDir(theirs, &err));
+    EXPECT_NE(std::string::npos, err.find("owned by uid 12345")) << err;
+    struct stat st;
+    ASSERT_EQ(0, lstat(theirs.c_str(), &st));
+    EXPECT_EQ(0755u, st.st_mode & 07777);  // not narrowed: not ours
+  }
   std::string link = dir_ + "/link";
   ASSERT_EQ(0, symlink("/tmp", link.c_str()));
   EXPECT_FALSE(EnsureRunDir(link, &err));
@@ -207,6 +257,96 @@ TEST_F(PidFileTest, StopSignalsNothingTheCheckRefuses) {
   EXPECT_EQ(0, kill(child, 0));  // alive and well
   int status = 0;
   EXPECT_EQ(0, waitpid(child, &status, WNOHANG));
+}
+
+TEST_F(PidFileTest, APidFileIsRootsAlone) {
+  pid_t holder = 0;
+  std::string err;
+  mode_t old = umask(0);
+  int fd = LockPidFile(path_, &holder, &err);
+  umask(old);
+  ASSERT_GE(fd, 0) << err;
+  struct stat st;
+  ASSERT_EQ(0, lstat(path_.c_str(), &st));
+  EXPECT_EQ(0600u, st.st_mode & 07777);
+  close(fd);
+}
+
+TEST_F(PidFileTest, AReadLockNeitherNamesADaemonNorBlocksANewOne) {
+  // Someone who opened the pid file holds a read lock on it: that is no
+  // daemon to stop, and the next daemon still gets its lock.
+  std::ofstream(path_) << "1\n";
+  int ready[2];
+  ASSERT_EQ(0, pipe(ready));
+  pid_t reader = fork();
+  ASSERT_GE(reader, 0);
+  if (reader == 0) {
+    int fd = open(path_.c_str(), O_RDONLY);
+    struct flock fl = {};
+    fl.l_type = F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    if (fd < 0 || fcntl(fd, F_SETLK, &fl) != 0) _exit(1);
+    (void)!write(ready[1], "x", 1);
+    for (;;) pause();
+  }
+  children_.push_back(reader);
+  close(ready[1]);
+  char c;
+  ASSERT_EQ(1, read(ready[0], &c, 1));
+  close(ready[0]);
+  pid_t holder = 1;
+  std::string err;
+  ASSERT_TRUE(PidFileHolder(path_, &holder, &err)) << err;
+  EXPECT_EQ(0, holder);
+  StopOutcome outcome;
+  bool checked = false;
+  ProcessCheck check = [&](pid_t, std::string*) { return checked = true; };
+  ASSERT_TRUE(StopPidFileHolder(path_, check, 100, &outcome, &holder, &err));
+  EXPECT_EQ(StopOutcome::kNotRunning, outcome);
+  EXPECT_FALSE(checked);
+  pid_t child = LockingChild(false);
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(PidFileHolder(path_, &holder, &err)) << err;
+  EXPECT_EQ(child, holder);
+  EXPECT_EQ(0, kill(reader, 0));  // left alone
+}
+
+TEST_F(PidFileTest, TheInterfaceLockWaitsThenNamesItsHolder) {
+  const std::string lock = InterfaceLockPath(dir_, "tap7");
+  int ready[2], go[2];
+  ASSERT_EQ(0, pipe(ready));
+  ASSERT_EQ(0, pipe(go));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pid_t h = 0;
+    std::string e;
+    int fd = LockFileWait(lock, 0, &h, &e);
+    if (fd < 0) _exit(1);
+    (void)!write(ready[1], "x", 1);
+    char b;
+    (void)!read(go[0], &b, 1);  // hold it until told
+    _exit(0);
+  }
+  children_.push_back(child);
+  close(ready[1]);
+  close(go[0]);
+  char c;
+  ASSERT_EQ(1, read(ready[0], &c, 1));
+  pid_t holder = 0;
+  std::string err;
+  EXPECT_EQ(-1, LockFileWait(lock, 100, &holder, &err));
+  EXPECT_EQ(child, holder);
+  EXPECT_NE(std::string::npos, err.find("held by process " +
+                                        std::to_string(child)))
+      << err;
+  ASSERT_EQ(1, write(go[1], "x", 1));
+  int fd = LockFileWait(lock, 5000, &holder, &err);
+  EXPECT_GE(fd, 0) << err;
+  close(fd);
+  close(ready[0]);
+  close(go[1]);
+  ASSERT_TRUE(Reaped(child));
 }
 
 TEST_F(PidFileTest, RefusesASymlinkedPidFile) {

@@ -85,7 +85,8 @@ TEST(ParseDnsList, TakesTheValidAddresses) {
 }
 
 TEST(CreatedMark, RoundTripsAndRefusesJunk) {
-  EXPECT_EQ("/run/runall/tap3.created", CreatedMarkPath("/run/runall", "tap3"));
+  EXPECT_EQ("/run/runall/net-9/tap3.created",
+            CreatedMarkPath("/run/runall/net-9", "tap3"));
   unsigned index = 0;
   uid_t owner = 0;
   ASSERT_TRUE(ParseCreatedMark(FormatCreatedMark(17, 1000), &index, &owner));
@@ -95,4 +96,115 @@ TEST(CreatedMark, RoundTripsAndRefusesJunk) {
   EXPECT_FALSE(ParseCreatedMark("ifindex 0 owner 1\n", &index, &owner));
   EXPECT_FALSE(ParseCreatedMark("ifindex 3 owner 1 more\n", &index, &owner));
   EXPECT_FALSE(ParseCreatedMark("owner 1 ifindex 3\n", &index, &owner));
+}
+
+namespace {
+
+// alice's tap3, made by -c: what a sudo run may act on.
+TapFacts AlicesTap() {
+  TapFacts f;
+  f.exists = f.tun_tap = f.tap_mode = true;
+  f.owner = 61001;
+  f.ifindex = 7;
+  f.marked = true;
+  f.mark_ifindex = 7;
+  f.mark_owner = 61001;
+  return f;
+}
+
+std::string Refusal(const TapFacts& f, bool missing_ok = false) {
+  std::string why;
+  EXPECT_FALSE(SudoMayActOn(f, 61001, missing_ok, &why));
+  return why;
+}
+
+}  // namespace
+
+TEST(SudoMayActOn, OnlyTheUsersOwnTapMadeByC) {
+  std::string why;
+  EXPECT_TRUE(SudoMayActOn(AlicesTap(), 61001, false, &why));
+  EXPECT_TRUE(SudoMayActOn(AlicesTap(), 61001, true, &why));
+  EXPECT_EQ("owned by uid 61001, not by uid 61002",
+            [] {
+              std::string w;
+              SudoMayActOn(AlicesTap(), 61002, false, &w);
+              return w;
+            }());
+}
+
+TEST(SudoMayActOn, SaysWhyAnythingElseIsRefused) {
+  TapFacts veth = AlicesTap();  // a veth or a bridge named tapN
+  veth.tun_tap = veth.tap_mode = false;
+  veth.owner = -1;
+  EXPECT_EQ("not a tap (not a TUN/TAP device at all)", Refusal(veth));
+  TapFacts tun = AlicesTap();  // a VPN's tun0
+  tun.tap_mode = false;
+  EXPECT_EQ("a TUN device in tun mode, not a tap", Refusal(tun));
+  TapFacts unowned = AlicesTap();
+  unowned.owner = -1;
+  EXPECT_EQ("a tap without an owner, which only root may use",
+            Refusal(unowned));
+  TapFacts bobs = AlicesTap();
+  bobs.owner = 61002;
+  EXPECT_EQ("owned by uid 61002, not by uid 61001", Refusal(bobs));
+  TapFacts unmarked = AlicesTap();  // `ip tuntap add ... user alice`
+  unmarked.marked = false;
+  EXPECT_EQ("not made by start-tun-interface -c in this network namespace",
+            Refusal(unmarked));
+  TapFacts remade = AlicesTap();  // the marked tap is gone, this is another
+  remade.ifindex = 8;
+  EXPECT_NE(std::string::npos, Refusal(remade).find("another tap or user"));
+  TapFacts theirs_marked = AlicesTap();
+  theirs_marked.mark_owner = 61002;
+  EXPECT_NE(std::string::npos,
+            Refusal(theirs_marked).find("another tap or user"));
+}
+
+TEST(SudoMayActOn, AMissingNameOnlyWithTheUsersOwnMark) {
+  TapFacts gone = AlicesTap();
+  gone.exists = gone.tun_tap = gone.tap_mode = false;
+  gone.owner = -1;
+  gone.ifindex = 0;
+  std::string why;
+  // -k cleans up alice's server and mark; configuring it is refused.
+  EXPECT_TRUE(SudoMayActOn(gone, 61001, true, &why));
+  EXPECT_EQ("no such interface in this network namespace", Refusal(gone));
+  // Another user's mark, or none: never skipped because the name is missing.
+  TapFacts bobs = gone;
+  bobs.mark_owner = 61002;
+  EXPECT_EQ("no such interface in this network namespace, and its mark here "
+            "is uid 61002's",
+            Refusal(bobs, true));
+  TapFacts none = gone;
+  none.marked = false;
+  EXPECT_EQ("no such interface in this network namespace", Refusal(none, true));
+}
+
+TEST(PlanNetFree, NamesTheCollisionAndTheSetting) {
+  Settings s = DefaultSettings();
+  NetUse bridge;
+  bridge.kind = NetUse::kAddress;
+  bridge.iface = "br-docker";
+  bridge.net.addr = (172u << 24) | (20u << 16) | 1;
+  bridge.net.prefix = 16;
+  const std::vector<NetUse> uses = {bridge};
+  EXPECT_EQ("172.20.6.0/24", FormatNet(PlanNet(s, 6)));
+  std::string why;
+  EXPECT_FALSE(PlanNetFree(s, "/etc/runall.conf", "tap6", 6, uses, &why));
+  EXPECT_EQ("tap6: its network 172.20.6.0/24 overlaps the address "
+            "172.20.0.1/16 on br-docker; refused (the setting net_base in "
+            "/etc/runall.conf moves the address plan)",
+            why);
+  s.net_base = (10u << 24) | (77u << 16);
+  EXPECT_TRUE(PlanNetFree(s, "/etc/runall.conf", "tap6", 6, uses, &why));
+}
+
+TEST(TapsOwnedBy, CountsTheUsersTaps) {
+  std::vector<TapInfo> taps(4);
+  taps[0].owner = 61001;
+  taps[1].owner = 61002;
+  taps[2].owner = -1;
+  taps[3].owner = 61001;
+  EXPECT_EQ(2u, TapsOwnedBy(taps, 61001));
+  EXPECT_EQ(0u, TapsOwnedBy(taps, 0));
 }

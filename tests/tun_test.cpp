@@ -99,3 +99,31 @@ TEST(TunInNamespace, ConfigureAndReadBack) {
     return 0;
   });
 }
+
+TEST(TunInNamespace, RemovesOnlyTheAddressNamed) {
+  InPrivateNetns([] {
+    std::string err;
+    if (!CreatePersistentTap("tap4", 0, &err)) return 1;
+    uint32_t plan = 0, other = 0, mask = 0;
+    ParseIPv4("172.20.4.1", &plan, nullptr);
+    ParseIPv4("10.8.0.6", &other, nullptr);
+    ParseIPv4("255.255.255.0", &mask, nullptr);
+    // Someone else's address first, so ours is not the interface's first.
+    if (!ConfigureInterface("tap4", other, mask, &err)) return 2;
+    if (system("ip addr add 172.20.4.1/24 dev tap4") != 0) return 3;
+    bool removed = false;
+    // Same address, another prefix: not ours, left.
+    if (!RemoveInterfaceAddress("tap4", plan, 16, &removed, &err) || removed)
+      return 4;
+    if (!RemoveInterfaceAddress("tap4", plan, 24, &removed, &err) || !removed)
+      return 5;
+    if (!RemoveInterfaceAddress("tap4", plan, 24, &removed, &err) || removed)
+      return 6;  // gone already: nothing to do, no error
+    uint32_t got = 0, got_mask = 0;
+    bool up = false;
+    if (!ReadInterface("tap4", &got, &got_mask, &up, &err) || got != other)
+      return 7;
+    if (RemoveInterfaceAddress("tap9", plan, 24, &removed, &err)) return 8;
+    return 0;
+  });
+}

@@ -168,7 +168,8 @@ boot() {
 		die "tap0 not configured: $(ip -n "$ns" -4 addr show dev tap0)"
 	[ "$(grep -cw "$host" "$hosts")" = 1 ] || die "hosts file maps $host $(grep -cw "$host" "$hosts") times"
 	grep -Eq "^172\.20\.0\.2[[:space:]]+$host # uid=0\$" "$hosts" || die "hosts file does not map $host"
-	dhcpd=$(cat "$work/run/dhcpd-tap0.pid" 2>/dev/null)
+	# start-tun-interface keeps it in its network namespace's directory.
+	dhcpd=$(cat "$work/run/net-$(stat -L -c %i "/run/netns/$ns")/dhcpd-tap0.pid" 2>/dev/null)
 	if [ -z "$dhcpd" ] || [ "$(ip netns identify "$dhcpd")" != "$ns" ]; then
 		die "no DHCP server of runall's for tap0 (pid file: '$dhcpd')"
 	fi

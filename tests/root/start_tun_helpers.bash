@@ -15,6 +15,7 @@ BUILD=${RUNALL_BUILD:?RUNALL_BUILD must point at the build directory}
 STI=$BUILD/start-tun-interface
 # shellcheck disable=SC2034 # used by the tests that source this file
 TAP_HOLDER=$BUILD/tests/tap_holder
+TAP_WIRE=$BUILD/tests/tap_wire
 # shellcheck disable=SC2034
 PREFIX=sti$$
 # shellcheck disable=SC2034 # read by ns_helpers.bash
@@ -51,6 +52,24 @@ make_guest_link() {
   ip -n "$3" link set eth0 up
 }
 
+# wire_guest HOSTNS TAP GUESTNS: the guest of a real tap. TAP in HOSTNS
+# gets a wire (tap_wire, as QEMU would attach it) to a veth whose other end,
+# eth0 in GUESTNS, is the guest's NIC. Through sudo only taps made by -c
+# may be configured, so a veth cannot stand in for the tap there.
+wire_guest() {
+  [ -x "$TAP_WIRE" ] || fail "$TAP_WIRE is not built (make check builds it)"
+  ip -n "$3" link add wire0 type veth peer name eth0 || fail "veth wire0"
+  ip -n "$3" link set wire0 up
+  ip -n "$3" link set eth0 up
+  ip netns exec "$1" "$TAP_WIRE" "$2" "$3" wire0 >"$TMP/wire-$2.log" 2>&1 &
+  STARTED+=("$!")
+  for _ in $(seq 100); do
+    grep -qs '^wired' "$TMP/wire-$2.log" && return 0
+    sleep 0.05
+  done
+  fail "tap_wire did not attach $2"
+}
+
 # sti HOSTNS ARGS...: runs start-tun-interface with the test's settings in
 # HOSTNS.
 sti() {
@@ -59,11 +78,19 @@ sti() {
   ip netns exec "$ns" "$STI" -C "$CONF" "$@"
 }
 
-# daemon_pid IFACE: the pid written in IFACE's pid file (the file's lock is
-# what the tool trusts; the number is good enough for a test).
+# ns_run_dir NS: the run directory's part for network namespace NS, where
+# start-tun-interface keeps NS's pid files, locks and marks (named by the
+# namespace's inode, which its /run/netns file shows).
+ns_run_dir() {
+  echo "$RUN_DIR/net-$(stat -L -c %i "/run/netns/$1")"
+}
+
+# daemon_pid NS IFACE: the pid written in IFACE's pid file in NS (the
+# file's lock is what the tool trusts; the number is good enough for a
+# test).
 daemon_pid() {
   local pid
-  read -r pid <"$RUN_DIR/dhcpd-$1.pid" 2>/dev/null || return 1
+  read -r pid <"$(ns_run_dir "$1")/dhcpd-$2.pid" 2>/dev/null || return 1
   echo "$pid"
 }
 

@@ -30,7 +30,7 @@ grep -qx "172.20.5.2[[:space:]]guest5 # uid=0" "$HOSTS" ||
 sed -n '/##STARTDYNAMIC/,/##ENDDYNAMIC/p' "$HOSTS" | grep -q guest5 ||
   fail "the mapping is outside the dynamic section"
 
-first=$(daemon_pid tap5) || fail "no pid file for tap5"
+first=$(daemon_pid "$host" tap5) || fail "no pid file for tap5"
 alive "$first" || fail "the DHCP server $first is not running"
 # Fully detached: its own session, stdio on /dev/null.
 [ "$(ps -o sid= -p "$first" | tr -d ' ')" != "$(ps -o sid= -p $$ | tr -d ' ')" ] ||
@@ -59,7 +59,7 @@ sti "$host" tap5 >"$TMP/sti-2.log" 2>&1 ||
   fail "second start-tun-interface tap5 failed: $(cat "$TMP/sti-2.log")"
 grep -q "hostname not found" "$TMP/sti-2.log" ||
   fail "no 'hostname not found' message: $(cat "$TMP/sti-2.log")"
-second=$(daemon_pid tap5) || fail "no pid file after the restart"
+second=$(daemon_pid "$host" tap5) || fail "no pid file after the restart"
 [ "$second" != "$first" ] || fail "the DHCP server was not replaced"
 alive "$first" && fail "the old DHCP server $first still runs"
 alive "$second" || fail "the new DHCP server $second is not running"

@@ -27,7 +27,7 @@ grep -Eq '^172\.20\.3\.2[[:space:]]+sig-guest # uid=0$' "$HOSTS" ||
 [ ! -s "$TMP/sti.log" ] || fail "start-tun-interface said: $(cat "$TMP/sti.log")"
 echo "ok: hostname mapped, update-dynamic-hosts waited for, with SIGCHLD ignored by the caller"
 
-pid=$(daemon_pid tap3) || fail "no DHCP server pid file"
+pid=$(daemon_pid "$host" tap3) || fail "no DHCP server pid file"
 alive "$pid" || fail "DHCP server $pid not running"
 kill "$pid"
 for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done

@@ -1,13 +1,14 @@
 #!/bin/bash
 # Through real sudo, as an unprivileged user (nobody), with the shipped
 # sudoers drop-in (its paths rewritten for build/ as make install rewrites
-# them for SBINDIR, its group for nobody's): the invoking user is SUDO_UID,
-# so the hostname file must be nobody's and is found through sudo's own
-# processes; -c makes taps owned by nobody; -C is refused; a tap owned by
-# another user is refused. Everything runs in a private mount namespace
-# that binds the test's sudoers over /etc/sudoers and a tmpfs holding the
-# test's runall.conf over the compiled-in /usr/local/etc, and in a network
-# namespace of its own.
+# them for SBINDIR, its group for nobody's): the invoking user is SUDO_UID;
+# -c makes taps owned by nobody, which nobody then configures (the guest on
+# tap5's wire gets a lease with its name) and removes with -k; the hostname
+# file must be nobody's and is found through sudo's own processes; -C is
+# refused; a tap owned by another user is refused. Everything runs in a
+# private mount namespace that binds the test's sudoers over /etc/sudoers
+# and a tmpfs holding the test's runall.conf over the compiled-in
+# /usr/local/etc, and in a network namespace of its own.
 set -u
 # shellcheck disable=SC1091 # start_tun_helpers.bash is linted on its own
 source "$RUNALL_TOP/tests/root/start_tun_helpers.bash"
@@ -19,20 +20,14 @@ sysconf=$("$STI" --help | sed -n 's/.*settings file instead of \(.*\)\/runall.co
 ns=${PREFIX}s guest=${PREFIX}g
 make_ns "$ns"
 make_ns "$guest"
-make_guest_link "$ns" tap5 "$guest"
-ip -n "$ns" link add tap6 type veth peer name peer6 || fail "veth tap6"
 ip -n "$ns" tuntap add dev tap9 mode tap user 0 || fail "tuntap tap9"
 
 # nobody's own hostname directory.
 mkdir -m 0755 "$TMP/hn-nobody" "$TMP/scratch"
 chown 65534:65534 "$TMP/hn-nobody" "$TMP/scratch"
-# tap5 is a veth standing in for a guest's tap, which update-dynamic-hosts'
-# default sudo_hosts = guests refuses to map for nobody (not nobody's tap):
-# here the mapping itself is what is tested, so any address is allowed.
-{
-  sed -e "s|^hostname_dir = .*|hostname_dir = $TMP/hn-nobody|" "$CONF"
-  echo "sudo_hosts = any"
-} >"$TMP/runall.conf.sudo"
+# tap5 is nobody's own tap, so the default sudo_hosts = guests maps its
+# guest's name.
+sed -e "s|^hostname_dir = .*|hostname_dir = $TMP/hn-nobody|" "$CONF" >"$TMP/runall.conf.sudo"
 chmod 0644 "$TMP/runall.conf.sudo"
 # Debian's own sudoers sets use_pty: under a terminal sudo then runs the
 # command below a monitor process of its own, one more ancestor to walk.
@@ -46,7 +41,8 @@ visudo -cf "$TMP/sudoers" >/dev/null || fail "the rewritten sudoers does not par
 
 cat >"$TMP/inside" <<'SCRIPT'
 #!/bin/bash
-# In the private mount namespace, as root: set the stage, then act as nobody.
+# In the private mount namespace, as root: set the stage, then act as nobody
+# (phase "taps": make nobody's taps; phase "use": the rest).
 set -u
 mount --bind "$T/sudoers" /etc/sudoers || exit 90
 mount -t tmpfs -o mode=0755 runall-test "$SYSCONF" || exit 91
@@ -62,6 +58,10 @@ run() {  # run NAME COMMAND...: as nobody in the network namespace
     -- "$@" >"$T/$name.log" 2>&1
   echo $? >"$T/$name.rc"
 }
+if [ "$1" = taps ]; then
+  run taps sudo -n "$STI" -c tap5 tap6
+  exit 0
+fi
 # The guest's name left by nobody's shell, which then becomes script(1),
 # whose pty makes sudo fork its monitor: the tool's ancestors are sudo's
 # monitor, sudo, then script with the file's pid.
@@ -89,11 +89,19 @@ as_nobody true
 SCRIPT
 chmod +x "$TMP/inside"
 
-T=$TMP NS=$ns STI=$STI SYSCONF=$sysconf \
-  unshare -m --propagation private "$TMP/inside" >"$TMP/inside.log" 2>&1 ||
-  fail "the private stage failed: $(cat "$TMP/inside.log")"
-
+stage() {
+  T=$TMP NS=$ns STI=$STI SYSCONF=$sysconf \
+    unshare -m --propagation private "$TMP/inside" "$1" >"$TMP/inside.log" 2>&1 ||
+    fail "the private stage failed: $(cat "$TMP/inside.log")"
+}
 rc() { cat "$TMP/$1.rc"; }
+
+stage taps
+[ "$(rc taps)" = 0 ] || fail "sudo -c tap5 tap6: $(cat "$TMP/taps.log")"
+# tap5's guest: a NIC on the tap's wire, as QEMU would give it.
+wire_guest "$ns" tap5 "$guest"
+stage use
+
 [ "$(rc configure)" = 0 ] || fail "sudo start-tun-interface tap5: $(cat "$TMP/configure.log")"
 expect_host_addr "$ns" tap5
 grep -qx "172.20.5.2[[:space:]]sudo-guest # uid=65534" "$HOSTS" ||
@@ -118,7 +126,8 @@ grep -q "persist on user nobody" "$TMP/tap8.link" ||
   fail "tap8 is not nobody's: $(cat "$TMP/tap8.link")"
 
 [ "$(rc theirs)" = 1 ] || fail "root's tap9 was not refused: $(cat "$TMP/theirs.log")"
-grep -q "tap9: belongs to uid 0" "$TMP/theirs.log" || fail "no reason given"
+grep -q "tap9: owned by uid 0, not by uid 65534; refused" "$TMP/theirs.log" ||
+  fail "no reason given: $(cat "$TMP/theirs.log")"
 ip -n "$ns" -4 addr show dev tap9 | grep -q inet && fail "tap9 was configured"
 
 [ "$(rc stop)" = 0 ] || fail "sudo -k tap8: $(cat "$TMP/stop.log")"

@@ -21,7 +21,7 @@ for n in 5 6; do
     fail "start-tun-interface tap$n: $(cat "$TMP/sti-$n.log")"
   expect_host_addr "$host" "tap$n"
 done
-p5=$(daemon_pid tap5) p6=$(daemon_pid tap6)
+p5=$(daemon_pid "$host" tap5) p6=$(daemon_pid "$host" tap6)
 [ "$p5" != "$p6" ] || fail "one server for two interfaces"
 alive "$p5" || fail "tap5's server is missing"
 alive "$p6" || fail "tap6's server is missing"
@@ -40,7 +40,7 @@ done
 sti "$host" tap5 >"$TMP/sti-5b.log" 2>&1 || fail "restart of tap5"
 alive "$p5" && fail "the old tap5 server still runs"
 alive "$p6" || fail "restarting tap5 stopped tap6's server"
-[ "$(daemon_pid tap6)" = "$p6" ] || fail "tap6's pid file changed"
+[ "$(daemon_pid "$host" tap6)" = "$p6" ] || fail "tap6's pid file changed"
 lease "$g6" 6b || fail "tap6 stopped answering"
 lease "$g5" 5b || fail "the new tap5 server does not answer"
 expect_env "$TMP/env.bound.5b" ip 172.20.5.2
