@@ -101,8 +101,12 @@ const NetUse* FindOverlap(const Ipv4Net& wanted, const std::string& own_iface,
     // (its address from an earlier run, the route the kernel made for it).
     if (!own_iface.empty() && use.iface == own_iface) continue;
     // The default route covers every address; a guest network taking part
-    // of it is what every guest network does.
-    if (use.kind == NetUse::kRoute && use.net.prefix == 0) continue;
+    // of it is what every guest network does. A VPN that sends everything
+    // its way installs the default route as two halves (0.0.0.0/1 and
+    // 128.0.0.0/1, as OpenVPN's def1 and WireGuard's AllowedIPs do) so as
+    // to win over the real one: those are a default route too, and no
+    // net_base could move the plan out of them.
+    if (use.kind == NetUse::kRoute && use.net.prefix <= 1) continue;
     if (NetsOverlap(wanted, use.net)) return &use;
   }
   return nullptr;

@@ -44,7 +44,8 @@ bool ParseProcNetRoute(const std::string& text, std::vector<NetUse>* routes,
 
 /// The first use in `uses` that `wanted` overlaps, ignoring what is on
 /// `own_iface` (the interface the network is meant for) and the default
-/// route (0.0.0.0/0), or nullptr.
+/// route (0.0.0.0/0, or a VPN's halves of it, 0.0.0.0/1 and 128.0.0.0/1),
+/// or nullptr.
 const NetUse* FindOverlap(const Ipv4Net& wanted, const std::string& own_iface,
                           const std::vector<NetUse>& uses);
 

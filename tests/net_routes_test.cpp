@@ -143,6 +143,19 @@ TEST(FindOverlap, NamesWhatCollidesButNotTheTapItselfNorTheDefault) {
             DescribeNetUse(Route("", "10.9.0.0", 24)));
 }
 
+TEST(FindOverlap, AVpnsTwoHalvesOfTheDefaultRouteAreADefaultRoute) {
+  const std::vector<NetUse> uses = {Route("tun0", "0.0.0.0", 1),
+                                    Route("tun0", "128.0.0.0", 1),
+                                    Route("eth0", "0.0.0.0", 0)};
+  EXPECT_EQ(nullptr, FindOverlap(Net("172.20.6.0", 24), "tap6", uses));
+  // A VPN's real networks still collide.
+  const std::vector<NetUse> corp = {Route("tun0", "128.0.0.0", 1),
+                                    Route("tun0", "172.16.0.0", 12)};
+  const NetUse* hit = FindOverlap(Net("172.20.6.0", 24), "tap6", corp);
+  ASSERT_NE(nullptr, hit);
+  EXPECT_EQ("the route to 172.16.0.0/12 via tun0", DescribeNetUse(*hit));
+}
+
 TEST(ReadNetUses, SeesTheLoopback) {
   std::vector<NetUse> uses;
   std::string err;
