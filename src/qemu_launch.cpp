@@ -210,7 +210,8 @@ bool HasDaemonize(const std::vector<std::string>& args) {
 
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
                                        uid_t uid,
-                                       const std::vector<gid_t>& groups) {
+                                       const std::vector<gid_t>& groups,
+                                       bool root) {
   struct Found {
     int rank;
     unsigned n;
@@ -232,9 +233,12 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
     // -c), then their group's, and a tap made for nobody in particular
     // only when those are taken: such a tap may have been made for
     // something else.
-    int rank = t.owner >= 0 && static_cast<uid_t>(t.owner) == uid ? 0
-               : t.group >= 0                                      ? 1
-                                                                   : 2;
+    const bool own = t.owner >= 0 && static_cast<uid_t>(t.owner) == uid;
+    int rank = own ? 0 : t.group >= 0 ? 1 : 2;
+    // Through sudo, start-tun-interface configures only a tap owned by the
+    // user who ran sudo: claiming another would only end in its refusal,
+    // after taking a tap that may be someone else's.
+    if (!own && !root) continue;
     found.push_back({rank, n, t.name});
   }
   std::sort(found.begin(), found.end());
@@ -243,9 +247,10 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
   return names;
 }
 
-int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
+int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
              std::string* name, std::string* err) {
-  std::vector<std::string> candidates = TapCandidates(ListTaps(), uid, groups);
+  std::vector<std::string> candidates =
+      TapCandidates(ListTaps(), uid, groups, root);
   std::string last_err;
   size_t busy = 0;
   for (const auto& c : candidates) {
@@ -263,7 +268,7 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
     if (errnum == EBUSY) ++busy;
     else last_err = attach_err;
   }
-  if (may_create) {
+  if (root) {
     for (unsigned n = 0; TapInPlan(n); ++n) {
       std::string candidate = "tap" + std::to_string(n);
       if (InterfaceExists(candidate)) continue;
@@ -290,12 +295,15 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
     return -1;
   }
   if (candidates.empty())
-    *err = "no free tap: no persistent tap that this user may attach; "
-           "ask root to create some with start-tun-interface -c";
+    *err = "no free tap: no persistent tap owned by this user (uid " +
+           std::to_string(uid) +
+           "); make some with sudo start-tun-interface -c (a tap of a "
+           "group or of nobody is not claimed: start-tun-interface "
+           "refuses it through sudo)";
   else if (busy == candidates.size())
     *err = "no free tap: all " + std::to_string(busy) +
-           " of this user's taps are in use; ask root to create more with "
-           "start-tun-interface -c";
+           " of this user's taps are in use; make more with "
+           "sudo start-tun-interface -c";
   else
     *err = "no free tap: " + std::to_string(busy) + " of " +
            std::to_string(candidates.size()) + " in use, and " + last_err;

@@ -54,19 +54,21 @@ bool FindImageArg(const std::vector<std::string>& args, std::string* image);
 bool HasDaemonize(const std::vector<std::string>& args);
 
 /// The taps runqemuos may claim: persistent taps named tapN with N in the
-/// address plan that `uid` (with `groups`) may attach; those owned by `uid`
-/// first, then those of a group, then those of nobody in particular, each
-/// in number order.
+/// address plan that `uid` (with `groups`) may attach, in number order.
+/// Not `root`: only those owned by `uid`, the only ones start-tun-interface
+/// configures through sudo. `root`: those owned by `uid` first, then those
+/// of a group, then those of nobody in particular.
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
                                        uid_t uid,
-                                       const std::vector<gid_t>& groups);
+                                       const std::vector<gid_t>& groups,
+                                       bool root);
 
 /// Claims a tap: attaches to the first free candidate (a tap another
-/// process holds answers EBUSY, so two claims never get the same one); with
-/// `may_create` (root) and none free, creates a non-persistent tap at the
-/// first unused tapN, which the kernel removes when its last fd closes.
-/// Returns an fd that is NOT close-on-exec, or -1 with *err.
-int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
+/// process holds answers EBUSY, so two claims never get the same one); as
+/// `root` with none free, creates a non-persistent tap at the first unused
+/// tapN, which the kernel removes when its last fd closes. Returns an fd
+/// that is NOT close-on-exec, or -1 with *err.
+int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
              std::string* name, std::string* err);
 
 /// Writes `content` to dir/name (mode 0644) through a temporary file in

@@ -45,7 +45,8 @@ const char kUsage[] =
     "  -o LOG       append QEMU's output to LOG (with -b: else /dev/null)\n"
     "  -C SETTINGS  settings file for start-tun-interface (root only)\n"
     "  -i IMAGE     the disk image to lock (default: found in QEMU-ARGS)\n"
-    "  -N MODEL     claim a tap and add a MODEL network card on it\n"
+    "  -N MODEL     claim a tap and add a MODEL network card on it; unless\n"
+    "               root, only a tap owned by this user\n"
     "  -M MAC       that card's address (default: derived from HOST)\n"
     "QEMU is the program when the first word does not begin with '-',\n"
     "else qemu-system-x86_64. With -N, unless root, it runs\n"
@@ -231,6 +232,8 @@ void StartTunInterface(const std::string& tap, const std::string& settings_path,
     }
     groups.push_back(getegid());
     std::string tap;
+    // Root also claims a group's or nobody's tap (it runs
+    // start-tun-interface itself, not through sudo).
     g_made.tap_fd = ClaimTap(getuid(), groups, geteuid() == 0, &tap, &err);
     if (g_made.tap_fd < 0) Fail(kExitRefused, err);
     StartTunInterface(tap, req.settings_path, own_dir);

@@ -135,7 +135,7 @@ TEST(LaunchArgs, FindImageArgKnowsQemusOtherFlags) {
   }
 }
 
-TEST(TapCandidates, PersistentTapsOfThePlanThatTheUserMayAttachOwnFirst) {
+TEST(TapCandidates, RootTakesPersistentTapsOfThePlanItMayAttachOwnFirst) {
   auto tap = [](const char* name, bool persistent, long owner, long group = -1,
                 bool is_tap = true) {
     TapInfo t;
@@ -158,10 +158,30 @@ TEST(TapCandidates, PersistentTapsOfThePlanThatTheUserMayAttachOwnFirst) {
       tap("tun1", true, 1000),
       tap("tap1", true, -1),                 // anyone's
   };
-  EXPECT_EQ(TapCandidates(taps, 1000, {100}), (Words{"tap2", "tap10", "tap1"}));
-  EXPECT_EQ(TapCandidates(taps, 1000, {50}), (Words{"tap2", "tap10", "tap5", "tap1"}));
-  EXPECT_EQ(TapCandidates(taps, 1001, {}), (Words{"tap4", "tap1"}));
-  EXPECT_EQ(TapCandidates(taps, 1002, {50}), (Words{"tap5", "tap1"}));
+  // Root (uid 0 with its groups, or root acting with another uid): its own
+  // first, then a group's, then nobody's - today's order.
+  EXPECT_EQ(TapCandidates(taps, 1000, {100}, true), (Words{"tap2", "tap10", "tap1"}));
+  EXPECT_EQ(TapCandidates(taps, 1000, {50}, true),
+            (Words{"tap2", "tap10", "tap5", "tap1"}));
+  EXPECT_EQ(TapCandidates(taps, 1001, {}, true), (Words{"tap4", "tap1"}));
+  EXPECT_EQ(TapCandidates(taps, 1002, {50}, true), (Words{"tap5", "tap1"}));
+  // Not root: only the user's own taps, since start-tun-interface through
+  // sudo refuses any other.
+  EXPECT_EQ(TapCandidates(taps, 1000, {100}, false), (Words{"tap2", "tap10"}));
+  EXPECT_EQ(TapCandidates(taps, 1000, {50}, false), (Words{"tap2", "tap10"}));
+  EXPECT_EQ(TapCandidates(taps, 1001, {}, false), (Words{"tap4"}));
+  EXPECT_EQ(TapCandidates(taps, 1002, {50}, false), (Words{}));
+}
+
+TEST(TapCandidates, NotRootAnOwnTapOfAGroupNotOursIsNotAttachable) {
+  TapInfo t;
+  t.name = "tap3";
+  t.tap = true;
+  t.persistent = true;
+  t.owner = 1000;
+  t.group = 50;  // the kernel wants both to match
+  EXPECT_EQ(TapCandidates({t}, 1000, {50}, false), (Words{"tap3"}));
+  EXPECT_EQ(TapCandidates({t}, 1000, {60}, false), (Words{}));
 }
 
 TEST(WriteFileAtomically, WritesReplacesAndLeavesNoTemporary) {
