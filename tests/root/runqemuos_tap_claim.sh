@@ -83,7 +83,7 @@ ok "alice without a tap of her own: $(grep -o 'no free tap.*' "$TMP/none.log")"
 own=$(sed -n 's/^created \(tap[0-9]*\): persistent tap, owner uid 61001$/\1/p' "$TMP/create.log")
 [ -n "$own" ] || fail "-c made no tap for alice: $(out create)"
 [ "$(rc own)" = 0 ] || fail "own tap: exit $(rc own): $(out own)"
-qemu=$(head -n 1 "$TMP/own.log")
+qemu=$(tail -n 1 "$TMP/own.log")
 STARTED+=("$qemu")
 [ "$(field "$A/own.rep" tap)" = "$own" ] ||
   fail "alice's guest got '$(field "$A/own.rep" tap)', not her $own"
@@ -110,7 +110,7 @@ ok "alice with her tap in use: $(grep -o 'no free tap.*' "$TMP/busy.log")"
 # Root keeps its order: no tap of root's, none of its groups; tap1 is
 # nobody's.
 [ "$(rc root)" = 0 ] || fail "root: exit $(rc root): $(cat "$TMP/root.log")"
-STARTED+=("$(head -n 1 "$TMP/root.log")")
+STARTED+=("$(tail -n 1 "$TMP/root.log")")
 [ "$(field "$TMP/root.rep" tap)" = tap1 ] ||
   fail "root's guest got '$(field "$TMP/root.rep" tap)', not the unowned tap1"
 ok "root's guest got the unowned tap1"
