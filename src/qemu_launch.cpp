@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "fail.hpp"
+#include "file_io.hpp"
 #include "guest_config.hpp"
 #include "settings.hpp"
 #include "validate.hpp"
@@ -320,14 +321,7 @@ namespace {
 // umask must not decide who can read it, as start-tun-interface and the
 // driver read these files.
 bool WriteContent(int fd, const std::string& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return fchmod(fd, 0644) == 0;
+  return WriteAll(fd, content) && fchmod(fd, 0644) == 0;
 }
 
 // How many names are drawn before giving up. Each is one of 62^8; one that
