@@ -97,7 +97,7 @@ bool ReadSmallFile(const std::string& path, std::string* text) {
 // inspect (/proc/PID/fd and fdinfo are closed to everyone else); 0 if
 // none of those holds it. The lock belongs to an open file description,
 // which several processes may share; the first found is named.
-pid_t FindOfdHolder(int fd, bool write, off_t byte) {
+pid_t FindOfdHolder(int fd, bool write_lock, off_t byte) {
 #ifdef __linux__
   struct stat image;
   if (fstat(fd, &image) != 0) return 0;
@@ -123,7 +123,7 @@ pid_t FindOfdHolder(int fd, bool write, off_t byte) {
           st.st_dev != image.st_dev || st.st_ino != image.st_ino ||
           !ReadSmallFile(base + "/fdinfo/" + f->d_name, &text))
         continue;
-      if (FdinfoHasLock(text, true, write, byte)) {
+      if (FdinfoHasLock(text, true, write_lock, byte)) {
         found = static_cast<pid_t>(pid);
         break;
       }
@@ -134,7 +134,7 @@ pid_t FindOfdHolder(int fd, bool write, off_t byte) {
   return found;
 #else
   (void)fd;
-  (void)write;
+  (void)write_lock;
   (void)byte;
   return 0;
 #endif
@@ -198,7 +198,8 @@ std::string HolderNote(const Holder& h) {
 
 LockKind DefaultLockKind() { return HaveOfd() ? LockKind::kOfd : LockKind::kPosix; }
 
-bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write, off_t byte) {
+bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock,
+                   off_t byte) {
   size_t pos = 0;
   while (pos < fdinfo.size()) {
     size_t eol = fdinfo.find('\n', pos);
@@ -217,7 +218,8 @@ bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write, off_t byte) 
     }
     if (w.size() < 8) continue;
     const std::string& cls = w[1];
-    if (cls != (ofd ? "OFDLCK" : "POSIX") || w[3] != (write ? "WRITE" : "READ"))
+    if (cls != (ofd ? "OFDLCK" : "POSIX") ||
+        w[3] != (write_lock ? "WRITE" : "READ"))
       continue;
     char* end = nullptr;
     errno = 0;

@@ -72,6 +72,7 @@ ImageUse ProbeImage(int fd, LockKind kind, std::string* who, std::string* err);
 /// The kernel lists there the locks held through that descriptor, as
 /// "lock:\t1: OFDLCK ADVISORY  READ -1 fe:00:1234 0 0" (start and end
 /// bytes, or EOF as the end).
-bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write, off_t byte);
+bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock,
+                   off_t byte);
 
 }  // namespace runall
