@@ -46,17 +46,21 @@ bool DhcpServer::ClientKey::operator==(const ClientKey& o) const {
 }
 
 DhcpServer::ClientKey DhcpServer::KeyOf(const DhcpPacket& p) {
+  static_assert(sizeof(ClientKey::bytes) >= 1 + sizeof(DhcpBytes::data) &&
+                    sizeof(ClientKey::bytes) >= 2 + 16,
+                "a key holds the longest identifier and hardware address");
+  static_assert(sizeof(ClientKey::bytes) <= UINT16_MAX, "len counts them all");
   ClientKey key;
   if (!p.client_id.empty()) {
     key.bytes[0] = 1;
     memcpy(key.bytes + 1, p.client_id.data, p.client_id.len);
-    key.len = static_cast<uint8_t>(1 + p.client_id.len);
+    key.len = static_cast<uint16_t>(1 + p.client_id.len);
   } else {
     size_t hlen = p.hlen > 16 ? 16 : p.hlen;
     key.bytes[0] = 2;
     key.bytes[1] = p.htype;
     memcpy(key.bytes + 2, p.chaddr, hlen);
-    key.len = static_cast<uint8_t>(2 + hlen);
+    key.len = static_cast<uint16_t>(2 + hlen);
   }
   return key;
 }

@@ -68,10 +68,12 @@ class DhcpServer {
 
  private:
   // Who a client is: its client identifier when it sends one, else its
-  // hardware type and address (RFC 2131 4.2).
+  // hardware type and address (RFC 2131 4.2), after a byte saying which.
+  // A 255-byte identifier makes a 256-byte key, so the length is wider
+  // than a byte: one byte would wrap to 0 and make every such key equal.
   struct ClientKey {
-    uint8_t len = 0;
-    uint8_t bytes[256] = {};
+    uint16_t len = 0;
+    uint8_t bytes[1 + 255] = {};
     bool operator==(const ClientKey& o) const;
   };
   static ClientKey KeyOf(const DhcpPacket& p);

@@ -9,8 +9,18 @@
 // image leaves it alone. Elsewhere it is a POSIX lock (F_SETLK, lockf's
 // kind), which the kernel drops when the process closes ANY descriptor of
 // the file - weaker, and documented as such. The only module that knows
-// F_OFD_*.
+// F_OFD_*, and so the one that reads the locks in /proc/PID/fdinfo.
+//
+// Anyone who can read an image can take a READ lock on it, byte 0 too; a
+// write lock needs the image open for writing. runqemuos only ever takes a
+// write lock on byte 0, so a read lock there is never a guest's: it is
+// reported as what it is, with its holder's pid, program and user where
+// this user may see them (the kernel gives the pid of a POSIX lock to
+// anyone, that of an OFD lock only through /proc/PID/fdinfo of a process
+// one may inspect).
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 
@@ -19,8 +29,11 @@ namespace runall {
 /// Who has an image.
 enum class ImageUse {
   kFree,    ///< nobody: a guest may be started on it
-  kRunall,  ///< locked on byte 0: a QEMU that runqemuos started
-  kQemu,    ///< a QEMU runall did not start has it open for writing
+  kRunall,  ///< write-locked on byte 0: a QEMU that runqemuos started
+  /// Someone runqemuos did not start: a QEMU that has it open for writing
+  /// (QEMU's own lock bytes), or a read lock on byte 0, which no guest of
+  /// runqemuos's holds. Either way no guest may be started on it.
+  kQemu,
   kError,   ///< could not tell (*err says why); do not start a guest
 };
 
@@ -53,5 +66,13 @@ ImageUse ImageInUse(const std::string& path, std::string* who,
 /// ImageInUse on an open fd (any access mode), with the given lock kind's
 /// probe.
 ImageUse ProbeImage(int fd, LockKind kind, std::string* who, std::string* err);
+
+/// True if the text of a /proc/PID/fdinfo/N file lists a lock of the given
+/// class (OFD or POSIX) and type (write, else read) that covers `byte`.
+/// The kernel lists there the locks held through that descriptor, as
+/// "lock:\t1: OFDLCK ADVISORY  READ -1 fe:00:1234 0 0" (start and end
+/// bytes, or EOF as the end).
+bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock,
+                   off_t byte);
 
 }  // namespace runall

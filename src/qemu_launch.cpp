@@ -1,13 +1,18 @@
 #include "qemu_launch.hpp"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/random.h>
+#endif
 
 #include <algorithm>
 
 #include "fail.hpp"
+#include "file_io.hpp"
 #include "guest_config.hpp"
 #include "settings.hpp"
 #include "validate.hpp"
@@ -210,7 +215,8 @@ bool HasDaemonize(const std::vector<std::string>& args) {
 
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
                                        uid_t uid,
-                                       const std::vector<gid_t>& groups) {
+                                       const std::vector<gid_t>& groups,
+                                       bool root) {
   struct Found {
     int rank;
     unsigned n;
@@ -232,9 +238,12 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
     // -c), then their group's, and a tap made for nobody in particular
     // only when those are taken: such a tap may have been made for
     // something else.
-    int rank = t.owner >= 0 && static_cast<uid_t>(t.owner) == uid ? 0
-               : t.group >= 0                                      ? 1
-                                                                   : 2;
+    const bool own = t.owner >= 0 && static_cast<uid_t>(t.owner) == uid;
+    int rank = own ? 0 : t.group >= 0 ? 1 : 2;
+    // Through sudo, start-tun-interface configures only a tap owned by the
+    // user who ran sudo: claiming another would only end in its refusal,
+    // after taking a tap that may be someone else's.
+    if (!own && !root) continue;
     found.push_back({rank, n, t.name});
   }
   std::sort(found.begin(), found.end());
@@ -243,9 +252,10 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
   return names;
 }
 
-int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
+int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
              std::string* name, std::string* err) {
-  std::vector<std::string> candidates = TapCandidates(ListTaps(), uid, groups);
+  std::vector<std::string> candidates =
+      TapCandidates(ListTaps(), uid, groups, root);
   std::string last_err;
   size_t busy = 0;
   for (const auto& c : candidates) {
@@ -263,7 +273,7 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
     if (errnum == EBUSY) ++busy;
     else last_err = attach_err;
   }
-  if (may_create) {
+  if (root) {
     for (unsigned n = 0; TapInPlan(n); ++n) {
       std::string candidate = "tap" + std::to_string(n);
       if (InterfaceExists(candidate)) continue;
@@ -290,47 +300,59 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
     return -1;
   }
   if (candidates.empty())
-    *err = "no free tap: no persistent tap that this user may attach; "
-           "ask root to create some with start-tun-interface -c";
+    *err = "no free tap: no persistent tap owned by this user (uid " +
+           std::to_string(uid) +
+           "); make some with sudo start-tun-interface -c (a tap of a "
+           "group or of nobody is not claimed: start-tun-interface "
+           "refuses it through sudo)";
   else if (busy == candidates.size())
     *err = "no free tap: all " + std::to_string(busy) +
-           " of this user's taps are in use; ask root to create more with "
-           "start-tun-interface -c";
+           " of this user's taps are in use; make more with "
+           "sudo start-tun-interface -c";
   else
     *err = "no free tap: " + std::to_string(busy) + " of " +
            std::to_string(candidates.size()) + " in use, and " + last_err;
   return -1;
 }
 
+namespace {
+
+// Writes all of `content` to `fd`, then gives the file mode 0644: the
+// umask must not decide who can read it, as start-tun-interface and the
+// driver read these files.
+bool WriteContent(int fd, const std::string& content) {
+  return WriteAll(fd, content) && fchmod(fd, 0644) == 0;
+}
+
+// How many names are drawn before giving up. Each is one of 62^8; one that
+// exists already is a planted file or a stale one of an earlier process,
+// so a second draw nearly always succeeds, and many failures mean
+// something else is wrong.
+const int kMaxNameAttempts = 64;
+
+}  // namespace
+
 bool WriteFileAtomically(const std::string& dir, const std::string& name,
                          const std::string& content, std::string* err) {
-  // A leading dot: neither a pid nor a hostname, so no reader ever takes
-  // the temporary file for a real one.
-  const std::string tmp =
-      dir + "/." + name + "." + std::to_string(getpid()) + ".tmp";
   const std::string path = dir + "/" + name;
+  // A leading dot: neither a pid nor a hostname, so no reader ever takes
+  // the temporary file for a real one. Random, so that a name made in
+  // advance by another user of the directory cannot stop us.
+  std::string tmp;
   int fd = -1;
-  for (int attempt = 0; attempt < 2 && fd < 0; ++attempt) {
+  for (int attempt = 0; attempt < kMaxNameAttempts && fd < 0; ++attempt) {
+    std::string suffix;
+    if (!RandomAlnum(kHostnameSuffixLength, &suffix, err)) return false;
+    tmp = dir + "/." + name + "." + suffix + ".tmp";
     fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
               0644);
-    // Left behind by an earlier process with our pid: ours to replace.
-    if (fd < 0 && errno == EEXIST && attempt == 0) unlink(tmp.c_str());
+    if (fd < 0 && errno != EEXIST) break;
   }
   if (fd < 0) {
     *err = ErrnoMessage(tmp);
     return false;
   }
-  bool ok = true;
-  size_t done = 0;
-  while (ok && done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ok = false;
-    else done += static_cast<size_t>(n);
-  }
-  // The umask must not decide who can read it: start-tun-interface and the
-  // driver read these files.
-  if (ok && fchmod(fd, 0644) != 0) ok = false;
+  bool ok = WriteContent(fd, content);
   if (!ok) *err = ErrnoMessage(tmp);
   if (close(fd) != 0 && ok) {
     *err = ErrnoMessage(tmp);
@@ -342,6 +364,122 @@ bool WriteFileAtomically(const std::string& dir, const std::string& name,
   }
   if (!ok) unlink(tmp.c_str());
   return ok;
+}
+
+bool RandomAlnum(size_t n, std::string* out, std::string* err) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const unsigned kSize = sizeof kAlphabet - 1;
+  // Bytes from 248 on are dropped, so every character is equally likely
+  // (248 = 4 * 62).
+  const unsigned kLimit = 256 - 256 % kSize;
+  out->clear();
+  unsigned char buf[64];
+  while (out->size() < n) {
+#if defined(__linux__) || defined(__OpenBSD__) || defined(__FreeBSD__)
+    if (getentropy(buf, sizeof buf) != 0) {
+      *err = ErrnoMessage("getentropy");
+      return false;
+    }
+#else
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd < 0 ? -1 : read(fd, buf, sizeof buf);
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    if (got != static_cast<ssize_t>(sizeof buf)) {
+      *err = ErrnoMessage("/dev/urandom", got < 0 ? saved : EIO);
+      return false;
+    }
+#endif
+    for (unsigned char b : buf) {
+      if (b >= kLimit || out->size() >= n) continue;
+      out->push_back(kAlphabet[b % kSize]);
+    }
+  }
+  return true;
+}
+
+bool IsHostnameFileName(const std::string& name, pid_t pid) {
+  const std::string prefix = std::to_string(pid) + ".";
+  if (pid <= 0 || name.size() != prefix.size() + kHostnameSuffixLength ||
+      name.compare(0, prefix.size(), prefix) != 0)
+    return false;
+  for (size_t i = prefix.size(); i < name.size(); ++i) {
+    char c = name[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+          (c >= '0' && c <= '9')))
+      return false;
+  }
+  return true;
+}
+
+bool CreateHostnameFile(const std::string& dir, pid_t pid,
+                        const std::string& content, std::string* path,
+                        std::string* err, const SuffixSource& suffixes) {
+  const SuffixSource draw =
+      suffixes ? suffixes : [](std::string* suffix, std::string* e) {
+        return RandomAlnum(kHostnameSuffixLength, suffix, e);
+      };
+  std::string file;
+  int fd = -1;
+  int taken = 0;
+  for (int attempt = 0; attempt < kMaxNameAttempts && fd < 0; ++attempt) {
+    std::string suffix;
+    if (!draw(&suffix, err)) return false;
+    file = dir + "/" + std::to_string(pid) + "." + suffix;
+    // Never opened if it exists: in hostname_dir, shared by a group, a
+    // file there may be anybody's, and with O_EXCL a symlink is not
+    // followed either.
+    fd = open(file.c_str(),
+              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+              0644);
+    if (fd < 0 && errno != EEXIST) {
+      *err = ErrnoMessage(file);
+      return false;
+    }
+    if (fd < 0) ++taken;
+  }
+  if (fd < 0) {
+    *err = "cannot create the hostname file of pid " + std::to_string(pid) +
+           " in " + dir + ": " + std::to_string(taken) +
+           " names drawn at random all exist";
+    return false;
+  }
+  bool ok = WriteContent(fd, content);
+  if (!ok) *err = ErrnoMessage(file);
+  if (close(fd) != 0 && ok) {
+    *err = ErrnoMessage(file);
+    ok = false;
+  }
+  if (!ok) {
+    unlink(file.c_str());
+    return false;
+  }
+  *path = file;
+  return true;
+}
+
+void RemoveHostnameFiles(const std::string& dir, pid_t pid, uid_t uid) {
+  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;
+  DIR* d = fdopendir(dfd);
+  if (d == nullptr) {
+    close(dfd);
+    return;
+  }
+  std::vector<std::string> mine;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    struct stat st;
+    // In a sticky directory nobody else can remove or replace our file
+    // between this look and the unlink.
+    if (IsHostnameFileName(name, pid) &&
+        fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && st.st_uid == uid)
+      mine.push_back(name);
+  }
+  for (const auto& name : mine) unlinkat(dfd, name.c_str(), 0);
+  closedir(d);
 }
 
 }  // namespace runall

@@ -54,24 +54,58 @@ bool FindImageArg(const std::vector<std::string>& args, std::string* image);
 bool HasDaemonize(const std::vector<std::string>& args);
 
 /// The taps runqemuos may claim: persistent taps named tapN with N in the
-/// address plan that `uid` (with `groups`) may attach; those owned by `uid`
-/// first, then those of a group, then those of nobody in particular, each
-/// in number order.
+/// address plan that `uid` (with `groups`) may attach, in number order.
+/// Not `root`: only those owned by `uid`, the only ones start-tun-interface
+/// configures through sudo. `root`: those owned by `uid` first, then those
+/// of a group, then those of nobody in particular.
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
                                        uid_t uid,
-                                       const std::vector<gid_t>& groups);
+                                       const std::vector<gid_t>& groups,
+                                       bool root);
 
 /// Claims a tap: attaches to the first free candidate (a tap another
-/// process holds answers EBUSY, so two claims never get the same one); with
-/// `may_create` (root) and none free, creates a non-persistent tap at the
-/// first unused tapN, which the kernel removes when its last fd closes.
-/// Returns an fd that is NOT close-on-exec, or -1 with *err.
-int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool may_create,
+/// process holds answers EBUSY, so two claims never get the same one); as
+/// `root` with none free, creates a non-persistent tap at the first unused
+/// tapN, which the kernel removes when its last fd closes. Returns an fd
+/// that is NOT close-on-exec, or -1 with *err.
+int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
              std::string* name, std::string* err);
 
 /// Writes `content` to dir/name (mode 0644) through a temporary file in
 /// `dir` and rename, so a reader sees the old file or the whole new one.
+/// The temporary file's name holds random characters, so nobody else who
+/// may write to `dir` can have made it beforehand.
 bool WriteFileAtomically(const std::string& dir, const std::string& name,
                          const std::string& content, std::string* err);
+
+/// Sets *out to `n` characters of [A-Za-z0-9] drawn uniformly from the
+/// kernel's random source; false with *err if that cannot be read.
+bool RandomAlnum(size_t n, std::string* out, std::string* err);
+
+/// The number of random characters in a hostname file's name.
+constexpr size_t kHostnameSuffixLength = 8;
+
+/// True if `name` is the name runqemuos gives a hostname file of `pid`:
+/// the pid, a dot and kHostnameSuffixLength characters of [A-Za-z0-9].
+bool IsHostnameFileName(const std::string& name, pid_t pid);
+
+/// Gives a candidate suffix for a hostname file's name, or false with *err.
+using SuffixSource = std::function<bool(std::string* suffix, std::string* err)>;
+
+/// Creates the hostname file of `pid` as dir/<pid>.<suffix>, the suffix
+/// from `suffixes` (RandomAlnum by default), with O_CREAT|O_EXCL|O_NOFOLLOW,
+/// and writes `content` to it, mode 0644. In a directory shared with other
+/// users (hostname_dir is 1770) nobody can make that name in advance: a
+/// name that exists all the same is never opened, another suffix is drawn
+/// instead. *path is the file made. On failure nothing is left behind.
+bool CreateHostnameFile(const std::string& dir, pid_t pid,
+                        const std::string& content, std::string* path,
+                        std::string* err,
+                        const SuffixSource& suffixes = SuffixSource());
+
+/// Removes from `dir` the hostname files of `pid` (IsHostnameFileName)
+/// that are regular files owned by `uid`: what a process that died before
+/// it could clean up left there. Anyone else's file is left alone.
+void RemoveHostnameFiles(const std::string& dir, pid_t pid, uid_t uid);
 
 }  // namespace runall

@@ -37,15 +37,16 @@ const char kUsage[] =
     "usage: runqemuos [-b] [-o CONSOLE_LOG] [-C SETTINGS] [-i IMAGE]\n"
     "                 [-N NIC_MODEL [-M MAC]] HOST HOSTNAMEDIR LAUNCHDIR\n"
     "                 [QEMU] QEMU-ARGS...\n"
-    "Writes HOST to HOSTNAMEDIR/<pid> and the pid to LAUNCHDIR/HOST, locks\n"
-    "byte 0 of the disk image, claims a tap (with -N) and runs\n"
+    "Locks byte 0 of the disk image, writes HOST to HOSTNAMEDIR/<pid>.<random>\n"
+    "and the pid to LAUNCHDIR/HOST, claims a tap (with -N) and runs\n"
     "start-tun-interface for it, then execs QEMU with that pid, lock and tap.\n"
     "  -b           background: QEMU in its own session, detached from the\n"
     "               terminal; prints its pid once it has started\n"
     "  -o LOG       append QEMU's output to LOG (with -b: else /dev/null)\n"
     "  -C SETTINGS  settings file for start-tun-interface (root only)\n"
     "  -i IMAGE     the disk image to lock (default: found in QEMU-ARGS)\n"
-    "  -N MODEL     claim a tap and add a MODEL network card on it\n"
+    "  -N MODEL     claim a tap and add a MODEL network card on it; unless\n"
+    "               root, only a tap owned by this user\n"
     "  -M MAC       that card's address (default: derived from HOST)\n"
     "QEMU is the program when the first word does not begin with '-',\n"
     "else qemu-system-x86_64. With -N, unless root, it runs\n"
@@ -212,11 +213,14 @@ void StartTunInterface(const std::string& tap, const std::string& settings_path,
       Fail(kExitSystem, err);
   }
   // The article's order: hostname file, then launch file (whose mtime is
-  // the launch time the driver compares the up-file with).
+  // the launch time the driver compares the up-file with). The hostname
+  // file is HOSTNAMEDIR/<pid>.<random>, not the article's <pid>: the
+  // directory is shared by the group, and a member could make <pid> (or
+  // any name we could predict) in advance to stop us.
   const std::string pid_text = std::to_string(pid);
-  if (!WriteFileAtomically(req.hostname_dir, pid_text, req.host + "\n", &err))
+  if (!CreateHostnameFile(req.hostname_dir, pid, req.host + "\n",
+                          &g_made.hostname_file, &err))
     Fail(kExitSystem, err);
-  g_made.hostname_file = req.hostname_dir + "/" + pid_text;
   if (!WriteFileAtomically(req.launch_dir, req.host, pid_text + "\n", &err))
     Fail(kExitSystem, err);
   g_made.launch_file = req.launch_dir + "/" + req.host;
@@ -231,6 +235,8 @@ void StartTunInterface(const std::string& tap, const std::string& settings_path,
     }
     groups.push_back(getegid());
     std::string tap;
+    // Root also claims a group's or nobody's tap (it runs
+    // start-tun-interface itself, not through sudo).
     g_made.tap_fd = ClaimTap(getuid(), groups, geteuid() == 0, &tap, &err);
     if (g_made.tap_fd < 0) Fail(kExitRefused, err);
     StartTunInterface(tap, req.settings_path, own_dir);
@@ -373,8 +379,9 @@ int main(int argc, char** argv) {
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
     // It left its files for the pid it had; nobody else will remove them.
+    // Its hostname file's name is random, so it is found by its pid.
     const std::string pid_text = std::to_string(child);
-    unlink((req.hostname_dir + "/" + pid_text).c_str());
+    RemoveHostnameFiles(req.hostname_dir, child, geteuid());
     std::string text;
     FileCheck check;
     check.max_bytes = 64;

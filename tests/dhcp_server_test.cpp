@@ -406,6 +406,41 @@ TEST_F(DhcpServerTest, TheClientIdentifierNamesTheClientRatherThanItsMac) {
   EXPECT_TRUE(Handle(c, 1001).took_over);
 }
 
+TEST_F(DhcpServerTest, TwoLongestClientIdentifiersAreTwoClients) {
+  // 255 bytes is the most option 61 can hold; with the key's type byte the
+  // key is 256 bytes long, one more than a byte can count.
+  std::string id_a(255, 'a'), id_b(255, 'b');
+  DhcpPacket a = Selecting(0x01);
+  a.client_id.Assign(id_a.data(), id_a.size());
+  ASSERT_EQ(Handle(a, 1000).outcome, DhcpOutcome::kReply);
+  ASSERT_EQ(reply.message_type, kDhcpAck);
+  // The same identifier from another NIC is the same client...
+  DhcpPacket same = Request(kDhcpDiscover, 0x02);
+  same.client_id = a.client_id;
+  EXPECT_FALSE(Handle(same, 1001).took_over);
+  // ...a different one of the same length is another client, ...
+  DhcpPacket b = Request(kDhcpDiscover, 0x01);
+  b.client_id.Assign(id_b.data(), id_b.size());
+  EXPECT_TRUE(Handle(b, 1001).took_over);
+  // ...whose RELEASE does not free the first client's lease.
+  DhcpPacket rel = Request(kDhcpRelease, 0x01);
+  rel.client_id = b.client_id;
+  rel.ciaddr = kClient;
+  rel.server_id = kServer;
+  EXPECT_EQ(Handle(rel, 1002).outcome, DhcpOutcome::kIgnored);
+  EXPECT_TRUE(server.LeaseHeld(1002));
+  // Identifiers that differ only in their last byte differ too.
+  std::string id_c = id_a;
+  id_c.back() = 'c';
+  rel.client_id.Assign(id_c.data(), id_c.size());
+  EXPECT_EQ(Handle(rel, 1003).outcome, DhcpOutcome::kIgnored);
+  EXPECT_TRUE(server.LeaseHeld(1003));
+  // The holder's own RELEASE frees it.
+  rel.client_id = a.client_id;
+  EXPECT_EQ(Handle(rel, 1004).outcome, DhcpOutcome::kReleased);
+  EXPECT_FALSE(server.LeaseHeld(1004));
+}
+
 TEST(DhcpServer, ReplyLimitFollowsTheMaximumMessageSizeOption) {
   DhcpPacket p = Request(kDhcpDiscover);
   EXPECT_EQ(DhcpServer::ReplyLimit(p), kDhcpDefaultMaxSize);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +67,7 @@ class Holder {
   }
   ~Holder() { Release(); }
   bool ok() const { return ok_; }
+  pid_t pid() const { return pid_; }
   void Release() {
     if (pid_ <= 0) return;
     close(release_fd_);
@@ -99,6 +101,27 @@ bool QemuStyleLocks(const std::string& path, std::initializer_list<off_t> bytes)
   }
   return true;  // the fd stays open, as in QEMU
 }
+
+// What anyone who may read an image can do: a read lock on `byte` through
+// a descriptor opened read-only, of the given kind.
+bool ReadLock(const std::string& path, LockKind kind, off_t byte) {
+  int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = byte;
+  fl.l_len = 1;
+#ifdef F_OFD_SETLK
+  int cmd = kind == LockKind::kOfd ? F_OFD_SETLK : F_SETLK;
+#else
+  int cmd = F_SETLK;
+#endif
+  return fcntl(fd, cmd, &fl) == 0;  // the fd stays open, and the lock
+}
+
+std::string Pid(pid_t pid) { return "pid " + std::to_string(pid) + " ("; }
 
 ImageUse Probe(const std::string& path, std::string* who = nullptr) {
   std::string w, err;
@@ -138,7 +161,12 @@ TEST(ImageLock, LockHeldInAnotherProcessIsSeenAndRefused) {
     int fd = -1;
     std::string err;
     EXPECT_EQ(LockImage(img.path(), DefaultLockKind(), &fd, &err), LockResult::kInUse);
-    EXPECT_EQ(err, img.path() + ": in use: locked by a guest that runqemuos started");
+    // The holder is named: ours, so its descriptors may be inspected even
+    // when the lock is an OFD lock, which carries no pid.
+    const std::string want = img.path() +
+                             ": in use: locked by a guest that runqemuos "
+                             "started (pid " + std::to_string(holder.pid()) + ": ";
+    EXPECT_EQ(err.compare(0, want.size(), want), 0) << err;
     EXPECT_EQ(fd, -1);
   }
   // The holder is gone, and its lock with it.
@@ -147,6 +175,91 @@ TEST(ImageLock, LockHeldInAnotherProcessIsSeenAndRefused) {
   std::string err;
   EXPECT_EQ(LockImage(img.path(), DefaultLockKind(), &fd, &err), LockResult::kLocked);
   close(fd);
+}
+
+TEST(ImageLock, AReadLockOnByte0IsNotAGuestAndNamesItsHolder) {
+  // Anyone who may read the image can take it; runqemuos never does. It
+  // still stops a guest, and is reported as what it is.
+  for (LockKind kind : {DefaultLockKind(), LockKind::kPosix}) {
+    SCOPED_TRACE(kind == LockKind::kOfd ? "OFD" : "POSIX");
+    TempImage img;
+    Holder reader([&] { return ReadLock(img.path(), kind, 0); });
+    ASSERT_TRUE(reader.ok());
+    std::string who;
+    EXPECT_EQ(Probe(img.path(), &who), ImageUse::kQemu);
+    EXPECT_EQ(who.find("not by a guest that runqemuos started: " + Pid(reader.pid())),
+              0u) << who;
+    EXPECT_NE(who.find("holds a read lock on byte 0, where runqemuos's guests "
+                       "hold a write lock"),
+              std::string::npos) << who;
+    EXPECT_EQ(who.find("locked by a guest"), std::string::npos) << who;
+    int fd = -1;
+    std::string err;
+    EXPECT_EQ(LockImage(img.path(), DefaultLockKind(), &fd, &err), LockResult::kInUse);
+    EXPECT_EQ(err, img.path() + ": in use: " + who);
+    EXPECT_EQ(fd, -1);
+    // Nothing of the refused attempt stays: the reader's lock alone.
+    EXPECT_EQ(Probe(img.path()), ImageUse::kQemu);
+    reader.Release();
+    EXPECT_EQ(Probe(img.path()), ImageUse::kFree);
+  }
+}
+
+TEST(ImageLock, TheHoldersNameIsShownWithItsControlCharactersEscaped) {
+  // Its owner chooses a process's name: it must not reach the terminal of
+  // the user who is told about the lock as it is.
+  TempImage img;
+  Holder reader([&] {
+    return prctl(PR_SET_NAME, "ev\til\x1b[2J\n", 0, 0, 0) == 0 &&
+           ReadLock(img.path(), LockKind::kPosix, 0);
+  });
+  ASSERT_TRUE(reader.ok());
+  std::string who;
+  EXPECT_EQ(Probe(img.path(), &who), ImageUse::kQemu);
+  EXPECT_NE(who.find(Pid(reader.pid()) + "ev\\til\\x1b[2J\\n, user "),
+            std::string::npos) << who;
+}
+
+TEST(ImageLock, AReadOnlyDescriptorTakesAReadLockButNoWriteLock) {
+  // Why a read lock on byte 0 is never runqemuos's: a write lock needs the
+  // image open for writing, which the attack above does not have.
+  TempImage img;
+  int fd = open(img.path().c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_len = 1;
+#ifdef F_OFD_SETLK
+  const int cmd = F_OFD_SETLK;
+#else
+  const int cmd = F_SETLK;
+#endif
+  EXPECT_NE(fcntl(fd, cmd, &fl), 0);
+  EXPECT_EQ(errno, EBADF);
+  fl.l_type = F_RDLCK;
+  EXPECT_EQ(fcntl(fd, cmd, &fl), 0);
+  close(fd);
+}
+
+TEST(ImageLock, FdinfoLocksAreReadByClassTypeAndRange) {
+  const std::string text =
+      "pos:\t0\nflags:\t02100000\nmnt_id:\t27\nino:\t10953119\n"
+      "lock:\t1: OFDLCK ADVISORY  READ -1 fe:00:10953119 0 0\n"
+      "lock:\t2: POSIX  ADVISORY  WRITE 4711 fe:00:10953119 100 103\n"
+      "lock:\t3: OFDLCK ADVISORY  WRITE -1 fe:00:10953119 200 EOF\n";
+  EXPECT_TRUE(FdinfoHasLock(text, true, false, 0));
+  EXPECT_FALSE(FdinfoHasLock(text, true, true, 0));    // a read lock there
+  EXPECT_FALSE(FdinfoHasLock(text, false, false, 0));  // an OFD lock there
+  EXPECT_FALSE(FdinfoHasLock(text, true, false, 1));
+  EXPECT_TRUE(FdinfoHasLock(text, false, true, 101));
+  EXPECT_FALSE(FdinfoHasLock(text, false, true, 104));
+  EXPECT_TRUE(FdinfoHasLock(text, true, true, 201));
+  EXPECT_TRUE(FdinfoHasLock(text, true, true, 1 << 30));  // up to EOF
+  EXPECT_FALSE(FdinfoHasLock(text, true, true, 199));
+  EXPECT_FALSE(FdinfoHasLock("pos:\t0\n", true, false, 0));
+  EXPECT_FALSE(FdinfoHasLock("lock:\t1: OFDLCK ADVISORY READ -1 x 0\n", true, false, 0));
+  EXPECT_FALSE(FdinfoHasLock("lock:\t1: OFDLCK ADVISORY READ -1 x 5 2\n", true, false, 3));
 }
 
 TEST(ImageLock, LockLivesAcrossExecUntilTheProgramExits) {

@@ -71,7 +71,7 @@ expect 100 "-C: only root can point start-tun-interface" \
 
 # No tap this user may attach: only root's.
 ip -n "$ns" tuntap add dev tap0 mode tap user root
-expect 1 "no free tap: no persistent tap that this user may attach" \
+expect 1 "no free tap: no persistent tap owned by this user (uid 65534)" \
 	rq_nobody -N e1000 g "$hn" "$launch" "$fake_qemu" -drive "file=$img,format=raw"
 ip -n "$ns" tuntap add dev tap1 mode tap user nobody
 # All of the user's taps taken: tap1 held by a guest runall did not start.

@@ -161,7 +161,9 @@ boot() {
 	[ "$(cat "$work/launch/$host")" = "$pid" ] || die "launch file: $(cat "$work/launch/$host")"
 	# start-tun-interface took the hostname from the file runqemuos wrote
 	# for it, and deleted it once used, as the article's script does.
-	[ ! -e "$work/hn/$pid" ] || die "hostname file $work/hn/$pid not used"
+	# (runqemuos names it <pid>.<random suffix>.)
+	left=$(find "$work/hn" -mindepth 1 -name "$pid.*")
+	[ -z "$left" ] || die "hostname file $left not used"
 	[[ $(readlink "/proc/$pid/exe") == */qemu-system-x86_64 ]] || die "pid $pid is not QEMU"
 	[ "$(tap_of "$pid")" = tap0 ] || die "QEMU holds tap '$(tap_of "$pid")', not tap0"
 	ip -n "$ns" -4 addr show dev tap0 | grep -q 'inet 172\.20\.0\.1/24' ||

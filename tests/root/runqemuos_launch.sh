@@ -20,13 +20,14 @@ rq_pids+=("$pid")
 rq_wait_for "$work/rep1" || fail "fake-qemu did not start"
 [ "$(rq_field "$work/rep1" pid)" = "$pid" ] || fail "exec'd program has another pid"
 [ "$(cat "$work/launch/g1")" = "$pid" ] || fail "launch file does not hold the pid"
-[ "$(cat "$work/hn/$pid")" = g1 ] || fail "hostname file $work/hn/$pid"
+rq_hostname_file "$pid"
+[ "$(cat "$hnfile")" = g1 ] || fail "hostname file $hnfile"
 [ "$(stat -c %a "$work/launch/g1")" = 644 ] || fail "launch file mode"
-[ "$(stat -c %a "$work/hn/$pid")" = 644 ] || fail "hostname file mode"
+[ "$(stat -c %a "$hnfile")" = 644 ] || fail "hostname file mode"
 [ "$(rq_field "$work/rep1" lock_fd)" = yes ] || fail "lock fd not inherited"
 [ "$(rq_field "$work/rep1" lock_seen)" = yes ] || fail "byte 0 not locked in QEMU"
 [ "$(rq_field "$work/rep1" tap)" = none ] || fail "a tap without -N"
-ok "pid $pid: launch file, hostname file, lock fd"
+ok "pid $pid: launch file, hostname file ${hnfile##*/}, lock fd"
 
 # The stand-in opens and closes descriptors on the image ten times a
 # second, as QEMU does; the lock must survive that.
@@ -40,7 +41,7 @@ rc=$?
 [[ $out == *"$img: in use: locked by a guest that runqemuos started"* ]] ||
 	fail "second runqemuos message: $out"
 [ ! -e "$work/launch/g1b" ] || fail "refused launch left a launch file"
-[ "$(ls "$work/hn")" = "$pid" ] || fail "refused launch left a hostname file"
+[ "$(ls "$work/hn")" = "${hnfile##*/}" ] || fail "refused launch left a hostname file"
 ok "second runqemuos refused: $out"
 
 kill "$pid"
@@ -59,7 +60,7 @@ rq_pids+=("$pid")
 rq_wait_for "$work/rep2" || fail "fake-qemu did not start in background"
 [ "$(rq_field "$work/rep2" pid)" = "$pid" ] || fail "-b printed $pid, program is $(rq_field "$work/rep2" pid)"
 [ "$(cat "$work/launch/g2")" = "$pid" ] || fail "-b launch file"
-[ -f "$work/hn/$pid" ] || fail "-b hostname file"
+rq_hostname_file "$pid"
 [ "$(rq_field "$work/rep2" sid)" = "$pid" ] || fail "-b: not its own session leader"
 [ "$(rq_field "$work/rep2" sid)" != "$(ps -o sid= -p $$ | tr -d ' ')" ] || fail "-b: caller's session"
 [ "$(rq_field "$work/rep2" stdin)" = devnull ] || fail "-b: stdin not /dev/null"

@@ -1,5 +1,8 @@
 // image-in-use: prints what ImageInUse says of an image, for the tests:
 //   image-in-use IMAGE    -> "free", "runall: WHO" or "qemu: WHO"
+// ("runall": a guest runqemuos started; "qemu": held by something runall
+// did not start - a QEMU, or a read lock on byte 0 - which runall-os-test
+// refuses at once).
 // Exit 0 free, 1 in use, 111 could not tell.
 #include <stdio.h>
 
