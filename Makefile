@@ -157,11 +157,17 @@ SUBST = sed -e 's|/usr/local/etc|$(SYSCONFDIR)|g' \
 CONFIG_FILES := $(wildcard etc/runall.conf etc/runall-guests)
 EXAMPLE_FILES := $(filter-out etc/guest,$(wildcard etc/*))
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) \
-		$(DESTDIR)$(DATADIR)/examples
+# install-data needs no compiler: the man pages, examples, configuration
+# and guest kit alone (what lint/guestkit_files checks).
+install: install-programs install-data
+
+install-programs: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	$(foreach p,$(BIN_PROGS),install -m 0755 $(B)/$(p) $(DESTDIR)$(BINDIR)/$(p) &&) true
 	$(foreach p,$(SBIN_PROGS),install -m 0755 $(B)/$(p) $(DESTDIR)$(SBINDIR)/$(p) &&) true
+
+install-data:
+	install -d $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(DATADIR)/examples
 	set -e; for m in $(MAN_PAGES); do \
 		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d "$$d"; \
 		$(SUBST) "$$m" > "$$d/$${m##*/}"; chmod 0644 "$$d/$${m##*/}"; \
@@ -202,7 +208,8 @@ clean:
 		$(B)/tests $(B)/bench \
 		$(addprefix $(B)/,$(SBIN_TOOLS) $(BIN_TOOLS))
 
-.PHONY: all check test-programs demo bench install uninstall clean
+.PHONY: all check test-programs demo bench install install-programs install-data \
+	uninstall clean
 .SUFFIXES:
 # Keep the tools' objects: they are intermediate for make, not for us.
 .SECONDARY:

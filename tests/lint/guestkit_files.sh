@@ -71,8 +71,11 @@ if grep -E -n "$host_paths" etc/guest/runall-guest-setup | grep -v '^[0-9]*:def_
 fi
 
 dest=$work/dest
-if ! make -s install DESTDIR="$dest" PREFIX=/opt/ra SYSCONFDIR=/etc/ra \
-	LOCALSTATEDIR=/srv/ra >"$work/make.out" 2>&1; then
+# The guest kit is data: install-data copies it without building, and a
+# build directory of its own keeps the other paths out of the tree's build/
+# (whose programs the other tests run).
+if ! make -s B="$work/build" install-data DESTDIR="$dest" PREFIX=/opt/ra \
+	SYSCONFDIR=/etc/ra LOCALSTATEDIR=/srv/ra >"$work/make.out" 2>&1; then
 	fail "make install: $(cat "$work/make.out")"
 else
 	data=$dest/opt/ra/share/runall/guest
