@@ -232,6 +232,7 @@ expect "unit enabled" [ "$(readlink "$r/etc/systemd/system/multi-user.target.wan
 expect "fstab: the old line kept, a newline added, then the shares" \
 	[ "$(cat "$r/etc/fstab")" = "$(printf '/dev/vda1 / ext4 errors=remount-ro 0 1\n'; ninep_fstab)" ]
 expect "--no-hostname recorded" grep -q '^RUNALL_SET_HOSTNAME=no$' "$r/etc/runall-guest.conf"
+expect "says logind needs D-Bus" grep -q 'systemd-logind, which powers the guest off .* needs D-Bus' "$work/out1"
 echo "checked: $scenario"
 
 # --- Linux with systemd-networkd, no networkd-dispatcher ---------------------
@@ -267,6 +268,53 @@ expect "rc.local keeps its mode" [ "$(mode_owner "$r/etc/rc.local")" = "755 0:0"
 expect "dhclient without hooks.d: /etc/dhcp/dhclient-exit-hooks" \
 	block_in "$r/etc/dhcp/dhclient-exit-hooks" "	. /etc/runall-guest/dhclient-exit-hooks"
 expect "--share none: no fstab" [ ! -e "$r/etc/fstab" ]
+echo "checked: $scenario"
+
+# --- Debian with sysvinit, dhcpcd and acpid; systemd installed but not init --
+scenario="linux/sysvinit+acpid"
+r=$(new_root linux-sysv)
+fake_prog "$r" /sbin/init /sbin/dhcpcd /usr/sbin/acpid /lib/systemd/systemd \
+	/etc/init.d/rc.local /sbin/poweroff
+mkdir -p "$r/etc/acpi/events"
+run_twice "$r" linux --hostos hostos --user tester --key "$work/key1.pub"
+expect "detected dhcpcd and sysvinit's rc.local, not the systemd beside it" \
+	grep -q 'DHCP clients: dhcpcd; boot signal: rc.local; shares: 9p' "$work/out1"
+expect "rc.local made, executable, with the block" \
+	[ "$(mode_owner "$r/etc/rc.local")" = "755 0:0" ]
+expect "rc.local's block" block_in "$r/etc/rc.local" /etc/runall-guest/runall-boot-complete
+expect "acpid event file for the power button" \
+	[ "$(grep -v '^#' "$r/etc/acpi/events/runall-powerbtn")" = "$(printf 'event=button[ /]power\naction=/sbin/poweroff')" ]
+expect "acpid event file 0644" [ "$(mode_owner "$r/etc/acpi/events/runall-powerbtn")" = "644 0:0" ]
+echo "checked: $scenario"
+
+scenario="linux/acpid with its own power button handler"
+r=$(new_root linux-acpi-support)
+fake_prog "$r" /sbin/init /sbin/dhcpcd /usr/sbin/acpid /etc/init.d/rc.local
+mkdir -p "$r/etc/acpi/events"
+printf 'event=button[ /]power\naction=/etc/acpi/powerbtn-acpi-support.sh\n' \
+	>"$r/etc/acpi/events/powerbtn-acpi-support"
+run_twice "$r" linux --hostos hostos --user tester
+expect "no event file of the kit's" [ ! -e "$r/etc/acpi/events/runall-powerbtn" ]
+expect "says the system's handles it" \
+	grep -q 'already present: /etc/acpi/events/powerbtn-acpi-support handles the power button' "$work/out1"
+echo "checked: $scenario"
+
+scenario="linux/no power button handler"
+r=$(new_root linux-no-acpid)
+fake_prog "$r" /sbin/init /sbin/dhcpcd /etc/init.d/rc.local
+run_twice "$r" linux --hostos hostos --user tester
+expect "says to install acpid" grep -q 'install acpid and run me again' "$work/out1"
+echo "checked: $scenario"
+
+scenario="linux/systemd as /sbin/init, with an rc.local"
+r=$(new_root linux-systemd-init)
+fake_prog "$r" /lib/systemd/systemd /sbin/dhclient /usr/bin/dbus-daemon
+ln -s /lib/systemd/systemd "$r/sbin/init"
+printf '#!/bin/sh\nexit 0\n' >"$r/etc/rc.local"
+run_twice "$r" linux --hostos hostos --user tester
+expect "detected systemd from /sbin/init" grep -q 'boot signal: systemd;' "$work/out1"
+expect "logind handles the power button" \
+	grep -q 'systemd-logind powers off on the power button' "$work/out1"
 echo "checked: $scenario"
 
 # --- FreeBSD ----------------------------------------------------------------
