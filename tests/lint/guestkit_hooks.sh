@@ -14,7 +14,8 @@
 #     refused with a message and change nothing;
 #   - events that are not a lease change nothing;
 #   - /etc/hosts as a symbolic link (Solaris) stays one, and concurrent
-#     hooks leave exactly one mapping.
+#     hooks leave exactly one mapping;
+#   - the boot signal, named after the host name, waits for a lease.
 # No root needed: nothing outside the temporary root is touched (the host
 # name is "set" through a fake hostname command).
 # The sh -c programs and fake scripts below are single-quoted on purpose.
@@ -403,6 +404,40 @@ elif [ "$(cat "$r/state/hostname")" != guest.example.org ]; then
 	fail "a name without a router: host name not set"
 else
 	echo "ok: a full DHCP name without a router is mapped with its short form"
+fi
+
+# --- the boot signal waits for the name DHCP gives ---------------------------
+# Without RUNALL_NAME the up-file is named after the host name, which the
+# hook sets from DHCP; a client that goes on before its lease (dhcpcd)
+# would have the signal given under the old name.
+r=$(new_root /usr/bin/dash)
+export FAKE_STATE=$r/state
+mkdir -p "$r/var/run" "$r/netshare-rw/common"
+cp "$kit/lib/runall-boot-complete" "$r/etc/runall-guest/"
+me=$(uname -n | sed 's/\..*//')
+RUNALL_ROOT=$r RUNALL_BOOT_WAIT=1 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
+if ! grep -q "no DHCP lease seen by the kit's hook after 1s: signalling as" "$work/out" ||
+	[ ! -s "$r/netshare-rw/common/$me" ]; then
+	fail "boot signal without a lease: $(cat "$work/out")"
+else
+	echo "ok: the boot signal waits for a lease, then signals all the same"
+fi
+RUNALL_ROOT=$r RUNALL_HOSTNAME_CMD="$fakes/hostname" \
+	"$r/etc/runall-guest/runall-hostmap" 172.20.3.1 guest-a >/dev/null 2>&1
+RUNALL_ROOT=$r RUNALL_BOOT_WAIT=30 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
+if [ ! -f "$r/var/run/runall-guest-lease" ] || [ -s "$work/out" ] ||
+	[ "$(wc -l <"$r/netshare-rw/common/$me")" != 2 ]; then
+	fail "boot signal after a lease: $(cat "$work/out")"
+else
+	echo "ok: after the hook saw a lease the boot signal does not wait"
+fi
+printf 'RUNALL_HOSTOS=hostos\nRUNALL_NAME=named\n' >"$r/etc/runall-guest.conf"
+rm "$r/var/run/runall-guest-lease"
+RUNALL_ROOT=$r RUNALL_BOOT_WAIT=30 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
+if [ -s "$work/out" ] || [ ! -s "$r/netshare-rw/common/named" ]; then
+	fail "boot signal with RUNALL_NAME: $(cat "$work/out")"
+else
+	echo "ok: with RUNALL_NAME the boot signal waits for no lease"
 fi
 
 # --- /etc/hosts as a relative symbolic link, as on Solaris -------------------
