@@ -4,6 +4,7 @@
 # all (same inodes, times, modes, owners), a dry run changes nothing, bad
 # input changes nothing; then the installed hooks and boot script work in
 # the prepared root, and a bind-mounted /etc/hosts is written in place.
+# Then the setup for real in a chroot (busybox), as image builders run it.
 # Root: the user's files are given to another uid.
 #
 # Single quotes keep $ for the files and commands written below; "~/..."
@@ -315,6 +316,62 @@ run_twice "$r" linux --hostos hostos --user tester
 expect "detected systemd from /sbin/init" grep -q 'boot signal: systemd;' "$work/out1"
 expect "logind handles the power button" \
 	grep -q 'systemd-logind powers off on the power button' "$work/out1"
+echo "checked: $scenario"
+
+# --- In a real chroot, as an image builder runs it before the first boot ----
+# A tree holding busybox (with its libraries) and the kit; no /proc in it.
+# The builder's /run may show through: its systemd is not the guest's init.
+chroot_root() { # NAME: a new root with busybox as every tool
+	local r lib a
+	r=$(new_root "$1")
+	mkdir -p "$r/tmp" "$r/usr/bin" "$r/run/systemd/system" "$r/lib/systemd" "$r/dev"
+	mknod -m 666 "$r/dev/null" c 1 3
+	cp /bin/busybox "$r/bin/busybox"
+	for lib in $(ldd /bin/busybox | grep -o '/[^ ]*'); do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib"
+	done
+	for a in $(/bin/busybox --list); do
+		[ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
+	done
+	printf '#!/bin/sh\nexit 0\n' >"$r/lib/systemd/systemd"
+	chmod 755 "$r/lib/systemd/systemd"
+	cp -R etc/guest "$r/tmp/kit"
+	cp "$work/key1.pub" "$r/tmp/key.pub"
+	echo "$r"
+}
+scenario="linux/chroot, sysvinit"
+r=$(chroot_root linux-chroot-sysv)
+fake_prog "$r" /sbin/init /etc/init.d/rc.local /sbin/dhcpcd
+echo imagename >"$r/etc/hostname"
+cp "$r/etc/hosts" "$work/hosts.before"
+chroot "$r" /bin/sh /tmp/kit/runall-guest-setup --hostos hostos --user tester \
+	--key /tmp/key.pub --share nfs >"$work/out1" 2>&1 ||
+	fail "$scenario: setup failed: $(cat "$work/out1")"
+expect "sysvinit's rc.local, not the builder's systemd" \
+	grep -q 'boot signal: rc.local; shares: nfs' "$work/out1"
+expect "no host mapping from the builder's default route" \
+	grep -q "in a chroot: hostos is mapped at the guest's first DHCP lease" "$work/out1"
+expect "/etc/hosts untouched" cmp -s "$work/hosts.before" "$r/etc/hosts"
+expect "the NFS directory named after the image's host name" \
+	has_line "$r/etc/fstab" "hostos:/var/lib/runall/netshare/imagename /netshare-rw nfs rw 0 0"
+expect "the key installed" [ "$(grep -c -F -x -- "$key1" "$r/home/tester/.ssh/authorized_keys")" = 1 ]
+chroot "$r" /bin/sh /tmp/kit/runall-guest-setup --hostos hostos --user tester \
+	--key /tmp/key.pub --share nfs >"$work/out2" 2>&1
+expect "a second run in the chroot changes nothing" \
+	grep -q 'nothing to change: this guest was already prepared' "$work/out2"
+echo "checked: $scenario"
+
+scenario="linux/chroot, systemd"
+r=$(chroot_root linux-chroot-systemd)
+ln -s /lib/systemd/systemd "$r/sbin/init"
+fake_prog "$r" /sbin/dhclient /usr/bin/dbus-daemon
+chroot "$r" /bin/sh /tmp/kit/runall-guest-setup --hostos hostos --user tester \
+	>"$work/out1" 2>&1 || fail "$scenario: setup failed: $(cat "$work/out1")"
+expect "systemd from /sbin/init" grep -q 'boot signal: systemd;' "$work/out1"
+expect "no systemctl run in the chroot" \
+	grep -q 'not run in a chroot: systemctl daemon-reload' "$work/out1"
+expect "the unit enabled" [ -h "$r/etc/systemd/system/multi-user.target.wants/runall-boot-complete.service" ]
 echo "checked: $scenario"
 
 # --- FreeBSD ----------------------------------------------------------------
