@@ -318,6 +318,30 @@ expect "logind handles the power button" \
 	grep -q 'systemd-logind powers off on the power button' "$work/out1"
 echo "checked: $scenario"
 
+# --- GRUB: the kernel's console on the serial port ---------------------------
+scenario="linux/grub"
+r=$(new_root linux-grub)
+fake_prog "$r" /sbin/init /etc/init.d/rc.local /sbin/dhcpcd /usr/sbin/update-grub
+mkdir -p "$r/etc/default"
+printf 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="net.ifnames=0"\n' \
+	>"$r/etc/default/grub"
+cp "$r/etc/default/grub" "$work/grub.before"
+run_twice "$r" linux --hostos hostos --user tester
+expect "the administrator's lines kept first" \
+	[ "$(head -n 3 "$r/etc/default/grub")" = "$(cat "$work/grub.before")" ]
+case $(uname -m) in
+aarch64 | arm*) dev=ttyAMA0 ;;
+*) dev=ttyS0 ;;
+esac
+expect "update-grub reads the serial console last" \
+	[ "$(sh -c '. "$1"; echo "$GRUB_CMDLINE_LINUX"' sh "$r/etc/default/grub")" = "net.ifnames=0 console=tty0 console=$dev,115200" ]
+expect "says update-grub must run" grep -q "once update-grub .* has run" "$work/out1"
+printf 'GRUB_CMDLINE_LINUX="console=hvc0"\n' >"$r/etc/default/grub"
+RUNALL_ROOT=$r RUNALL_GUEST_FAMILY=linux sh "$setup" --hostos hostos --user tester >"$work/out3" 2>&1
+expect "a console of the administrator's is kept" \
+	[ "$(cat "$r/etc/default/grub")" = 'GRUB_CMDLINE_LINUX="console=hvc0"' ]
+echo "checked: $scenario"
+
 # --- In a real chroot, as an image builder runs it before the first boot ----
 # A tree holding busybox (with its libraries) and the kit; no /proc in it.
 # The builder's /run may show through: its systemd is not the guest's init.
