@@ -425,14 +425,14 @@ fi
 RUNALL_ROOT=$r RUNALL_HOSTNAME_CMD="$fakes/hostname" \
 	"$r/etc/runall-guest/runall-hostmap" 172.20.3.1 guest-a >/dev/null 2>&1
 RUNALL_ROOT=$r RUNALL_BOOT_WAIT=30 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
-if [ ! -f "$r/var/run/runall-guest-lease" ] || [ -s "$work/out" ] ||
+if [ ! -f "$r/var/run/lease.runall-guest" ] || [ -s "$work/out" ] ||
 	[ "$(wc -l <"$r/netshare-rw/common/$me")" != 2 ]; then
 	fail "boot signal after a lease: $(cat "$work/out")"
 else
 	echo "ok: after the hook saw a lease the boot signal does not wait"
 fi
 printf 'RUNALL_HOSTOS=hostos\nRUNALL_NAME=named\n' >"$r/etc/runall-guest.conf"
-rm "$r/var/run/runall-guest-lease"
+rm "$r/var/run/lease.runall-guest"
 RUNALL_ROOT=$r RUNALL_BOOT_WAIT=30 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
 if [ -s "$work/out" ] || [ ! -s "$r/netshare-rw/common/named" ]; then
 	fail "boot signal with RUNALL_NAME: $(cat "$work/out")"
