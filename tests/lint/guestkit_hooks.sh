@@ -7,12 +7,15 @@
 #     other lines stay byte for byte (a name containing the host's name, a
 #     comment naming it);
 #   - a second lease with the same router changes nothing (same inode);
-#   - the host name is taken from DHCP option 12;
+#   - the host name is taken from DHCP option 12 and, by the hooks that
+#     set it, mapped to 127.0.1.1 after the 127.0.0.1 line (a new name
+#     replaces that line in place), never when it is the host's own name;
 #   - a router that is not an IPv4 address and a host name with a blank are
 #     refused with a message and change nothing;
 #   - events that are not a lease change nothing;
 #   - /etc/hosts as a symbolic link (Solaris) stays one, and concurrent
-#     hooks leave exactly one mapping.
+#     hooks leave exactly one mapping;
+#   - the boot signal, named after the host name, waits for a lease.
 # No root needed: nothing outside the temporary root is touched (the host
 # name is "set" through a fake hostname command).
 # The sh -c programs and fake scripts below are single-quoted on purpose.
@@ -94,21 +97,28 @@ new_root() {
 	echo "$r"
 }
 
-# hosts_ok ROOT ROUTER: the kept lines, then exactly one mapping.
+# hosts_ok ROOT ROUTER [NAME]: the kept lines, with NAME's 127.0.1.1 line
+# after the first, then exactly one mapping.
 hosts_ok() {
 	{
-		kept_lines
+		kept_lines | sed -n 1p
+		if [ -n "${3:-}" ]; then printf '127.0.1.1\t%s\n' "$3"; fi
+		kept_lines | sed 1d
 		echo "$2 hostos"
 	} >"$work/want"
 	cmp -s "$work/want" "$1/etc/hosts"
 }
 ident() { stat -c '%i %s %Y' "$1/etc/hosts"; }
 
-# check_client NAME SHELL LEASE-FN NONLEASE-FN: the common assertions.
-# LEASE-FN ROOT ROUTER HOSTNAME runs the hook for a lease; NONLEASE-FN
-# ROOT runs it for an event that is no lease.
+# check_client NAME SHELL LEASE-FN NONLEASE-FN LOCAL: the common
+# assertions.  LEASE-FN ROOT ROUTER HOSTNAME runs the hook for a lease;
+# NONLEASE-FN ROOT runs it for an event that is no lease.  LOCAL is yes
+# when the hook sets the host name itself (and so maps it to 127.0.1.1),
+# no when its client does.
 check_client() {
 	name=$1 sh=$2 lease=$3 nonlease=$4
+	own=
+	if [ "$5" = yes ]; then own=guest-a; fi
 	what="$name ($sh)"
 	r=$(new_root "$sh")
 	export FAKE_STATE=$r/state
@@ -123,8 +133,8 @@ check_client() {
 	if grep PROBLEM "$work/out"; then
 		fail "$what: see above"; ok=
 	fi
-	if ! hosts_ok "$r" 172.20.3.1; then
-		fail "$what: first lease did not map hostos to 172.20.3.1"; ok=
+	if ! hosts_ok "$r" 172.20.3.1 "$own"; then
+		fail "$what: first lease did not map hostos to 172.20.3.1${own:+ and $own to 127.0.1.1}"; ok=
 		diff "$work/want" "$r/etc/hosts"; cat "$work/out"
 	fi
 	if ! cmp -s <(original_hosts) "$r/etc/hosts.old"; then
@@ -142,7 +152,7 @@ check_client() {
 	fi
 
 	"$lease" "$r" 172.20.9.1 guest-a >"$work/out" 2>&1
-	if ! hosts_ok "$r" 172.20.9.1; then
+	if ! hosts_ok "$r" 172.20.9.1 "$own"; then
 		fail "$what: a new router did not replace the mapping"; ok=
 		diff "$work/want" "$r/etc/hosts"; cat "$work/out"
 	fi
@@ -165,8 +175,25 @@ check_client() {
 		fail "$what: no message for a hostile host name"; ok=
 		cat "$work/out"
 	fi
-	if ! hosts_ok "$r" 172.20.9.1; then
+	if ! hosts_ok "$r" 172.20.9.1 "$own"; then
 		fail "$what: a hostile host name disturbed the mapping"; ok=
+	fi
+
+	if [ -n "$own" ]; then
+		"$lease" "$r" 172.20.9.1 guest-b >"$work/out" 2>&1
+		if ! hosts_ok "$r" 172.20.9.1 guest-b; then
+			fail "$what: a new DHCP name did not replace the 127.0.1.1 line"; ok=
+			diff "$work/want" "$r/etc/hosts"; cat "$work/out"
+		fi
+		before=$(ident "$r")
+		"$lease" "$r" 172.20.9.1 HostOS >"$work/out" 2>&1
+		if [ "$(ident "$r")" != "$before" ]; then
+			fail "$what: the host's own name was mapped to 127.0.1.1"; ok=
+		fi
+		if ! grep -q "DHCP host name HostOS is the runall host's name: not mapped to 127.0.1.1" "$work/out"; then
+			fail "$what: no message for a DHCP name that is the host's"; ok=
+			cat "$work/out"
+		fi
 	fi
 
 	left=$(find "$r/etc" -maxdepth 1 -name '.hosts*')
@@ -333,13 +360,13 @@ openbsd_nonlease() {
 
 for shell in /usr/bin/dash "/usr/bin/busybox sh"; do
 	read -r -a shell_cmd <<<"$shell"
-	check_client dhclient "$shell" dhclient_lease dhclient_nonlease
-	check_client dhcpcd "$shell" dhcpcd_lease dhcpcd_nonlease
-	check_client udhcpc "$shell" udhcpc_lease udhcpc_nonlease
-	check_client NetworkManager "$shell" nm_lease nm_nonlease
-	check_client networkd-dispatcher "$shell" networkd_lease networkd_nonlease
-	check_client solaris-eventhook "$shell" solaris_lease solaris_nonlease
-	check_client openbsd-route-watch "$shell" openbsd_lease openbsd_nonlease
+	check_client dhclient "$shell" dhclient_lease dhclient_nonlease yes
+	check_client dhcpcd "$shell" dhcpcd_lease dhcpcd_nonlease yes
+	check_client udhcpc "$shell" udhcpc_lease udhcpc_nonlease yes
+	check_client NetworkManager "$shell" nm_lease nm_nonlease yes
+	check_client networkd-dispatcher "$shell" networkd_lease networkd_nonlease no
+	check_client solaris-eventhook "$shell" solaris_lease solaris_nonlease yes
+	check_client openbsd-route-watch "$shell" openbsd_lease openbsd_nonlease no
 done
 
 # --- udhcpc on a system of busybox alone: the script configures the
@@ -357,10 +384,60 @@ if [ "$(cat "$r/state/ip.log")" != "$want" ]; then
 	cat "$r/state/ip.log"
 elif ! printf 'search local\nnameserver 192.0.2.53\n' | cmp -s - "$r/etc/resolv.conf"; then
 	fail "udhcpc without a default script: resolv.conf not written"
-elif ! hosts_ok "$r" 172.20.4.1; then
+elif ! hosts_ok "$r" 172.20.4.1 g; then
 	fail "udhcpc without a default script: host not mapped"
 else
 	echo "ok: udhcpc without a default script configures eth0 itself"
+fi
+
+# --- a lease without a router still maps the name; a full name keeps its
+# short form too; a hosts file without 127.0.0.1 gets the line at its end.
+r=$(new_root /usr/bin/dash)
+export FAKE_STATE=$r/state
+printf '10.1.1.1\tother\n' >"$r/etc/hosts"
+RUNALL_ROOT=$r RUNALL_HOSTNAME_CMD="$fakes/hostname" \
+	"$r/etc/runall-guest/runall-hostmap" -- '' guest.example.org >"$work/out" 2>&1
+if [ "$(cat "$r/etc/hosts")" != "$(printf '10.1.1.1\tother\n127.0.1.1\tguest.example.org\tguest')" ]; then
+	fail "a name without a router: /etc/hosts is"
+	cat "$r/etc/hosts" "$work/out"
+elif [ "$(cat "$r/state/hostname")" != guest.example.org ]; then
+	fail "a name without a router: host name not set"
+else
+	echo "ok: a full DHCP name without a router is mapped with its short form"
+fi
+
+# --- the boot signal waits for the name DHCP gives ---------------------------
+# Without RUNALL_NAME the up-file is named after the host name, which the
+# hook sets from DHCP; a client that goes on before its lease (dhcpcd)
+# would have the signal given under the old name.
+r=$(new_root /usr/bin/dash)
+export FAKE_STATE=$r/state
+mkdir -p "$r/var/run" "$r/netshare-rw/common"
+cp "$kit/lib/runall-boot-complete" "$r/etc/runall-guest/"
+me=$(uname -n | sed 's/\..*//')
+RUNALL_ROOT=$r RUNALL_BOOT_WAIT=1 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
+if ! grep -q "no DHCP lease seen by the kit's hook after 1s: signalling as" "$work/out" ||
+	[ ! -s "$r/netshare-rw/common/$me" ]; then
+	fail "boot signal without a lease: $(cat "$work/out")"
+else
+	echo "ok: the boot signal waits for a lease, then signals all the same"
+fi
+RUNALL_ROOT=$r RUNALL_HOSTNAME_CMD="$fakes/hostname" \
+	"$r/etc/runall-guest/runall-hostmap" 172.20.3.1 guest-a >/dev/null 2>&1
+RUNALL_ROOT=$r RUNALL_BOOT_WAIT=30 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
+if [ ! -f "$r/var/run/lease.runall-guest" ] || [ -s "$work/out" ] ||
+	[ "$(wc -l <"$r/netshare-rw/common/$me")" != 2 ]; then
+	fail "boot signal after a lease: $(cat "$work/out")"
+else
+	echo "ok: after the hook saw a lease the boot signal does not wait"
+fi
+printf 'RUNALL_HOSTOS=hostos\nRUNALL_NAME=named\n' >"$r/etc/runall-guest.conf"
+rm "$r/var/run/lease.runall-guest"
+RUNALL_ROOT=$r RUNALL_BOOT_WAIT=30 "$r/etc/runall-guest/runall-boot-complete" >"$work/out" 2>&1
+if [ -s "$work/out" ] || [ ! -s "$r/netshare-rw/common/named" ]; then
+	fail "boot signal with RUNALL_NAME: $(cat "$work/out")"
+else
+	echo "ok: with RUNALL_NAME the boot signal waits for no lease"
 fi
 
 # --- /etc/hosts as a relative symbolic link, as on Solaris -------------------

@@ -4,6 +4,7 @@
 # all (same inodes, times, modes, owners), a dry run changes nothing, bad
 # input changes nothing; then the installed hooks and boot script work in
 # the prepared root, and a bind-mounted /etc/hosts is written in place.
+# Then the setup for real in a chroot (busybox), as image builders run it.
 # Root: the user's files are given to another uid.
 #
 # Single quotes keep $ for the files and commands written below; "~/..."
@@ -232,6 +233,7 @@ expect "unit enabled" [ "$(readlink "$r/etc/systemd/system/multi-user.target.wan
 expect "fstab: the old line kept, a newline added, then the shares" \
 	[ "$(cat "$r/etc/fstab")" = "$(printf '/dev/vda1 / ext4 errors=remount-ro 0 1\n'; ninep_fstab)" ]
 expect "--no-hostname recorded" grep -q '^RUNALL_SET_HOSTNAME=no$' "$r/etc/runall-guest.conf"
+expect "says logind needs D-Bus" grep -q 'systemd-logind, which powers the guest off .* needs D-Bus' "$work/out1"
 echo "checked: $scenario"
 
 # --- Linux with systemd-networkd, no networkd-dispatcher ---------------------
@@ -267,6 +269,133 @@ expect "rc.local keeps its mode" [ "$(mode_owner "$r/etc/rc.local")" = "755 0:0"
 expect "dhclient without hooks.d: /etc/dhcp/dhclient-exit-hooks" \
 	block_in "$r/etc/dhcp/dhclient-exit-hooks" "	. /etc/runall-guest/dhclient-exit-hooks"
 expect "--share none: no fstab" [ ! -e "$r/etc/fstab" ]
+echo "checked: $scenario"
+
+# --- Debian with sysvinit, dhcpcd and acpid; systemd installed but not init --
+scenario="linux/sysvinit+acpid"
+r=$(new_root linux-sysv)
+fake_prog "$r" /sbin/init /sbin/dhcpcd /usr/sbin/acpid /lib/systemd/systemd \
+	/etc/init.d/rc.local /sbin/poweroff
+mkdir -p "$r/etc/acpi/events"
+run_twice "$r" linux --hostos hostos --user tester --key "$work/key1.pub"
+expect "detected dhcpcd and sysvinit's rc.local, not the systemd beside it" \
+	grep -q 'DHCP clients: dhcpcd; boot signal: rc.local; shares: 9p' "$work/out1"
+expect "rc.local made, executable, with the block" \
+	[ "$(mode_owner "$r/etc/rc.local")" = "755 0:0" ]
+expect "rc.local's block" block_in "$r/etc/rc.local" /etc/runall-guest/runall-boot-complete
+expect "acpid event file for the power button" \
+	[ "$(grep -v '^#' "$r/etc/acpi/events/runall-powerbtn")" = "$(printf 'event=button[ /]power\naction=/sbin/poweroff')" ]
+expect "acpid event file 0644" [ "$(mode_owner "$r/etc/acpi/events/runall-powerbtn")" = "644 0:0" ]
+echo "checked: $scenario"
+
+scenario="linux/acpid with its own power button handler"
+r=$(new_root linux-acpi-support)
+fake_prog "$r" /sbin/init /sbin/dhcpcd /usr/sbin/acpid /etc/init.d/rc.local
+mkdir -p "$r/etc/acpi/events"
+printf 'event=button[ /]power\naction=/etc/acpi/powerbtn-acpi-support.sh\n' \
+	>"$r/etc/acpi/events/powerbtn-acpi-support"
+run_twice "$r" linux --hostos hostos --user tester
+expect "no event file of the kit's" [ ! -e "$r/etc/acpi/events/runall-powerbtn" ]
+expect "says the system's handles it" \
+	grep -q 'already present: /etc/acpi/events/powerbtn-acpi-support handles the power button' "$work/out1"
+echo "checked: $scenario"
+
+scenario="linux/no power button handler"
+r=$(new_root linux-no-acpid)
+fake_prog "$r" /sbin/init /sbin/dhcpcd /etc/init.d/rc.local
+run_twice "$r" linux --hostos hostos --user tester
+expect "says to install acpid" grep -q 'install acpid and run me again' "$work/out1"
+echo "checked: $scenario"
+
+scenario="linux/systemd as /sbin/init, with an rc.local"
+r=$(new_root linux-systemd-init)
+fake_prog "$r" /lib/systemd/systemd /sbin/dhclient /usr/bin/dbus-daemon
+ln -s /lib/systemd/systemd "$r/sbin/init"
+printf '#!/bin/sh\nexit 0\n' >"$r/etc/rc.local"
+run_twice "$r" linux --hostos hostos --user tester
+expect "detected systemd from /sbin/init" grep -q 'boot signal: systemd;' "$work/out1"
+expect "logind handles the power button" \
+	grep -q 'systemd-logind powers off on the power button' "$work/out1"
+echo "checked: $scenario"
+
+# --- GRUB: the kernel's console on the serial port ---------------------------
+scenario="linux/grub"
+r=$(new_root linux-grub)
+fake_prog "$r" /sbin/init /etc/init.d/rc.local /sbin/dhcpcd /usr/sbin/update-grub
+mkdir -p "$r/etc/default"
+printf 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="net.ifnames=0"\n' \
+	>"$r/etc/default/grub"
+cp "$r/etc/default/grub" "$work/grub.before"
+run_twice "$r" linux --hostos hostos --user tester
+expect "the administrator's lines kept first" \
+	[ "$(head -n 3 "$r/etc/default/grub")" = "$(cat "$work/grub.before")" ]
+case $(uname -m) in
+aarch64 | arm*) dev=ttyAMA0 ;;
+*) dev=ttyS0 ;;
+esac
+expect "update-grub reads the serial console last" \
+	[ "$(sh -c '. "$1"; echo "$GRUB_CMDLINE_LINUX"' sh "$r/etc/default/grub")" = "net.ifnames=0 console=tty0 console=$dev,115200" ]
+expect "says update-grub must run" grep -q "once update-grub .* has run" "$work/out1"
+printf 'GRUB_CMDLINE_LINUX="console=hvc0"\n' >"$r/etc/default/grub"
+RUNALL_ROOT=$r RUNALL_GUEST_FAMILY=linux sh "$setup" --hostos hostos --user tester >"$work/out3" 2>&1
+expect "a console of the administrator's is kept" \
+	[ "$(cat "$r/etc/default/grub")" = 'GRUB_CMDLINE_LINUX="console=hvc0"' ]
+echo "checked: $scenario"
+
+# --- In a real chroot, as an image builder runs it before the first boot ----
+# A tree holding busybox (with its libraries) and the kit; no /proc in it.
+# The builder's /run may show through: its systemd is not the guest's init.
+chroot_root() { # NAME: a new root with busybox as every tool
+	local r lib a
+	r=$(new_root "$1")
+	mkdir -p "$r/tmp" "$r/usr/bin" "$r/run/systemd/system" "$r/lib/systemd" "$r/dev"
+	mknod -m 666 "$r/dev/null" c 1 3
+	cp /bin/busybox "$r/bin/busybox"
+	for lib in $(ldd /bin/busybox | grep -o '/[^ ]*'); do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib"
+	done
+	for a in $(/bin/busybox --list); do
+		[ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
+	done
+	printf '#!/bin/sh\nexit 0\n' >"$r/lib/systemd/systemd"
+	chmod 755 "$r/lib/systemd/systemd"
+	cp -R etc/guest "$r/tmp/kit"
+	cp "$work/key1.pub" "$r/tmp/key.pub"
+	echo "$r"
+}
+scenario="linux/chroot, sysvinit"
+r=$(chroot_root linux-chroot-sysv)
+fake_prog "$r" /sbin/init /etc/init.d/rc.local /sbin/dhcpcd
+echo imagename >"$r/etc/hostname"
+cp "$r/etc/hosts" "$work/hosts.before"
+chroot "$r" /bin/sh /tmp/kit/runall-guest-setup --hostos hostos --user tester \
+	--key /tmp/key.pub --share nfs >"$work/out1" 2>&1 ||
+	fail "$scenario: setup failed: $(cat "$work/out1")"
+expect "sysvinit's rc.local, not the builder's systemd" \
+	grep -q 'boot signal: rc.local; shares: nfs' "$work/out1"
+expect "no host mapping from the builder's default route" \
+	grep -q "in a chroot: hostos is mapped at the guest's first DHCP lease" "$work/out1"
+expect "/etc/hosts untouched" cmp -s "$work/hosts.before" "$r/etc/hosts"
+expect "the NFS directory named after the image's host name" \
+	has_line "$r/etc/fstab" "hostos:/var/lib/runall/netshare/imagename /netshare-rw nfs rw 0 0"
+expect "the key installed" [ "$(grep -c -F -x -- "$key1" "$r/home/tester/.ssh/authorized_keys")" = 1 ]
+chroot "$r" /bin/sh /tmp/kit/runall-guest-setup --hostos hostos --user tester \
+	--key /tmp/key.pub --share nfs >"$work/out2" 2>&1
+expect "a second run in the chroot changes nothing" \
+	grep -q 'nothing to change: this guest was already prepared' "$work/out2"
+echo "checked: $scenario"
+
+scenario="linux/chroot, systemd"
+r=$(chroot_root linux-chroot-systemd)
+ln -s /lib/systemd/systemd "$r/sbin/init"
+fake_prog "$r" /sbin/dhclient /usr/bin/dbus-daemon
+chroot "$r" /bin/sh /tmp/kit/runall-guest-setup --hostos hostos --user tester \
+	>"$work/out1" 2>&1 || fail "$scenario: setup failed: $(cat "$work/out1")"
+expect "systemd from /sbin/init" grep -q 'boot signal: systemd;' "$work/out1"
+expect "no systemctl run in the chroot" \
+	grep -q 'not run in a chroot: systemctl daemon-reload' "$work/out1"
+expect "the unit enabled" [ -h "$r/etc/systemd/system/multi-user.target.wants/runall-boot-complete.service" ]
 echo "checked: $scenario"
 
 # --- FreeBSD ----------------------------------------------------------------

@@ -3,9 +3,9 @@
 # busybox udhcpc running the kit's script against a real DHCP server
 # (busybox udhcpd) across a veth pair between two network namespaces this
 # test makes.  The script configures the interface itself (no default
-# script), maps the host to the router, takes the host name from option 12;
-# the same lease again rewrites nothing; a server on a new subnet (the tap
-# a guest gets after a restart) remaps the host.
+# script), maps the host to the router, takes the host name from option 12
+# and maps it to 127.0.1.1; the same lease again rewrites nothing; a server
+# on a new subnet (the tap a guest gets after a restart) remaps the host.
 set -u
 cd "$RUNALL_TOP" || exit 1
 work=$(mktemp -d)
@@ -94,7 +94,7 @@ else
 	"default via 172.20.77.1 dev vc"*) ;;
 	*) fail "default route: '$route'" ;;
 	esac
-	[ "$(cat "$r/etc/hosts")" = "$(printf '127.0.0.1 localhost\n172.20.77.1 hostos')" ] ||
+	[ "$(cat "$r/etc/hosts")" = "$(printf '127.0.0.1 localhost\n127.0.1.1\tkitguest\n172.20.77.1 hostos')" ] ||
 		fail "hosts after the lease: $(cat "$r/etc/hosts")"
 	[ "$(cat "$work/hostname.set" 2>/dev/null)" = kitguest ] ||
 		fail "host name from option 12: '$(cat "$work/hostname.set" 2>/dev/null)'"
@@ -114,7 +114,7 @@ if ! lease; then
 else
 	[ "$(ip -n "$ns_c" -4 -o addr show dev vc | awk '{ print $4 }')" = 172.20.78.2/24 ] ||
 		fail "new address: $(ip -n "$ns_c" -4 -o addr show dev vc)"
-	[ "$(cat "$r/etc/hosts")" = "$(printf '127.0.0.1 localhost\n172.20.78.1 hostos')" ] ||
+	[ "$(cat "$r/etc/hosts")" = "$(printf '127.0.0.1 localhost\n127.0.1.1\tkitguest\n172.20.78.1 hostos')" ] ||
 		fail "hosts after the new lease: $(cat "$r/etc/hosts")"
 	echo "ok: a lease from a new router remaps the host"
 fi
