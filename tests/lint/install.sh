@@ -43,6 +43,10 @@ grep -q '/etc/ra/runall.conf' "$page" || fail "man page does not name SYSCONFDIR
 grep -q '/usr/local' "$page" && fail "man page still names /usr/local"
 [ -f "$dest/etc/ra/runall.conf" ] || fail "runall.conf not installed"
 [ -f "$dest/opt/ra/share/runall/examples/runall.conf" ] || fail "example missing"
+bb=$dest/opt/ra/share/runall/examples/buildbot-master.cfg
+[ -f "$bb" ] || fail "the Buildbot master example is not installed"
+grep -q '/opt/ra/share/runall/examples/buildbot-master.cfg' "$bb" ||
+	fail "the Buildbot master example does not name where it is installed"
 
 # A user's settings survive a reinstall and an uninstall.
 echo "lease_time = 60" >>"$dest/etc/ra/runall.conf"

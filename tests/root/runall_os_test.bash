@@ -24,6 +24,7 @@
 # the driver: the article's "same user name and uid" contract.
 #
 # Helpers: e2e_guest (a guest record for a test guest of tests/guest/),
+# e2e_host (one more namespace, as another host running the same guests),
 # e2e_run (runall-os-test inside the namespace with the test's settings),
 # e2e_qemu_pids, e2e_wait_gone, fail, ok.
 set -u
@@ -32,7 +33,7 @@ E2E_BUILD=${RUNALL_BUILD:?RUNALL_BUILD must point at the build directory}
 E2E_TOP=${RUNALL_TOP:?RUNALL_TOP must point at the source tree}
 export RUNALL_GUEST_CACHE=${RUNALL_GUEST_CACHE:-$E2E_TOP/build/guests}
 E2E_NS='' E2E_DIR='' E2E_NETNS_DIR=''
-E2E_PIDS=()
+E2E_PIDS=() E2E_MORE_NS=()
 
 fail() {
 	echo "FAIL: $*"
@@ -52,24 +53,30 @@ e2e_show_logs() {
 	done
 }
 
+# e2e_ns_del NS: ends what runs in the namespace NS (all of it ours: QEMUs,
+# DHCP daemons), then removes it and its /etc/netns directory.
+e2e_ns_del() {
+	local pids
+	read -r -a pids <<<"$(ip netns pids "$1" 2>/dev/null | tr '\n' ' ')"
+	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null
+	for _ in $(seq 50); do
+		[ -z "$(ip netns pids "$1" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	read -r -a pids <<<"$(ip netns pids "$1" 2>/dev/null | tr '\n' ' ')"
+	[ ${#pids[@]} -eq 0 ] || kill -KILL "${pids[@]}" 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+	rm -rf "/etc/netns/$1"
+}
+
 e2e_cleanup() {
-	local pid pids
+	local pid ns
 	# Whatever read our output may be gone already (a pipe to tail, say);
 	# the cleanup must get to its end all the same.
 	trap '' PIPE
 	for pid in "${E2E_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	if [ -n "$E2E_NS" ]; then
-		# Everything left in the namespace is ours: QEMUs, DHCP daemons.
-		read -r -a pids <<<"$(ip netns pids "$E2E_NS" 2>/dev/null | tr '\n' ' ')"
-		[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null
-		for _ in $(seq 50); do
-			[ -z "$(ip netns pids "$E2E_NS" 2>/dev/null)" ] && break
-			sleep 0.1
-		done
-		read -r -a pids <<<"$(ip netns pids "$E2E_NS" 2>/dev/null | tr '\n' ' ')"
-		[ ${#pids[@]} -eq 0 ] || kill -KILL "${pids[@]}" 2>/dev/null
-		ip netns del "$E2E_NS" 2>/dev/null
-	fi
+	for ns in "${E2E_MORE_NS[@]}"; do e2e_ns_del "$ns"; done
+	[ -z "$E2E_NS" ] || e2e_ns_del "$E2E_NS"
 	[ -z "$E2E_NETNS_DIR" ] || rm -rf "$E2E_NETNS_DIR"
 	# Made by us when it was missing; left alone when others use it.
 	rmdir /etc/netns 2>/dev/null
@@ -129,6 +136,32 @@ EOF
 	: >"$E2E_GUESTS"
 	ssh-keygen -q -t ed25519 -N '' -C runall-e2e -f "$E2E_KEY" || fail "ssh-keygen"
 	cp "$E2E_KEY.pub" "$d/share/common-ro/.runall/authorized_keys"
+}
+
+# e2e_host TAG: one more network namespace, E2E_HOST_NS, standing for
+# another host that shares the guest config, images, shares and key of
+# e2e_setup: its own hosts file (/etc/netns/E2E_HOST_NS/hosts), settings
+# (E2E_HOST_CONF) and the directories of one host's runs (hostname files,
+# launch files, DHCP pid files, logs in E2E_HOST_LOGS, known_hosts), under
+# $E2E_DIR/TAG. Removed at exit with the rest.
+e2e_host() {
+	local d=$E2E_DIR/$1
+	E2E_HOST_NS=$E2E_NS-$1
+	ip netns add "$E2E_HOST_NS" || fail "ip netns add $E2E_HOST_NS"
+	E2E_MORE_NS+=("$E2E_HOST_NS")
+	ip -n "$E2E_HOST_NS" link set lo up
+	mkdir -p "/etc/netns/$E2E_HOST_NS"
+	printf '127.0.0.1\tlocalhost\n' >"/etc/netns/$E2E_HOST_NS/hosts"
+	mkdir -p "$d/hostnames" "$d/launch" "$d/run" "$d/logs" "$d/ssh"
+	E2E_HOST_CONF=$d/runall.conf
+	# shellcheck disable=SC2034 # for the test that sourced this file
+	E2E_HOST_LOGS=$d/logs
+	sed -e "s|^hostname_dir = .*|hostname_dir = $d/hostnames|" \
+		-e "s|^launch_dir = .*|launch_dir = $d/launch|" \
+		-e "s|^run_dir = .*|run_dir = $d/run|" \
+		-e "s|^known_hosts = .*|known_hosts = $d/ssh/known_hosts|" \
+		"$E2E_CONF" >"$E2E_HOST_CONF"
+	chmod 0644 "$E2E_HOST_CONF"
 }
 
 # e2e_guest NAME ARCH [START_TIMEOUT [STOP_TIMEOUT [KERNEL-PARAMETERS
