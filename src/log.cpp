@@ -31,6 +31,33 @@ std::string FormatLogLine(time_t when, const std::string& host,
   return line;
 }
 
+bool IsLogLine(const std::string& line, const std::string& host) {
+  // "YYYY/MM/DD-HH:MM.SS ": digits everywhere but at these places.
+  static const char kShape[] = "0000/00/00-00:00.00 ";
+  const size_t stamp = sizeof kShape - 1;
+  if (line.size() < stamp + host.size() + 3) return false;
+  for (size_t i = 0; i < stamp; ++i) {
+    if (kShape[i] == '0' ? !isdigit(static_cast<unsigned char>(line[i]))
+                         : line[i] != kShape[i])
+      return false;
+  }
+  return line.compare(stamp, host.size(), host) == 0 &&
+         line.compare(stamp + host.size(), 3, ":: ") == 0;
+}
+
+std::string WithoutLogLines(const std::string& text, const std::string& host) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end + 1;
+    if (!IsLogLine(text.substr(start, end - start), host))
+      out.append(text, start, end - start);
+    start = end;
+  }
+  return out;
+}
+
 std::string FormatCommand(const std::vector<std::string>& argv) {
   std::string out;
   for (const std::string& word : argv) {

@@ -18,6 +18,14 @@ namespace runall {
 std::string FormatLogLine(time_t when, const std::string& host,
                           const std::string& message);
 
+/// True when `line` (with or without its newline) is a log line of `host`
+/// as FormatLogLine writes it: a time stamp, then "HOST:: ".
+bool IsLogLine(const std::string& line, const std::string& host);
+
+/// `text`, a part of a guest's own log, less the log lines of `host`: what
+/// the guest's script printed. A partial last line is kept as it is.
+std::string WithoutLogLines(const std::string& text, const std::string& host);
+
 /// Quotes `word` for a POSIX shell (and csh): unchanged when it holds only
 /// safe characters, otherwise in single quotes.
 std::string ShellQuote(const std::string& word);

@@ -99,3 +99,34 @@ TEST(LogWriter, TakesEveryLineInsteadOfTheFd) {
   EXPECT_NE(lines[0].find(" netqemu:: Testing connection\n"), std::string::npos);
   EXPECT_NE(lines[1].find(" ERROR:: Not found: x\n"), std::string::npos);
 }
+
+TEST(IsLogLine, KnowsTheStampAndTheHost) {
+  EXPECT_TRUE(IsLogLine("2005/08/09-12:34.56 netqemu:: Testing connection\n", "netqemu"));
+  EXPECT_TRUE(IsLogLine("2005/08/09-12:34.56 netqemu:: ERROR:: x", "netqemu"));
+  EXPECT_TRUE(IsLogLine(FormatLogLine(1123590896, "h", "m"), "h"));
+  EXPECT_FALSE(IsLogLine("2005/08/09-12:34.56 other:: Testing connection\n", "netqemu"));
+  EXPECT_FALSE(IsLogLine("2005/08/09-12:34.56 netqemu: not ours\n", "netqemu"));
+  EXPECT_FALSE(IsLogLine("2005/08/09 12:34.56 netqemu:: x\n", "netqemu"));
+  EXPECT_FALSE(IsLogLine("2005/0a/09-12:34.56 netqemu:: x\n", "netqemu"));
+  EXPECT_FALSE(IsLogLine("netqemu:: x\n", "netqemu"));
+  EXPECT_FALSE(IsLogLine("", "netqemu"));
+}
+
+TEST(WithoutLogLines, KeepsWhatTheScriptPrinted) {
+  const std::string log =
+      "2005/08/09-12:34.56 g:: START\n"
+      "2005/08/09-12:34.56 g:: Running script...\n"
+      "hello from g\n"
+      "2005/08/09-12:34.56 other:: a line the script printed\n"
+      "\n"
+      "2005/08/09-12:34.57 g:: ERROR:: ssh returned 3\n"
+      "2005/08/09-12:34.57 g:: END\n"
+      "partial";
+  EXPECT_EQ(WithoutLogLines(log, "g"),
+            "hello from g\n"
+            "2005/08/09-12:34.56 other:: a line the script printed\n"
+            "\n"
+            "partial");
+  EXPECT_EQ(WithoutLogLines("", "g"), "");
+  EXPECT_EQ(WithoutLogLines("2005/08/09-12:34.56 g:: END\n", "g"), "");
+}
