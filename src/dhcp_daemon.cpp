@@ -357,7 +357,9 @@ int Daemon::Run() {
       Ip(cfg_.client).c_str(), Ip(cfg_.server).c_str(),
       Ip(cfg_.netmask).c_str(), cfg_.lease_time,
       cfg_.hostname.empty() ? "" : ", hostname ", cfg_.hostname.c_str(),
-      dns.empty() ? "" : ", dns ", dns.c_str(),
+      // Said either way: a guest that waits on its lookups is explained by
+      // this line.
+      ", dns ", dns.empty() ? "none" : dns.c_str(),
       cfg_.domain.empty() ? "" : ", domain ", cfg_.domain.c_str());
 
   int pipe_fds[2];

@@ -18,6 +18,7 @@
 #include "dhcp_daemon.hpp"
 #include "dhcpd_args.hpp"
 #include "fail.hpp"
+#include "guest_dns.hpp"
 #include "file_io.hpp"
 #include "hostname_file.hpp"
 #include "net_routes.hpp"
@@ -629,12 +630,19 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   cfg.server = host;
   cfg.client = guest;
   cfg.netmask = kNetmask;
-  if (!s.dns.empty()) {
-    cfg.dns = ParseDnsList(s.dns);
-  } else {
-    if (!ReadNameservers("/etc/resolv.conf", &cfg.dns, &err))
-      Warn(err + "; the guest gets no DNS servers");
-  }
+  // Only resolvers the guest can reach (guest_dns says why the others go).
+  GuestDnsFacts dns;
+  dns.setting_given = !s.dns.empty();
+  dns.configured = ParseDnsList(s.dns);
+  if (!dns.setting_given &&
+      !ReadNameservers("/etc/resolv.conf", &dns.resolv_conf, &err))
+    Warn(err + "; the guest gets no DNS servers");
+  dns.host_forwards = HostForwardsIpv4();
+  for (const NetUse& use : uses)
+    if (use.kind == NetUse::kAddress) dns.host_addresses.push_back(use.net.addr);
+  const GuestDns offered = ChooseGuestDns(dns);
+  if (!offered.note.empty()) Warn(iface + ": DNS: " + offered.note);
+  cfg.dns = offered.servers;
   cfg.domain = s.domain;
   cfg.hostname = found.hostname;
   cfg.lease_time = s.lease_time;
