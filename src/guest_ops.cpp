@@ -1,6 +1,7 @@
 #include "guest_ops.hpp"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -174,6 +175,7 @@ class RealGuestOps : public GuestOps {
   ScriptRun RunScript() override;
   bool FindQemu(pid_t* pid) override;
   ImageFact ProbeImage() override;
+  std::string ImageProblem() override { return image_problem_; }
   StopRequest RequestStop(StopWay way) override;
   ExitWait WaitQemuExit(unsigned seconds, bool progress) override;
   bool QemuAlive() override { return qemu_ && qemu_->Alive(); }
@@ -201,6 +203,7 @@ class RealGuestOps : public GuestOps {
   const std::string launch_path_;
   const std::string up_file_;
   LaunchFile launch_;  ///< as the last Gather read it
+  std::string image_problem_;  ///< why the last image probe failed
   SshEndpoint endpoint_;
   std::unique_ptr<ProcessWatch> qemu_;  ///< the stop path's pinned QEMU
 };
@@ -234,6 +237,16 @@ ImageFact RealGuestOps::ProbeImage() {
       break;
   }
   log_->Error(err);
+  // The commonest reason by far: say it plainly, with the path the record
+  // led to (a relative name is looked up in image_dir).
+  struct stat st;
+  if (stat(guest_.image.c_str(), &st) != 0 && errno == ENOENT)
+    image_problem_ = "the disk image " + guest_.image +
+                     " does not exist (a relative image name in the guest "
+                     "config is looked up in image_dir, " +
+                     setup_.settings.image_dir + ")";
+  else
+    image_problem_ = "could not tell whether the disk image is in use: " + err;
   return ImageFact::kProbeError;
 }
 
