@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "fail.hpp"
+#include "fd.hpp"
 
 namespace runall {
 
@@ -19,24 +20,6 @@ namespace {
 // A hosts file bigger than this is not one update-dynamic-hosts should be
 // rewriting; refusing it also bounds the memory a bad path can cost.
 const off_t kMaxHostsSize = 64 << 20;
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(-1); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  void Reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Removes a temporary file unless told it has been renamed away.
 class TempName {

@@ -18,6 +18,7 @@
 #include "dhcp_daemon.hpp"
 #include "dhcpd_args.hpp"
 #include "fail.hpp"
+#include "fd.hpp"
 #include "file_io.hpp"
 #include "hostname_file.hpp"
 #include "net_routes.hpp"
@@ -46,14 +47,6 @@ bool Fail(std::string* err, const std::string& text) {
   *err = text;
   return false;
 }
-
-// Closes its fd (a lock, a directory) on every way out of a scope.
-struct ScopedFd {
-  int fd;
-  ~ScopedFd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 // Reads a small regular file, never through a symlink.
 bool ReadSmallFile(const std::string& path, std::string* text,
@@ -596,10 +589,10 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
       dir_notes.push_back(why);
       break;
   }
-  ScopedFd dir_closer{dirfd};
+  Fd dir_closer(dirfd);
 
-  ScopedFd lock{LockInterface(ctx, iface, &status)};
-  if (lock.fd < 0) return status;
+  Fd lock(LockInterface(ctx, iface, &status));
+  if (!lock.ok()) return status;
   // Another run may have changed the tap while we waited for the lock.
   if (!MayActOn(ctx, iface, false, &status)) return status;
 
@@ -667,9 +660,9 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
   // max_taps_per_user are not made meanwhile by another run of the same
   // user, started at once to get round the limit.
   pid_t holder = 0;
-  ScopedFd create_lock{LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs,
-                                    &holder, &err)};
-  if (create_lock.fd < 0) {
+  Fd create_lock(LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs,
+                              &holder, &err));
+  if (!create_lock.ok()) {
     Warn(holder != 0 ? "another start-tun-interface -c is at work: " + err
                      : err);
     return holder != 0 ? kExitRefused : kExitSystem;
@@ -780,8 +773,8 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       status = std::max(status, refused);
       continue;
     }
-    ScopedFd lock{LockInterface(ctx, iface, &refused)};
-    if (lock.fd < 0) {
+    Fd lock(LockInterface(ctx, iface, &refused));
+    if (!lock.ok()) {
       status = std::max(status, refused);
       continue;
     }
