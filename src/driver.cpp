@@ -26,7 +26,7 @@
 #include "report.hpp"
 #include "script_copy.hpp"
 #include "settings.hpp"
-#include "spawn.hpp"
+#include "process.hpp"
 #include "ssh.hpp"
 
 #ifndef RUNALL_BINDIR

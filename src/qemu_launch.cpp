@@ -9,13 +9,22 @@
 #include <sys/random.h>
 #endif
 
+#include <stdlib.h>
+
 #include <algorithm>
 
 #include "fail.hpp"
+#include "fd.hpp"
 #include "file_io.hpp"
 #include "guest_config.hpp"
+#include "image_lock.hpp"
+#include "invoker.hpp"
 #include "settings.hpp"
 #include "validate.hpp"
+
+#ifndef RUNALL_SBINDIR
+#define RUNALL_SBINDIR "/usr/local/sbin"
+#endif
 
 namespace runall {
 
@@ -211,6 +220,300 @@ bool HasDaemonize(const std::vector<std::string>& args) {
   for (const auto& a : args)
     if (OptionName(a) == "-daemonize") return true;
   return false;
+}
+
+namespace {
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path.c_str(), X_OK) == 0;
+}
+
+// execvp's lookup, done beforehand so that a missing QEMU is reported
+// before anything is written.
+bool FindProgram(const std::string& word, std::string* found) {
+  const char* path = getenv("PATH");
+  return FindInPath(word, path ? path : "", found);
+}
+
+// The first QEMU word is the program unless it names an existing file that
+// is not executable: then it is the article's bare image, and QEMU is the
+// default one. A word naming nothing at all is a QEMU to report missing.
+bool IsProgramWord(const std::string& word) {
+  struct stat st;
+  std::string ignored;
+  return FindProgram(word, &ignored) || stat(word.c_str(), &st) != 0;
+}
+
+bool CheckDirectory(const std::string& what, const std::string& dir,
+                    std::string* err) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    *err = ErrnoMessage(what + " " + dir);
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    *err = what + " " + dir + ": not a directory";
+    return false;
+  }
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    *err = ErrnoMessage(what + " " + dir + ": not writable");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
+               LaunchPlan* plan, std::string* err) {
+  *plan = LaunchPlan();
+  plan->req = req;
+  plan->own_dir = own_dir;
+  if (!req.settings_path.empty()) {
+    if (RunThroughSudo()) {
+      *err = "-C: refused when run through sudo";
+      return kExitUsage;
+    }
+    if (!req.nic.empty() && geteuid() != 0) {
+      *err = "-C: only root can point start-tun-interface at another "
+             "settings file";
+      return kExitUsage;
+    }
+  }
+  if (!req.nic.empty()) {
+    // start-tun-interface looks for the hostname file in its own
+    // hostname_dir; another directory here would leave it nameless.
+    Settings settings = DefaultSettings();
+    std::string path =
+        req.settings_path.empty() ? DefaultSettingsPath() : req.settings_path;
+    if (!LoadSettings(path, false, !req.settings_path.empty(), &settings, err))
+      return kExitUsage;
+    if (settings.hostname_dir != req.hostname_dir)
+      plan->warnings.push_back("warning: HOSTNAMEDIR " + req.hostname_dir +
+                               " is not " + settings.hostname_dir +
+                               " (hostname_dir of " + path +
+                               "), where start-tun-interface looks");
+  }
+  SplitProgram(req.qemu_args, IsProgramWord, &plan->program, &plan->qemu_args);
+  if (!FindProgram(plan->program, &plan->program_path)) {
+    *err = plan->program + ": QEMU not found" +
+           (plan->program.find('/') == std::string::npos ? " in PATH"
+                                                          : " or not executable");
+    return kExitUsage;
+  }
+  plan->image = req.image;
+  if (plan->image.empty() && !FindImageArg(plan->qemu_args, &plan->image)) {
+    *err = "no disk image among the QEMU arguments; name it with -i";
+    return kExitUsage;
+  }
+  struct stat st;
+  if (stat(plan->image.c_str(), &st) != 0) {
+    *err = ErrnoMessage(plan->image);
+    return kExitUsage;
+  }
+  if (access(plan->image.c_str(), R_OK | W_OK) != 0) {
+    *err = ErrnoMessage(plan->image + ": must be readable and writable "
+                                      "(runall locks it for writing)");
+    return kExitUsage;
+  }
+  if (!CheckDirectory("HOSTNAMEDIR", req.hostname_dir, err) ||
+      !CheckDirectory("LAUNCHDIR", req.launch_dir, err))
+    return kExitUsage;
+  if (!req.console_log.empty()) {
+    plan->console_fd =
+        open(req.console_log.c_str(),
+             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    if (plan->console_fd < 0) {
+      *err = ErrnoMessage(req.console_log);
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
+}
+
+namespace {
+
+// What the process that becomes QEMU has made, undone when a launch fails:
+// no stale file is left for the driver or start-tun-interface to believe
+// in. The tap and the lock go with their fds. On success the process is
+// QEMU, and none of this is ever destroyed.
+struct Made {
+  std::string hostname_file;
+  std::string launch_file;
+  Fd lock;
+  Fd tap;
+  ~Made() {
+    if (!hostname_file.empty()) unlink(hostname_file.c_str());
+    if (!launch_file.empty()) unlink(launch_file.c_str());
+  }
+};
+
+// The groups whose taps we may attach: the supplementary ones and our own.
+std::vector<gid_t> OurGroups() {
+  std::vector<gid_t> groups;
+  int n = getgroups(0, nullptr);
+  if (n > 0) {
+    groups.resize(static_cast<size_t>(n));
+    n = getgroups(n, groups.data());
+    groups.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  groups.push_back(getegid());
+  return groups;
+}
+
+// Runs start-tun-interface for `tap` and waits for it: it gives the tap its
+// address, starts the DHCP server and maps the hostname it finds in
+// HOSTNAMEDIR/<our pid>, which is why that file is written first. Returns
+// kExitOk or the exit status, with *err.
+int StartTunInterface(const LaunchPlan& plan, const std::string& tap,
+                      const Made& made, std::string* err) {
+  std::vector<std::string> argv;
+  const bool root = geteuid() == 0;
+  if (root) {
+    std::string helper = plan.own_dir + "/start-tun-interface";
+    if (plan.own_dir.empty() || !IsExecutableFile(helper))
+      helper = std::string(RUNALL_SBINDIR) + "/start-tun-interface";
+    argv.push_back(helper);
+    if (!plan.req.settings_path.empty())
+      argv.insert(argv.end(), {"-C", plan.req.settings_path});
+  } else {
+    // Exactly the command the sudoers drop-in allows.
+    argv = {"sudo", "-n", std::string(RUNALL_SBINDIR) + "/start-tun-interface"};
+    if (!FindProgram("sudo", &argv[0])) {
+      *err = "cannot run start-tun-interface " + tap +
+             " through sudo: sudo not found in PATH";
+      return kExitRefused;
+    }
+  }
+  argv.push_back(tap);
+  // The helper must not hold the image lock or the tap: a DHCP daemon
+  // keeping them would outlive QEMU. Its stdout goes to our stderr, as
+  // our stdout carries QEMU's pid in background mode.
+  ChildOptions options;
+  options.out = ChildOutput::kToStderr;
+  options.close_fds = {made.lock.get(), made.tap.get()};
+  Child child;
+  if (!StartChild(argv, options, &child, err)) {
+    *err = "cannot run " + *err;
+    return kExitRefused;
+  }
+  ExitStatus status;
+  if (!WaitChild(child.pid, &status, err)) return kExitSystem;
+  if (status.success()) return kExitOk;
+  *err = "start-tun-interface " + tap + (root ? "" : " through sudo") +
+         " failed (" + status.Describe() + ")";
+  if (!root && status.exited() && status.number() == 1)
+    *err += "; is this user allowed to run " RUNALL_SBINDIR
+            "/start-tun-interface through sudo without a password? "
+            "(see runqemuos(1))";
+  return kExitRefused;
+}
+
+// QEMU's stdin, stdout and stderr: the console log (or /dev/null) with -o
+// or -b, and no terminal with -b. *saved_stderr keeps the caller's stderr
+// for a message if the exec then fails.
+int RedirectQemuStdio(const LaunchPlan& plan, Fd* saved_stderr,
+                      std::string* err) {
+  if (!plan.req.background && plan.console_fd < 0) return kExitOk;
+  saved_stderr->Reset(fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3));
+  Fd null_out;
+  int out = plan.console_fd;
+  if (out < 0) {
+    null_out.Reset(open("/dev/null", O_WRONLY | O_CLOEXEC));
+    out = null_out.get();
+  }
+  if (out < 0) {
+    *err = ErrnoMessage("/dev/null");
+    return kExitSystem;
+  }
+  if (plan.req.background) {
+    Fd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!in.ok() || dup2(in.get(), STDIN_FILENO) < 0) {
+      *err = ErrnoMessage("/dev/null");
+      return kExitSystem;
+    }
+  }
+  if (dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) {
+    *err = ErrnoMessage("cannot redirect QEMU's output");
+    return kExitSystem;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int LaunchQemu(const LaunchPlan& plan, std::string* err) {
+  const LaunchRequest& req = plan.req;
+  const pid_t pid = getpid();
+  Made made;
+  int lock_fd = -1;
+  switch (LockImage(plan.image, DefaultLockKind(), &lock_fd, err)) {
+    case LockResult::kLocked:
+      made.lock.Reset(lock_fd);
+      break;
+    case LockResult::kInUse:
+      return kExitRefused;
+    case LockResult::kError:
+      return kExitSystem;
+  }
+  // The article's order: hostname file, then launch file (whose mtime is
+  // the launch time the driver compares the up-file with). The hostname
+  // file is HOSTNAMEDIR/<pid>.<random>, not the article's <pid>: the
+  // directory is shared by the group, and a member could make <pid> (or
+  // any name we could predict) in advance to stop us.
+  const std::string pid_text = std::to_string(pid);
+  if (!CreateHostnameFile(req.hostname_dir, pid, req.host + "\n",
+                          &made.hostname_file, err) ||
+      !WriteFileAtomically(req.launch_dir, req.host, pid_text + "\n", err))
+    return kExitSystem;
+  made.launch_file = req.launch_dir + "/" + req.host;
+
+  std::vector<std::string> argv = {plan.program};
+  argv.insert(argv.end(), plan.qemu_args.begin(), plan.qemu_args.end());
+  if (!req.nic.empty()) {
+    std::string tap;
+    // Root also claims a group's or nobody's tap (it runs
+    // start-tun-interface itself, not through sudo).
+    made.tap.Reset(ClaimTap(getuid(), OurGroups(), geteuid() == 0, &tap, err));
+    if (!made.tap.ok()) return kExitRefused;
+    int status = StartTunInterface(plan, tap, made, err);
+    if (status != kExitOk) return status;
+    std::vector<std::string> net = NetworkArgs(req.nic, req.mac, made.tap.get());
+    argv.insert(argv.end(), net.begin(), net.end());
+  }
+
+  Fd saved_stderr;
+  int status = RedirectQemuStdio(plan, &saved_stderr, err);
+  if (status == kExitOk) {
+    int exec_errno = ExecProgram(plan.program_path, argv);
+    *err = ErrnoMessage("cannot run " + plan.program, exec_errno);
+    status = kExitSystem;
+  }
+  // The message is for the caller, not for the console log.
+  if (saved_stderr.ok()) dup2(saved_stderr.get(), STDERR_FILENO);
+  return status;
+}
+
+std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
+                                   const ExitStatus& status) {
+  // Its hostname file's name is random, so it is found by its pid; its
+  // launch file is removed only while it still names that pid.
+  const std::string pid_text = std::to_string(pid);
+  RemoveHostnameFiles(plan.req.hostname_dir, pid, geteuid());
+  const std::string launch_file = plan.req.launch_dir + "/" + plan.req.host;
+  std::string text, err;
+  FileCheck check;
+  check.max_bytes = 64;
+  if (ReadFileText(launch_file, check, &text, &err) && text == pid_text + "\n")
+    unlink(launch_file.c_str());
+  return "QEMU is not running: its process (pid " + pid_text + ") " +
+         (status.signaled()
+              ? "was killed by signal " + std::to_string(status.number())
+              : "exited at once with status " + std::to_string(status.number())) +
+         (plan.req.console_log.empty() ? std::string()
+                                       : "; see " + plan.req.console_log);
 }
 
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "process.hpp"
 #include "tun.hpp"
 
 namespace runall {
@@ -52,6 +53,41 @@ bool FindImageArg(const std::vector<std::string>& args, std::string* image);
 
 /// True if the arguments hold -daemonize, which would change QEMU's pid.
 bool HasDaemonize(const std::vector<std::string>& args);
+
+/// What runqemuos found when it checked a request, before it made
+/// anything.
+struct LaunchPlan {
+  LaunchRequest req;
+  std::string program;       ///< the QEMU word as given: QEMU's argv[0]
+  std::string program_path;  ///< where that program is
+  std::vector<std::string> qemu_args;  ///< its arguments, less the card -N adds
+  std::string image;         ///< the disk image to lock
+  /// runqemuos's own directory: root runs the start-tun-interface there
+  /// (a build tree's) before the installed one.
+  std::string own_dir;
+  int console_fd = -1;       ///< -o's log, open for appending; -1 without -o
+  std::vector<std::string> warnings;  ///< to print, not refusals
+};
+
+/// Checks `req` before anything is made, as runqemuos(1) says: -C only for
+/// root and never through sudo, QEMU found, the image found, readable and
+/// writable, HOSTNAMEDIR and LAUNCHDIR writable directories, the console
+/// log open. Returns kExitOk, or the exit status with *err.
+int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
+               LaunchPlan* plan, std::string* err);
+
+/// runqemuos's work, in the process that becomes QEMU: locks the image,
+/// writes the hostname and launch files, claims a tap and runs
+/// start-tun-interface for it (with -N), then execs QEMU, which keeps the
+/// pid, the lock and the tap. Returns only on failure: the exit status,
+/// with *err, everything it made undone and stderr as it was.
+int LaunchQemu(const LaunchPlan& plan, std::string* err);
+
+/// For runqemuos -b when its child, which was to become QEMU as `pid`,
+/// died without a word (killed, or QEMU ending at once): removes the
+/// hostname and launch files it left for that pid, and says how it ended.
+std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
+                                   const ExitStatus& status);
 
 /// The taps runqemuos may claim: persistent taps named tapN with N in the
 /// address plan that `uid` (with `groups`) may attach, in number order.

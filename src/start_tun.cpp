@@ -14,7 +14,6 @@
 #include <sstream>
 
 #include "clock.hpp"
-#include "daemon.hpp"
 #include "dhcp_daemon.hpp"
 #include "dhcpd_args.hpp"
 #include "fail.hpp"
@@ -24,7 +23,7 @@
 #include "net_routes.hpp"
 #include "pidfile.hpp"
 #include "proc.hpp"
-#include "spawn.hpp"
+#include "process.hpp"
 #include "tun.hpp"
 #include "validate.hpp"
 
@@ -251,17 +250,12 @@ int StartServer(const StartTunContext& ctx, const std::string& pidfile,
       WriteAll(report, "error: " + ErrnoMessage(pidfile + ": F_SETFD") + "\n");
       return kExitSystem;
     }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(&a[0]);
-    argv.push_back(nullptr);
     // Nothing of sudo's environment reaches the server.
-    char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
-                          nullptr};
+    const std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
     WriteAll(report, "ok\n");
     close(report);
-    execve(dhcpd.c_str(), argv.data(), envp);
+    int saved = ExecProgram(dhcpd, args, &env);
     // Nobody reads our stderr any more; the parent sees us exit.
-    int saved = errno;
     openlog("runall-dhcpd", LOG_PID, LOG_DAEMON);
     syslog(LOG_ERR, "cannot run %s: %s", dhcpd.c_str(), strerror(saved));
     return kExitSystem;
@@ -319,14 +313,14 @@ void MapHostname(const StartTunContext& ctx, const std::string& hostname,
   }
   argv.push_back(hostname);
   argv.push_back(FormatIPv4(guest));
-  int status = 0;
+  ExitStatus status;
   std::string err;
-  if (!RunProgram(argv, nullptr, &status, &err))
+  if (!RunChild(argv, nullptr, &status, &err))
     Warn("cannot run update-dynamic-hosts: " + err + "; " +
          ctx.settings.hosts_file + " not updated");
-  else if (status != 0)
+  else if (!status.success())
     Warn("update-dynamic-hosts " + hostname + " " + FormatIPv4(guest) +
-         " failed (exit " + std::to_string(status) + "); " +
+         " failed (exit " + std::to_string(status.code()) + "); " +
          ctx.settings.hosts_file + " not updated");
 }
 
