@@ -12,45 +12,12 @@
 
 #include "fail.hpp"
 #include "file_io.hpp"
+#include "qemu_args.hpp"
 #include "validate.hpp"
 
 namespace runall {
 
 namespace {
-
-// What an architecture needs by default. Virtio devices sit on PCI
-// everywhere except s390x, which has no PCI by default but channel I/O.
-struct ArchDefaults {
-  const char* arch;
-  const char* qemu;
-  const char* machine;
-  const char* cpu;
-  const char* bus;
-};
-
-const ArchDefaults kArches[] = {
-    {"x86_64", "qemu-system-x86_64", "", "", "pci"},
-    {"i386", "qemu-system-i386", "", "", "pci"},
-    // QEMU's virt board would otherwise get a 32-bit Cortex-A15.
-    {"aarch64", "qemu-system-aarch64", "virt", "max", "pci"},
-    {"arm", "qemu-system-arm", "virt", "", "pci"},
-    {"riscv64", "qemu-system-riscv64", "virt", "", "pci"},
-    {"ppc64", "qemu-system-ppc64", "pseries", "", "pci"},
-    {"ppc64le", "qemu-system-ppc64", "pseries", "", "pci"},
-    {"s390x", "qemu-system-s390x", "s390-ccw-virtio", "", "ccw"},
-};
-
-const ArchDefaults* FindArch(const std::string& arch) {
-  for (const auto& a : kArches)
-    if (arch == a.arch) return &a;
-  return nullptr;
-}
-
-std::string KnownArches() {
-  std::string list;
-  for (const auto& a : kArches) list += (list.empty() ? "" : ", ") + std::string(a.arch);
-  return list;
-}
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
@@ -74,31 +41,6 @@ bool IsToken(const std::string& s) {
   for (char c : s)
     if (IsBlank(c) || c == '\n' || c == '\0') return false;
   return true;
-}
-
-}  // namespace
-
-bool IsModelName(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-namespace {
-
-// QEMU option values are comma-separated; a comma inside a value is
-// written twice.
-std::string EscapeCommas(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    out += c;
-    if (c == ',') out += ',';
-  }
-  return out;
 }
 
 // A "name = value" line: it starts with a lower-case identifier followed by
@@ -168,25 +110,6 @@ bool ParseMemory(const std::string& text, unsigned* mib) {
     return false;
   *mib = static_cast<unsigned>(n * factor);
   return true;
-}
-
-// The option name of a QEMU argument, with QEMU's optional second dash
-// removed ("--netdev" is "-netdev"); empty if it is not an option.
-std::string OptionName(const std::string& word) {
-  if (word.size() < 2 || word[0] != '-') return "";
-  if (word[1] == '-') return word.substr(1);
-  return word;
-}
-
-bool LinesHaveOption(const GuestRecord& r,
-                     std::initializer_list<const char*> names) {
-  for (const auto& line : r.option_lines)
-    for (const auto& word : line) {
-      std::string opt = OptionName(word);
-      for (const char* n : names)
-        if (opt == n) return true;
-    }
-  return false;
 }
 
 class Parser {
@@ -288,10 +211,7 @@ class Parser {
     std::vector<std::string> words;
     std::string why;
     if (!SplitWords(line, &words, &why)) return Fail(why);
-    for (const auto& w : words)
-      if (OptionName(w) == "-daemonize")
-        return Fail("-daemonize would give QEMU another pid; runall needs "
-                    "the pid runqemuos started");
+    if (!CheckQemuArgs(words, &why)) return Fail(why);
     if (!words.empty()) r_.option_lines.push_back(words);
     return true;
   }
@@ -305,7 +225,8 @@ class Parser {
     if (value.empty()) return Fail(name + " needs a value");
     std::string bad = "bad value for " + name + ": \"" + value + "\"";
     if (name == "arch") {
-      if (!FindArch(value)) return Fail(bad + " (known: " + KnownArches() + ")");
+      if (!FindQemuArch(value))
+        return Fail(bad + " (known: " + KnownQemuArches() + ")");
       r_.arch = value;
     } else if (name == "qemu") {
       if (value[0] == '-') return Fail(bad + " (a program name or path)");
@@ -365,7 +286,7 @@ class Parser {
   // Fills in what the record left to its architecture and checks what only
   // the whole record can tell.
   bool Finish() {
-    const ArchDefaults* a = FindArch(r_.arch);
+    const QemuArch* a = FindQemuArch(r_.arch);
     const std::string bus = a->bus;
     if (r_.qemu.empty()) r_.qemu = a->qemu;
     if (r_.machine.empty()) r_.machine = a->machine;
@@ -467,123 +388,6 @@ bool LoadGuestConfig(const std::string& path, const Settings& settings,
   std::string text;
   if (!ReadFileText(path, check, &text, err)) return false;
   return ParseGuestConfig(text, path, settings, records, err);
-}
-
-std::string MacForHostname(const std::string& hostname) {
-  // FNV-1a over the lower-cased name: hostnames are case-insensitive, and
-  // the hash is defined on bytes, so every host computes the same address.
-  uint32_t h = 2166136261u;
-  for (char c : Lower(hostname)) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
-  }
-  uint32_t low = (h >> 24) ^ (h & 0xffffffu);
-  char mac[18];
-  snprintf(mac, sizeof mac, "52:54:00:%02x:%02x:%02x", (low >> 16) & 0xff,
-           (low >> 8) & 0xff, low & 0xff);
-  return mac;
-}
-
-bool ValidMac(const std::string& mac) {
-  if (mac.size() != 17) return false;
-  for (size_t i = 0; i < mac.size(); ++i) {
-    char c = mac[i];
-    if (i % 3 == 2) {
-      if (c != ':') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                 (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  // The low bit of the first octet marks a multicast address, which no
-  // card may have.
-  unsigned first = static_cast<unsigned>(std::stoul(mac.substr(0, 2), nullptr, 16));
-  return (first & 1u) == 0;
-}
-
-QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings) {
-  QemuCommand cmd;
-  std::vector<std::string>& a = cmd.argv;
-  const ArchDefaults* arch = FindArch(r.arch);
-  const std::string bus = arch ? arch->bus : "pci";
-  a.push_back(r.qemu);
-  // Settings the option lines give themselves are left to them.
-  if (!r.machine.empty() && !LinesHaveOption(r, {"-M", "-machine"}))
-    a.insert(a.end(), {"-machine", r.machine});
-  if (!r.cpu.empty() && !LinesHaveOption(r, {"-cpu"}))
-    a.insert(a.end(), {"-cpu", r.cpu});
-  if (r.memory_mib != 0) a.insert(a.end(), {"-m", std::to_string(r.memory_mib)});
-  if (r.local_time) a.insert(a.end(), {"-rtc", "base=localtime"});
-  std::string drive = "file=" + EscapeCommas(r.image) + ",format=" +
-                      r.image_format + ",if=" + r.drive_if;
-  // With if=none the disk is attached by an option line's -device, which
-  // needs an id to name it.
-  if (r.drive_if == "none") drive += ",id=disk0";
-  a.insert(a.end(), {"-drive", drive});
-  if (r.share == "9p") {
-    struct {
-      const char* tag;
-      std::string path;
-      bool readonly;
-    } const shares[] = {
-        {"common_ro", settings.common_ro_host, true},
-        {"rw", settings.rw_host_base + "/" + r.hostname, false},
-        {"common_rw", settings.common_rw_host, false},
-    };
-    for (const auto& s : shares) {
-      // security_model=none: the guest sees the host's owners and modes,
-      // and files it creates belong to the user running QEMU - the same
-      // user as the guest's test user, per the article's contract.
-      std::string id = std::string("runall_") + s.tag;
-      a.insert(a.end(), {"-fsdev", "local,id=" + id + ",path=" +
-                                       EscapeCommas(s.path) +
-                                       ",security_model=none" +
-                                       (s.readonly ? ",readonly=on" : "")});
-      a.insert(a.end(), {"-device", "virtio-9p-" + bus + ",fsdev=" + id +
-                                        ",mount_tag=" + s.tag});
-    }
-  }
-  if (r.rng != "none") a.insert(a.end(), {"-device", r.rng});
-  if (r.display == "nographic")
-    a.push_back("-nographic");
-  else if (!r.display.empty())
-    a.insert(a.end(), {"-display", r.display});
-  for (const auto& line : r.option_lines) a.insert(a.end(), line.begin(), line.end());
-  bool own_network = LinesHaveOption(r, {"-net", "-netdev", "-nic"});
-  if (r.nic == "none") {
-    // Without this QEMU would give the guest its default user-mode network.
-    if (!own_network) a.insert(a.end(), {"-nic", "none"});
-  } else if (!own_network) {
-    cmd.nic = r.nic;
-    cmd.mac = r.mac;
-  }
-  cmd.image = r.image;
-  return cmd;
-}
-
-std::vector<std::string> NetworkArgs(const std::string& nic,
-                                     const std::string& mac, int tap_fd) {
-  return {"-netdev", "tap,id=runall0,fd=" + std::to_string(tap_fd), "-device",
-          nic + ",netdev=runall0,mac=" + mac};
-}
-
-std::vector<std::string> SharedDirectories(const GuestRecord& record,
-                                           const Settings& settings) {
-  if (record.share != "9p") return {};
-  return {settings.common_ro_host,
-          settings.rw_host_base + "/" + record.hostname,
-          settings.common_rw_host};
-}
-
-std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
-                                       const QemuCommand& cmd,
-                                       const Settings& settings) {
-  std::vector<std::string> args = {"-i", cmd.image};
-  if (!cmd.nic.empty()) args.insert(args.end(), {"-N", cmd.nic, "-M", cmd.mac});
-  args.insert(args.end(),
-              {record.hostname, settings.hostname_dir, settings.launch_dir});
-  args.insert(args.end(), cmd.argv.begin(), cmd.argv.end());
-  return args;
 }
 
 }  // namespace runall

@@ -17,7 +17,8 @@
 #include "interrupt.hpp"
 #include "process.hpp"
 #include "process_watch.hpp"
-#include "qemu_launch.hpp"
+#include "qemu_args.hpp"
+#include "runqemuos_args.hpp"
 #include "tcp_probe.hpp"
 #include "wait_file.hpp"
 

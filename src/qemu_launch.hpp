@@ -1,6 +1,7 @@
-// qemu_launch: the pieces of runqemuos - its command line, finding the disk
-// image among QEMU's arguments, the hostname and launch files, and claiming
-// a tap - apart from its main, so they are tested on their own.
+// qemu_launch: what runqemuos does, apart from its main so that it is
+// tested on its own - the checks before anything is made, the hostname and
+// launch files, the image lock, claiming a tap, start-tun-interface and the
+// exec of QEMU. Its command line is runqemuos_args', QEMU's qemu_args'.
 #pragma once
 
 #include <sys/types.h>
@@ -10,49 +11,10 @@
 #include <vector>
 
 #include "process.hpp"
+#include "runqemuos_args.hpp"
 #include "tun.hpp"
 
 namespace runall {
-
-/// The QEMU runqemuos runs when its arguments name none.
-extern const char kDefaultQemu[];
-
-/// What runqemuos was asked to do.
-struct LaunchRequest {
-  bool help = false;
-  bool background = false;        ///< -b: own session, detached
-  std::string console_log;        ///< -o: QEMU's stdout and stderr
-  std::string settings_path;      ///< -C: passed on to start-tun-interface
-  std::string image;              ///< -i, else found in the QEMU arguments
-  std::string nic;                ///< -N: claim a tap, add this card
-  std::string mac;                ///< -M: the card's address
-  std::string host;
-  std::string hostname_dir;
-  std::string launch_dir;
-  std::vector<std::string> qemu_args;  ///< as given, perhaps the program first
-};
-
-/// Parses runqemuos's arguments (without argv[0]). Checks their form only:
-/// the hostname, the MAC and the NIC model; not the files.
-bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
-                     std::string* err);
-
-/// Splits the QEMU words into the program and its arguments: the first word
-/// is the program if it does not begin with '-' and `is_program` says so
-/// (runqemuos: unless it names an existing file that is not executable);
-/// otherwise kDefaultQemu runs and every word is an argument - so the
-/// article's bare image as the only argument still works.
-void SplitProgram(const std::vector<std::string>& words,
-                  const std::function<bool(const std::string&)>& is_program,
-                  std::string* program, std::vector<std::string>* args);
-
-/// The disk image among QEMU arguments: file= of the first -drive that has
-/// one, else the value of -hda, else the first word that is neither an
-/// option nor an option's value. False if there is none.
-bool FindImageArg(const std::vector<std::string>& args, std::string* image);
-
-/// True if the arguments hold -daemonize, which would change QEMU's pid.
-bool HasDaemonize(const std::vector<std::string>& args);
 
 /// What runqemuos found when it checked a request, before it made
 /// anything.

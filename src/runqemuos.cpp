@@ -12,37 +12,11 @@
 #include "proc.hpp"
 #include "process.hpp"
 #include "qemu_launch.hpp"
-
-#ifndef RUNALL_SBINDIR
-#define RUNALL_SBINDIR "/usr/local/sbin"
-#endif
+#include "runqemuos_args.hpp"
 
 using namespace runall;
 
 namespace {
-
-const char kUsage[] =
-    "usage: runqemuos [-b] [-o CONSOLE_LOG] [-C SETTINGS] [-i IMAGE]\n"
-    "                 [-N NIC_MODEL [-M MAC]] HOST HOSTNAMEDIR LAUNCHDIR\n"
-    "                 [QEMU] QEMU-ARGS...\n"
-    "Locks byte 0 of the disk image, writes HOST to HOSTNAMEDIR/<pid>.<random>\n"
-    "and the pid to LAUNCHDIR/HOST, claims a tap (with -N) and runs\n"
-    "start-tun-interface for it, then execs QEMU with that pid, lock and tap.\n"
-    "  -b           background: QEMU in its own session, detached from the\n"
-    "               terminal; prints its pid once it has started\n"
-    "  -o LOG       append QEMU's output to LOG (with -b: else /dev/null)\n"
-    "  -C SETTINGS  settings file for start-tun-interface (root only)\n"
-    "  -i IMAGE     the disk image to lock (default: found in QEMU-ARGS)\n"
-    "  -N MODEL     claim a tap and add a MODEL network card on it; unless\n"
-    "               root, only a tap owned by this user\n"
-    "  -M MAC       that card's address (default: derived from HOST)\n"
-    "QEMU is the program when the first word does not begin with '-',\n"
-    "else qemu-system-x86_64. With -N, unless root, it runs\n"
-    "  sudo -n " RUNALL_SBINDIR "/start-tun-interface TAP\n"
-    "(see the sudoers drop-in in start-tun-interface(8)).\n"
-    "Exit: 0 started (-b), 1 refused (image in use,\n"
-    "no free tap, start-tun-interface failed), 100 bad usage or input,\n"
-    "111 system error.\n";
 
 // The directory this program was run from: in the build tree every tool
 // sits side by side, so root finds the start-tun-interface it was built
@@ -70,11 +44,11 @@ int main(int argc, char** argv) {
   if (!ParseLaunchArgs(std::vector<std::string>(argv + 1, argv + argc), &req,
                        &err)) {
     Warn(err);
-    fputs(kUsage, stderr);
+    fputs(kRunqemuosUsage, stderr);
     return kExitUsage;
   }
   if (req.help) {
-    fputs(kUsage, stdout);
+    fputs(kRunqemuosUsage, stdout);
     return kExitOk;
   }
   LaunchPlan plan;
