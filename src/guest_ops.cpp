@@ -320,7 +320,10 @@ LaunchResult RealGuestOps::Launch() {
     return result;
   }
   if (!message.empty()) log_->Error(message);
-  if (end.status.code() == 1 && message.find(": in use") != std::string::npos) {
+  // The image in use (runqemuos(1)): another launch took it between our
+  // look and runqemuos's lock. Its exit status says so, not its message,
+  // which is for people.
+  if (end.status.code() == kRunqemuosImageInUse) {
     result.outcome = LaunchOutcome::kLostRace;
     return result;
   }

@@ -260,7 +260,7 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
       made.lock.Reset(lock_fd);
       break;
     case LockResult::kInUse:
-      return kExitRefused;
+      return kRunqemuosImageInUse;
     case LockResult::kError:
       return kExitSystem;
   }

@@ -27,8 +27,8 @@ const char kRunqemuosUsage[] =
     "else qemu-system-x86_64. With -N, unless root, it runs\n"
     "  sudo -n " RUNALL_SBINDIR "/start-tun-interface TAP\n"
     "(see the sudoers drop-in in start-tun-interface(8)).\n"
-    "Exit: 0 started (-b), 1 refused (image in use,\n"
-    "no free tap, start-tun-interface failed), 100 bad usage or input,\n"
+    "Exit: 0 started (-b), 1 refused (no free tap, start-tun-interface\n"
+    "failed), 2 the disk image is in use, 100 bad usage or input,\n"
     "111 system error.\n";
 
 bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,

@@ -16,6 +16,13 @@
 
 namespace runall {
 
+/// runqemuos's exit status when the disk image is in use: another
+/// runqemuos (or a QEMU runall did not start) holds it. For the driver this
+/// is a lost start race, not a failure: it waits for that guest instead.
+/// The other refusals (no free tap, start-tun-interface failed) exit
+/// kExitRefused (1); see runqemuos(1).
+constexpr int kRunqemuosImageInUse = 2;
+
 /// The usage text (--help on stdout, and after a usage error on stderr).
 extern const char kRunqemuosUsage[];
 
