@@ -71,7 +71,13 @@ if grep -E -n "$host_paths" etc/guest/runall-guest-setup | grep -v '^[0-9]*:def_
 fi
 
 dest=$work/dest
-if ! make -s install DESTDIR="$dest" PREFIX=/opt/ra SYSCONFDIR=/etc/ra \
+# A build directory of its own (as lint/install.sh has): installing with
+# other paths rebuilds the tools for them, and in the tree's build/ that
+# would leave the tests run after this one with programs that read
+# /etc/ra. Seeded from build/, so only what the paths change is rebuilt.
+mkdir "$work/build"
+cp -a build/obj build/gen build/libruntime.a "$work/build"/ 2>/dev/null
+if ! make -s -j2 B="$work/build" install DESTDIR="$dest" PREFIX=/opt/ra SYSCONFDIR=/etc/ra \
 	LOCALSTATEDIR=/srv/ra >"$work/make.out" 2>&1; then
 	fail "make install: $(cat "$work/make.out")"
 else
