@@ -121,7 +121,7 @@ $(B)/bench/%: bench/%.cpp $(B)/libruntime.a $(PATHS_H)
 # and AddressSanitizer; `make check` runs it for a bounded time.
 FUZZ_SECONDS ?= 20
 $(B)/fuzz_dhcp_packet: tests/fuzz/fuzz_dhcp_packet.cpp src/dhcp_packet.cpp src/dhcp_packet.hpp \
-		src/dhcp_server.cpp src/dhcp_server.hpp src/dhcp_daemon.hpp
+		src/dhcp_server.cpp src/dhcp_server.hpp src/dhcp_config.hpp
 	@mkdir -p $(@D)
 	$(Q)$(call say,FUZZ,$@)clang++ -std=c++17 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_dhcp_packet.cpp src/dhcp_packet.cpp src/dhcp_server.cpp
