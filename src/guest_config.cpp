@@ -145,8 +145,9 @@ class Parser {
   }
 
  private:
-  bool Fail(const std::string& what) { return FailAt(lineno_, what); }
-  bool FailAt(unsigned line, const std::string& what) {
+  // An error at the line being read, or at `line`: "FILE:LINE: what".
+  bool Error(const std::string& what) { return ErrorAt(lineno_, what); }
+  bool ErrorAt(unsigned line, const std::string& what) {
     *err_ = filename_ + ":" + std::to_string(line) + ": " + what;
     return false;
   }
@@ -154,16 +155,16 @@ class Parser {
   bool FirstLine(const std::string& line) {
     std::string name, value;
     if (SplitSettingLine(line, &name, &value))
-      return Fail("\"" + name + " = ...\" must follow the first line of a "
+      return Error("\"" + name + " = ...\" must follow the first line of a "
                   "record (hostname imgfile ...)");
     std::vector<std::string> f;
     std::string why;
-    if (!SplitWords(line, &f, &why)) return Fail(why);
+    if (!SplitWords(line, &f, &why)) return Error(why);
     if (f.empty()) return true;  // only a comment after blanks
-    r_ = GuestRecord();
-    r_.line = lineno_;
-    r_.start_timeout = settings_.start_timeout;
-    r_.stop_timeout = settings_.stop_timeout;
+    record_ = GuestRecord();
+    record_.line = lineno_;
+    record_.start_timeout = settings_.start_timeout;
+    record_.stop_timeout = settings_.stop_timeout;
     set_at_.clear();
     const std::string& host = f[0];
     if (!ValidHostname(host, &why)) {
@@ -171,35 +172,35 @@ class Parser {
       if (host[0] == '-')
         msg += " (an option line must follow its record's first line, "
                "without a blank line between)";
-      return Fail(msg);
+      return Error(msg);
     }
     for (const auto& seen : *records_)
       if (Lower(seen.hostname) == Lower(host))
-        return Fail("duplicate hostname \"" + host + "\" (first at line " +
+        return Error("duplicate hostname \"" + host + "\" (first at line " +
                     std::to_string(seen.line) + ")");
-    r_.hostname = host;
-    if (f.size() < 2) return Fail("record for " + host + ": missing imgfile");
-    r_.image = f[1][0] == '/' ? f[1] : settings_.image_dir + "/" + f[1];
+    record_.hostname = host;
+    if (f.size() < 2) return Error("record for " + host + ": missing imgfile");
+    record_.image = f[1][0] == '/' ? f[1] : settings_.image_dir + "/" + f[1];
     // "-" stands for the default, so that a later field can be given
     // without the earlier ones; a field left off at the end is a default
     // too, as in the article's script.
-    if (f.size() > 2 && f[2] != "-" && !ParseSeconds(f[2], &r_.start_timeout))
-      return Fail("record for " + host + ": starttimeout \"" + f[2] +
+    if (f.size() > 2 && f[2] != "-" && !ParseSeconds(f[2], &record_.start_timeout))
+      return Error("record for " + host + ": starttimeout \"" + f[2] +
                   "\" is not a positive number of seconds");
-    if (f.size() > 3 && f[3] != "-" && !ParseSeconds(f[3], &r_.stop_timeout))
-      return Fail("record for " + host + ": stoptimeout \"" + f[3] +
+    if (f.size() > 3 && f[3] != "-" && !ParseSeconds(f[3], &record_.stop_timeout))
+      return Error("record for " + host + ": stoptimeout \"" + f[3] +
                   "\" is not a positive number of seconds");
-    if (f.size() > 4 && f[4] != "-" && !ParseMemory(f[4], &r_.memory_mib))
-      return Fail("record for " + host + ": memsize \"" + f[4] +
+    if (f.size() > 4 && f[4] != "-" && !ParseMemory(f[4], &record_.memory_mib))
+      return Error("record for " + host + ": memsize \"" + f[4] +
                   "\" is not a size in MiB (a number, or with M or G)");
     if (f.size() > 5) {
       if (f[5] != "L")
-        return Fail("record for " + host + ": unknown flag \"" + f[5] +
+        return Error("record for " + host + ": unknown flag \"" + f[5] +
                     "\" (the only flag is L: guest clock in local time)");
-      r_.local_time = true;
+      record_.local_time = true;
     }
     if (f.size() > 6)
-      return Fail("record for " + host + ": unexpected field \"" + f[6] +
+      return Error("record for " + host + ": unexpected field \"" + f[6] +
                   "\" after the L flag");
     in_record_ = true;
     return true;
@@ -210,75 +211,75 @@ class Parser {
     if (SplitSettingLine(line, &name, &value)) return Setting(name, value);
     std::vector<std::string> words;
     std::string why;
-    if (!SplitWords(line, &words, &why)) return Fail(why);
-    if (!CheckQemuArgs(words, &why)) return Fail(why);
-    if (!words.empty()) r_.option_lines.push_back(words);
+    if (!SplitWords(line, &words, &why)) return Error(why);
+    if (!CheckQemuArgs(words, &why)) return Error(why);
+    if (!words.empty()) record_.option_lines.push_back(words);
     return true;
   }
 
   bool Setting(const std::string& name, const std::string& value) {
     auto seen = set_at_.find(name);
     if (seen != set_at_.end())
-      return Fail(name + " is set twice in the record of " + r_.hostname +
+      return Error(name + " is set twice in the record of " + record_.hostname +
                   " (first at line " + std::to_string(seen->second) + ")");
     set_at_[name] = lineno_;
-    if (value.empty()) return Fail(name + " needs a value");
+    if (value.empty()) return Error(name + " needs a value");
     std::string bad = "bad value for " + name + ": \"" + value + "\"";
     if (name == "arch") {
       if (!FindQemuArch(value))
-        return Fail(bad + " (known: " + KnownQemuArches() + ")");
-      r_.arch = value;
+        return Error(bad + " (known: " + KnownQemuArches() + ")");
+      record_.arch = value;
     } else if (name == "qemu") {
-      if (value[0] == '-') return Fail(bad + " (a program name or path)");
-      r_.qemu = value;
+      if (value[0] == '-') return Error(bad + " (a program name or path)");
+      record_.qemu = value;
     } else if (name == "machine") {
-      if (!IsToken(value)) return Fail(bad);
-      r_.machine = value;
+      if (!IsToken(value)) return Error(bad);
+      record_.machine = value;
     } else if (name == "cpu") {
-      if (!IsToken(value)) return Fail(bad);
-      r_.cpu = value;
+      if (!IsToken(value)) return Error(bad);
+      record_.cpu = value;
     } else if (name == "nic") {
-      if (!IsModelName(value)) return Fail(bad + " (a QEMU NIC model, or none)");
-      r_.nic = value;
+      if (!IsModelName(value)) return Error(bad + " (a QEMU NIC model, or none)");
+      record_.nic = value;
     } else if (name == "mac") {
       if (!ValidMac(value))
-        return Fail(bad + " (six hex pairs joined by ':', unicast)");
-      r_.mac = Lower(value);
+        return Error(bad + " (six hex pairs joined by ':', unicast)");
+      record_.mac = Lower(value);
     } else if (name == "image_format") {
-      if (!IsModelName(value)) return Fail(bad);
-      r_.image_format = value;
+      if (!IsModelName(value)) return Error(bad);
+      record_.image_format = value;
     } else if (name == "drive_if") {
       static const char* const kIfs[] = {"virtio", "ide",    "scsi", "sd",
                                          "mtd",    "floppy", "pflash", "none"};
       if (std::find_if(std::begin(kIfs), std::end(kIfs), [&](const char* i) {
             return value == i;
           }) == std::end(kIfs))
-        return Fail(bad + " (virtio, ide, scsi, sd, mtd, floppy, pflash or "
+        return Error(bad + " (virtio, ide, scsi, sd, mtd, floppy, pflash or "
                           "none)");
-      r_.drive_if = value;
+      record_.drive_if = value;
     } else if (name == "share") {
-      if (value != "9p" && value != "none") return Fail(bad + " (9p or none)");
-      r_.share = value;
+      if (value != "9p" && value != "none") return Error(bad + " (9p or none)");
+      record_.share = value;
     } else if (name == "rng") {
-      if (!IsModelName(value)) return Fail(bad + " (a QEMU RNG device, or none)");
-      r_.rng = value;
+      if (!IsModelName(value)) return Error(bad + " (a QEMU RNG device, or none)");
+      record_.rng = value;
     } else if (name == "display") {
-      if (!IsToken(value)) return Fail(bad);
-      r_.display = value;
+      if (!IsToken(value)) return Error(bad);
+      record_.display = value;
     } else if (name == "shutdown") {
-      r_.shutdown = value;
+      record_.shutdown = value;
     } else if (name == "boot_signal") {
       if (value == "upfile")
-        r_.boot_signal = BootSignal::kUpFile;
+        record_.boot_signal = BootSignal::kUpFile;
       else if (value == "ssh")
-        r_.boot_signal = BootSignal::kSsh;
+        record_.boot_signal = BootSignal::kSsh;
       else
-        return Fail(bad + " (upfile or ssh)");
+        return Error(bad + " (upfile or ssh)");
     } else if (name == "console_log") {
-      if (value[0] != '/') return Fail(name + " must be an absolute path");
-      r_.console_log = value;
+      if (value[0] != '/') return Error(name + " must be an absolute path");
+      record_.console_log = value;
     } else {
-      return Fail("unknown setting \"" + name + "\"");
+      return Error("unknown setting \"" + name + "\"");
     }
     return true;
   }
@@ -286,25 +287,25 @@ class Parser {
   // Fills in what the record left to its architecture and checks what only
   // the whole record can tell.
   bool Finish() {
-    const QemuArch* a = FindQemuArch(r_.arch);
+    const QemuArch* a = FindQemuArch(record_.arch);
     const std::string bus = a->bus;
-    if (r_.qemu.empty()) r_.qemu = a->qemu;
-    if (r_.machine.empty()) r_.machine = a->machine;
-    if (r_.cpu.empty()) r_.cpu = a->cpu;
-    if (r_.nic.empty()) r_.nic = "virtio-net-" + bus;
-    if (r_.mac.empty()) r_.mac = MacForHostname(r_.hostname);
-    if (r_.image_format.empty()) r_.image_format = FormatFromExtension(r_.image);
-    if (r_.drive_if.empty()) r_.drive_if = "virtio";
-    if (r_.share.empty()) r_.share = "none";
-    if (r_.rng.empty()) r_.rng = "virtio-rng-" + bus;
-    if (r_.share == "9p") {
-      std::string own = settings_.rw_host_base + "/" + r_.hostname;
+    if (record_.qemu.empty()) record_.qemu = a->qemu;
+    if (record_.machine.empty()) record_.machine = a->machine;
+    if (record_.cpu.empty()) record_.cpu = a->cpu;
+    if (record_.nic.empty()) record_.nic = "virtio-net-" + bus;
+    if (record_.mac.empty()) record_.mac = MacForHostname(record_.hostname);
+    if (record_.image_format.empty()) record_.image_format = FormatFromExtension(record_.image);
+    if (record_.drive_if.empty()) record_.drive_if = "virtio";
+    if (record_.share.empty()) record_.share = "none";
+    if (record_.rng.empty()) record_.rng = "virtio-rng-" + bus;
+    if (record_.share == "9p") {
+      std::string own = settings_.rw_host_base + "/" + record_.hostname;
       if (own == settings_.common_ro_host || own == settings_.common_rw_host)
-        return FailAt(r_.line, "hostname " + r_.hostname +
+        return ErrorAt(record_.line, "hostname " + record_.hostname +
                                    ": its read-write directory " + own +
                                    " would be a common shared directory");
     }
-    records_->push_back(r_);
+    records_->push_back(record_);
     return true;
   }
 
@@ -314,7 +315,7 @@ class Parser {
   std::string* err_;
   unsigned lineno_ = 0;
   bool in_record_ = false;
-  GuestRecord r_;
+  GuestRecord record_;
   std::map<std::string, unsigned> set_at_;
 };
 

@@ -37,7 +37,8 @@ class TempName {
   int dirfd_;
 };
 
-uint64_t Now(clockid_t clock) {
+// Nanoseconds of `clock`.
+uint64_t Nanoseconds(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
@@ -51,7 +52,7 @@ uint64_t NextRandom() {
   // state's address tells the threads apart.
   thread_local uint64_t state = 0;
   if (state == 0)
-    state = Now(CLOCK_REALTIME) ^ (static_cast<uint64_t>(getpid()) << 32) ^
+    state = Nanoseconds(CLOCK_REALTIME) ^ (static_cast<uint64_t>(getpid()) << 32) ^
             reinterpret_cast<uintptr_t>(&state);
   state += 0x9e3779b97f4a7c15ull;
   uint64_t z = state;
@@ -162,7 +163,7 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
     *err = shown + ": not a regular file; refusing it";
     return false;
   }
-  const uint64_t start = Now(CLOCK_MONOTONIC);
+  const uint64_t start = Nanoseconds(CLOCK_MONOTONIC);
   const uint64_t limit = static_cast<uint64_t>(timeout_ms) * 1000000u;
   uint64_t delay = 50000;  // ns
   while (flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
@@ -171,7 +172,7 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
       *err = ErrnoMessage(shown + ": lock");
       return false;
     }
-    uint64_t waited = Now(CLOCK_MONOTONIC) - start;
+    uint64_t waited = Nanoseconds(CLOCK_MONOTONIC) - start;
     if (waited >= limit) {
       *err = shown + ": still locked by another writer after " +
              std::to_string(timeout_ms / 1000) + "." +

@@ -42,11 +42,6 @@ constexpr int kTermWaitMs = 2000;
 // restart takes at most the two timeouts above, and the hosts update.
 constexpr int kLockWaitMs = 20000;
 
-bool Fail(std::string* err, const std::string& text) {
-  *err = text;
-  return false;
-}
-
 // Reads a small regular file, never through a symlink.
 bool ReadSmallFile(const std::string& path, std::string* text,
                    std::string* err, int* errnum = nullptr) {

@@ -51,11 +51,6 @@ void Help() {
   fputs(kHelp, stdout);
 }
 
-bool Fail(std::string* why, const std::string& text) {
-  if (why) *why = text;
-  return false;
-}
-
 // Whether tapN is `uid`'s, asked in our own network namespace: sudo leaves
 // us in the caller's, so a tap of the same name in another namespace never
 // counts. The name is looked up by the kernel here (if_nametoindex); the
