@@ -1,5 +1,7 @@
 #include "runqemuos_args.hpp"
 
+#include "fail.hpp"
+#include "options.hpp"
 #include "validate.hpp"
 
 #ifndef RUNALL_SBINDIR
@@ -34,57 +36,30 @@ const char kRunqemuosUsage[] =
 bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
                      std::string* err) {
   *req = LaunchRequest();
-  size_t i = 0;
-  // Options come before HOST; the first word that is not one is HOST.
-  while (i < args.size()) {
-    const std::string& a = args[i];
-    if (a == "--") {
-      ++i;
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-') break;
-    if (a == "--help" || a == "-h") {
+  // Options come before HOST; the first word that is not one is HOST, and
+  // what follows it is QEMU's (a "-h" there is QEMU's too).
+  OptionScanner opts(args);
+  while (opts.Next()) {
+    if (opts.Flag("--help") || opts.Flag("-h")) {
       req->help = true;
       return true;
     }
-    if (a == "-b") {
+    if (opts.Flag("-b"))
       req->background = true;
-      ++i;
-      continue;
-    }
-    std::string* target = nullptr;
-    if (a.compare(0, 2, "-o") == 0) target = &req->console_log;
-    else if (a.compare(0, 2, "-C") == 0) target = &req->settings_path;
-    else if (a.compare(0, 2, "-i") == 0) target = &req->image;
-    else if (a.compare(0, 2, "-N") == 0) target = &req->nic;
-    else if (a.compare(0, 2, "-M") == 0) target = &req->mac;
-    if (target == nullptr) {
-      *err = "unknown option " + a;
-      return false;
-    }
-    if (a.size() > 2) {
-      *target = a.substr(2);
-      ++i;
-    } else if (i + 1 < args.size()) {
-      *target = args[i + 1];
-      i += 2;
-    } else {
-      *err = "option " + a + " needs a value";
-      return false;
-    }
-    if (target->empty()) {
-      *err = "option " + a.substr(0, 2) + " needs a non-empty value";
-      return false;
-    }
+    else if (!opts.Value("-o", &req->console_log) &&
+             !opts.Value("-C", &req->settings_path) &&
+             !opts.Value("-i", &req->image) && !opts.Value("-N", &req->nic) &&
+             !opts.Value("-M", &req->mac))
+      opts.Unknown();
   }
-  if (args.size() - i < 3) {
-    *err = "HOST, HOSTNAMEDIR and LAUNCHDIR are required";
-    return false;
-  }
-  req->host = args[i];
-  req->hostname_dir = args[i + 1];
-  req->launch_dir = args[i + 2];
-  req->qemu_args.assign(args.begin() + static_cast<long>(i) + 3, args.end());
+  if (!opts.ok()) return Fail(err, opts.error());
+  const std::vector<std::string> operands = opts.Operands();
+  if (operands.size() < 3)
+    return Fail(err, "HOST, HOSTNAMEDIR and LAUNCHDIR are required");
+  req->host = operands[0];
+  req->hostname_dir = operands[1];
+  req->launch_dir = operands[2];
+  req->qemu_args.assign(operands.begin() + 3, operands.end());
   std::string why;
   if (!ValidHostname(req->host, &why)) {
     *err = "invalid hostname \"" + req->host + "\": " + why;

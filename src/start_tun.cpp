@@ -21,6 +21,7 @@
 #include "file_io.hpp"
 #include "hostname_file.hpp"
 #include "net_routes.hpp"
+#include "options.hpp"
 #include "pidfile.hpp"
 #include "proc.hpp"
 #include "process.hpp"
@@ -384,40 +385,33 @@ std::string StartTunUsage() {
 bool ParseStartTunArgs(const std::vector<std::string>& args,
                        StartTunArgs* out, std::string* err) {
   *out = StartTunArgs();
-  bool create = false, stop = false, count_given = false, settings = false;
-  std::vector<std::string> names;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      out->mode = StartTunMode::kHelp;
-      return true;
-    }
-    if (a == "-c") {
+  if (AsksForHelp(args)) {
+    out->mode = StartTunMode::kHelp;
+    return true;
+  }
+  bool create = false, stop = false, count_given = false;
+  OptionScanner opts(args);
+  while (opts.Next()) {
+    std::string count;
+    if (opts.Flag("-c")) {
       create = true;
-    } else if (a == "-k") {
+    } else if (opts.Flag("-k")) {
       stop = true;
-    } else if (a == "-C" || a == "-n") {
-      if (i + 1 >= args.size()) return Fail(err, a + ": needs a value");
-      const std::string& v = args[++i];
-      if (a == "-C") {
-        if (settings) return Fail(err, "-C given twice");
-        if (v.empty() || v[0] != '/')
-          return Fail(err, "-C: the settings file must be an absolute path");
-        settings = true;
-        out->settings_path = v;
-      } else {
-        unsigned long n = 0;
-        if (count_given || !ParseUnsigned(v, 256, &n) || n == 0)
-          return Fail(err, "-n: a count from 1 to 256 is needed");
-        count_given = true;
-        out->count = static_cast<unsigned>(n);
-      }
-    } else if (!a.empty() && a[0] == '-') {
-      return Fail(err, a + ": unknown option");
+    } else if (opts.Value("-C", &out->settings_path)) {
+      if (opts.ok() && out->settings_path[0] != '/')
+        opts.Error("-C: the settings file must be an absolute path");
+    } else if (opts.Value("-n", &count)) {
+      unsigned long n = 0;
+      if (opts.ok() && (!ParseUnsigned(count, 256, &n) || n == 0))
+        opts.Error("-n: a count from 1 to 256 is needed");
+      count_given = true;
+      out->count = static_cast<unsigned>(n);
     } else {
-      names.push_back(a);
+      opts.Unknown();
     }
   }
+  if (!opts.ok()) return Fail(err, opts.error());
+  const std::vector<std::string> names = opts.Operands();
   if (create && stop) return Fail(err, "-c and -k exclude each other");
   if (count_given && !create) return Fail(err, "-n goes with -c");
   if (count_given && !names.empty())

@@ -65,7 +65,7 @@ TEST(LaunchArgs, Options) {
 TEST(LaunchArgs, BadUsage) {
   EXPECT_EQ(ParseError({"host", "/hn"}), "HOST, HOSTNAMEDIR and LAUNCHDIR are required");
   EXPECT_EQ(ParseError({"-x", "host", "/hn", "/l"}), "unknown option -x");
-  EXPECT_EQ(ParseError({"-o"}), "option -o needs a value");
+  EXPECT_EQ(ParseError({"-o"}), "-o needs a value");
   EXPECT_EQ(ParseError({"bad_host", "/hn", "/l"}).compare(0, 27, "invalid hostname \"bad_host\""), 0);
   EXPECT_EQ(ParseError({"-M", "52:54:00:00:00:01", "h", "/hn", "/l"}),
             "-M needs -N (the MAC is the address of the card -N adds)");
