@@ -472,42 +472,23 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
   return true;
 }
 
-bool UpdateDynamicHosts(const std::string& hosts_path,
-                        const std::string& hostname, const std::string& ip,
-                        std::string* err) {
+bool EditDynamicHosts(const std::string& path, const DynamicHostEdit& edit,
+                      const SectionRules& rules, const HostsFileOptions& options,
+                      HostsFileResult* result, std::string* err) {
+  *result = HostsFileResult();
   // Arguments are checked before anything is opened or locked.
-  if (!CheckDynamicHostname(hostname, err) ||
-      !CheckDynamicAddress(ip, nullptr, err))
-    return false;
-  HostsFileResult r;
-  auto edit = [&](const std::string& old_text, std::string* out,
-                  std::string* why) {
-    return MapDynamicHost(old_text, hostname, ip, out, why);
-  };
-  if (!EditHostsFile(hosts_path, edit, HostsFileOptions(), &r, err))
-    return false;
-  if (r.outcome == SectionEdit::kChanged ||
-      r.outcome == SectionEdit::kUnchanged)
+  if (!CheckDynamicHostname(edit.hostname, &result->why) ||
+      (!edit.remove && !CheckDynamicAddress(edit.ip, nullptr, &result->why))) {
+    result->outcome = SectionEdit::kInvalid;
     return true;
-  *err = hosts_path + ": " + r.why;
-  return false;
-}
-
-bool RemoveDynamicHost(const std::string& hosts_path,
-                       const std::string& hostname, std::string* err) {
-  if (!CheckDynamicHostname(hostname, err)) return false;
-  HostsFileResult r;
-  auto edit = [&](const std::string& old_text, std::string* out,
-                  std::string* why) {
-    return UnmapDynamicHost(old_text, hostname, out, why);
+  }
+  auto editor = [&](const std::string& old_text, std::string* out,
+                    std::string* why) {
+    return edit.remove
+               ? UnmapDynamicHost(old_text, edit.hostname, rules, out, why)
+               : MapDynamicHost(old_text, edit.hostname, edit.ip, rules, out, why);
   };
-  if (!EditHostsFile(hosts_path, edit, HostsFileOptions(), &r, err))
-    return false;
-  if (r.outcome == SectionEdit::kChanged ||
-      r.outcome == SectionEdit::kNotFound)
-    return true;
-  *err = hosts_path + ": " + r.why;
-  return false;
+  return EditHostsFile(path, editor, options, result, err);
 }
 
 }  // namespace runall

@@ -212,11 +212,11 @@ int main(int argc, char** argv) {
   rules.max_entries = settings.hosts_max_entries;
   rules.owns_guest_address = OwnsGuestAddress(settings.net_base, owns_tap);
   HostsFileResult result;
-  auto edit = [&](const std::string& old_text, std::string* out, std::string* why) {
-    return req.remove ? UnmapDynamicHost(old_text, req.hostname, rules, out, why)
-                      : MapDynamicHost(old_text, req.hostname, req.ip, rules, out, why);
-  };
-  if (!EditHostsFile(hosts_path, edit, HostsFileOptions(), &result, &err))
+  DynamicHostEdit edit;
+  edit.hostname = req.hostname;
+  edit.ip = req.ip;
+  edit.remove = req.remove;
+  if (!EditDynamicHosts(hosts_path, edit, rules, HostsFileOptions(), &result, &err))
     Fatal(kExitSystem, err);
   Report(req, hosts_path, result);
 }

@@ -30,6 +30,33 @@ const char kStatic[] =
     "##ENDDYNAMIC\n"
     "# after the section\n";
 
+// Root's mapping and removal in one call, as update-dynamic-hosts run by
+// root makes them: true if the mapping is (or is no longer) in place
+// afterwards, else *err says why.
+bool UpdateDynamicHosts(const std::string& path, const std::string& hostname,
+                        const std::string& ip, std::string* err) {
+  HostsFileResult r;
+  if (!EditDynamicHosts(path, {hostname, ip, false}, SectionRules(),
+                        HostsFileOptions(), &r, err))
+    return false;
+  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kUnchanged)
+    return true;
+  *err = path + ": " + r.why;
+  return false;
+}
+
+bool RemoveDynamicHost(const std::string& path, const std::string& hostname,
+                       std::string* err) {
+  HostsFileResult r;
+  if (!EditDynamicHosts(path, {hostname, "", true}, SectionRules(),
+                        HostsFileOptions(), &r, err))
+    return false;
+  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kNotFound)
+    return true;
+  *err = path + ": " + r.why;
+  return false;
+}
+
 class HostsFileTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -345,7 +372,7 @@ TEST_F(HostsFileTest, ConcurrentWritersLoseNoUpdate) {
             text.find("##ENDDYNAMIC\n# after the section\n"));
 }
 
-TEST_F(HostsFileTest, LibraryFunctions) {
+TEST_F(HostsFileTest, EditDynamicHostsMapsAndRemoves) {
   Write(path_, kStatic);
   std::string err;
   EXPECT_TRUE(UpdateDynamicHosts(path_, "guest3", "172.20.3.2", &err)) << err;
