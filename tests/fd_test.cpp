@@ -55,7 +55,7 @@ TEST(Fd, MovesOwnership) {
   int raw = OpenNull();
   Fd a(raw);
   Fd b(std::move(a));
-  EXPECT_FALSE(a.ok());
+  EXPECT_FALSE(a.ok());  // NOLINT(bugprone-use-after-move): what a move leaves
   EXPECT_EQ(raw, b.get());
   Fd c;
   c = std::move(b);
