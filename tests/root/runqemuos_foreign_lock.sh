@@ -38,7 +38,7 @@ export NS A M
 
 cat >"$TMP/foreign.bash" <<'EOF'
 HN=$TMP/hostnames
-T=$BUILD/tests
+T=$TOOLS
 # snapshot STEP: alice's launch and hostname files, and what root's probe
 # says of the image, after STEP.
 snapshot() {
