@@ -144,7 +144,7 @@ bool ReadAll(int fd, off_t size, std::string* text, const std::string& what,
 // disturb. The kernel drops the lock when its holder dies, so a killed
 // writer never leaves it stuck.
 bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
-              unsigned timeout_ms, Fd* lock, std::string* err) {
+              const HostsFileOptions& options, Fd* lock, std::string* err) {
   lock->Reset(openat(dirfd, name.c_str(),
                      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
                          O_NONBLOCK,
@@ -163,7 +163,11 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
     *err = shown + ": not a regular file; refusing it";
     return false;
   }
-  const uint64_t start = Nanoseconds(CLOCK_MONOTONIC);
+  auto now = [&options]() {
+    return options.clock_ns ? options.clock_ns() : Nanoseconds(CLOCK_MONOTONIC);
+  };
+  const unsigned timeout_ms = options.lock_timeout_ms;
+  const uint64_t start = now();
   const uint64_t limit = static_cast<uint64_t>(timeout_ms) * 1000000u;
   uint64_t delay = 50000;  // ns
   while (flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
@@ -172,7 +176,7 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
       *err = ErrnoMessage(shown + ": lock");
       return false;
     }
-    uint64_t waited = Nanoseconds(CLOCK_MONOTONIC) - start;
+    uint64_t waited = now() - start;
     if (waited >= limit) {
       *err = shown + ": still locked by another writer after " +
              std::to_string(timeout_ms / 1000) + "." +
@@ -181,9 +185,13 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
     }
     uint64_t sleep = delay / 2 + NextRandom() % delay;
     if (sleep > limit - waited) sleep = limit - waited;
-    struct timespec ts = {static_cast<time_t>(sleep / 1000000000u),
-                          static_cast<long>(sleep % 1000000000u)};
-    nanosleep(&ts, nullptr);
+    if (options.sleep_ns) {
+      options.sleep_ns(sleep);
+    } else {
+      struct timespec ts = {static_cast<time_t>(sleep / 1000000000u),
+                            static_cast<long>(sleep % 1000000000u)};
+      nanosleep(&ts, nullptr);
+    }
     if (delay < 4000000) delay *= 2;
   }
   return true;
@@ -392,8 +400,8 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
   // Every later name is looked up in this directory, so the directory
   // cannot be swapped underneath between the steps.
   Fd lock;
-  if (!TakeLock(dirfd.get(), base + ".lock", HostsLockPath(path),
-                options.lock_timeout_ms, &lock, err))
+  if (!TakeLock(dirfd.get(), base + ".lock", HostsLockPath(path), options,
+                &lock, err))
     return false;
   RemoveStaleTemps(dirfd.get(), base);
 

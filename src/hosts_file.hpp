@@ -13,6 +13,8 @@
 // itself is never reached through a symbolic link.
 #pragma once
 
+#include <stdint.h>
+
 #include <functional>
 #include <string>
 
@@ -26,6 +28,11 @@ struct HostsFileOptions {
   /// Rewrite in place even where rename would work: the path a bind mount
   /// forces, reachable by tests that cannot make one.
   bool in_place = false;
+  /// The lock wait's clock (monotonic nanoseconds) and its sleep; a test
+  /// gives its own, so that waiting takes no real time. Unset: the real
+  /// ones.
+  std::function<uint64_t()> clock_ns;
+  std::function<void(uint64_t ns)> sleep_ns;
 };
 
 /// How the new content reached the file.
