@@ -20,11 +20,11 @@
 #include "invoker.hpp"
 #include "log.hpp"
 #include "proc.hpp"
+#include "process.hpp"
 #include "qemu_launch.hpp"  // WriteFileAtomically
 #include "report.hpp"
 #include "script_copy.hpp"
 #include "settings.hpp"
-#include "process.hpp"
 #include "ssh.hpp"
 #include "worker_pool.hpp"
 

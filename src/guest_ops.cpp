@@ -1,14 +1,10 @@
 #include "guest_ops.hpp"
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
 
 #include "clock.hpp"
 #include "file_io.hpp"

@@ -3,20 +3,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/random.h>
 #endif
 
-#include <stdlib.h>
-
 #include <algorithm>
 
 #include "fail.hpp"
 #include "fd.hpp"
 #include "file_io.hpp"
-#include "guest_config.hpp"
 #include "image_lock.hpp"
 #include "invoker.hpp"
 #include "settings.hpp"
