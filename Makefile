@@ -20,6 +20,17 @@ DESTDIR    ?=
 
 B := build
 
+# `make check SANITIZE=address,undefined` (or SANITIZE=thread) builds with
+# those sanitizers into a build directory of their own, so their objects
+# never mix with the plain ones, and runs the unit tests there - with
+# SANITIZE=thread that includes the -j pool and what its threads share
+# (tests/worker_pool_test.cpp).
+SANITIZE ?=
+comma := ,
+ifneq ($(SANITIZE),)
+B := build/sanitize-$(subst $(comma),-,$(SANITIZE))
+endif
+
 # The install paths compiled into the tools live in one generated header,
 # rewritten only when a path variable changes, and included into every
 # source: `make` then `make install PREFIX=/opt/x` rebuilds with /opt/x
@@ -45,6 +56,14 @@ CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Wshadow -pedantic
 CPPFLAGS += -D_GNU_SOURCE -include $(PATHS_H)
 LDFLAGS  ?=
+ifneq ($(SANITIZE),)
+# Any finding fails the run rather than scrolling past.
+CXXFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=$(SANITIZE)
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+endif
 
 # Short progress lines; `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -100,6 +119,9 @@ $(B)/%: $(B)/obj/%.o $(B)/libruntime.a
 # touches instead of all of libc and libstdc++ (bench/dhcp shows VmRSS).
 # Set DHCPD_LDFLAGS= where no static libc exists.
 DHCPD_LDFLAGS ?= -static -Wl,--gc-sections
+ifneq ($(SANITIZE),)
+DHCPD_LDFLAGS :=  # the sanitizers' runtimes are not linked statically
+endif
 $(B)/runall-dhcpd: $(B)/obj/runall-dhcpd.o $(B)/libruntime.a
 	$(Q)$(call say,LINK,$@)$(CXX) $(CXXFLAGS) $(LDFLAGS) $(DHCPD_LDFLAGS) -o $@ $< $(B)/libruntime.a
 
@@ -121,7 +143,7 @@ $(B)/bench/%: bench/%.cpp $(B)/libruntime.a $(PATHS_H)
 # and AddressSanitizer; `make check` runs it for a bounded time.
 FUZZ_SECONDS ?= 20
 $(B)/fuzz_dhcp_packet: tests/fuzz/fuzz_dhcp_packet.cpp src/dhcp_packet.cpp src/dhcp_packet.hpp \
-		src/dhcp_server.cpp src/dhcp_server.hpp src/dhcp_daemon.hpp
+		src/dhcp_server.cpp src/dhcp_server.hpp src/dhcp_config.hpp
 	@mkdir -p $(@D)
 	$(Q)$(call say,FUZZ,$@)clang++ -std=c++17 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_dhcp_packet.cpp src/dhcp_packet.cpp src/dhcp_server.cpp
@@ -129,9 +151,28 @@ $(B)/fuzz_dhcp_packet: tests/fuzz/fuzz_dhcp_packet.cpp src/dhcp_packet.cpp src/d
 # `make check` runs every test: the unit tests, the fuzz target, and the
 # tests under tests/root/ (which need root and make their own namespaces; as
 # a normal user they are reported as skipped, with the reason). The last line
-# is "N passed, N failed".
+# is "N passed, N failed". With SANITIZE, the unit tests under the
+# sanitizers (see above).
+ifeq ($(SANITIZE),)
 check: test-programs
 	@tests/run
+else
+check: $(B)/unit_tests
+	$(SANITIZER_ENV) $(B)/unit_tests --gtest_brief=1
+endif
+
+# compile_commands.json, for editors (clangd) and clang-tidy: every source
+# with the flags this Makefile compiles it with, written by make itself.
+CDB_FILES := $(wildcard $(TOOL_SRCS)) $(MODULE_SRCS) $(TEST_SRCS) \
+	$(wildcard tests/tools/*.cpp bench/*.cpp)
+cdb_entry = {"directory": "$(CURDIR)", "file": "$(1)", "command": \
+	"$(CXX) $(CPPFLAGS) $(CXXFLAGS)$(if $(filter src/%,$(1)),, -Isrc) -c $(1)"}
+compile_commands.json: $(MAKEFILE_LIST) $(PATHS_H) $(CDB_FILES)
+	$(Q)$(call say,GEN,$@)true
+	$(file >$@.tmp,[)
+	$(foreach f,$(CDB_FILES),$(file >>$@.tmp,$(call cdb_entry,$(f))$(if $(filter $(lastword $(CDB_FILES)),$(f)),,$(comma))))
+	$(file >>$@.tmp,])
+	$(Q)mv -f $@.tmp $@
 
 # Everything the tests run: the tools, the unit test binary, the helpers.
 test-programs: all $(B)/unit_tests $(TEST_TOOLS)

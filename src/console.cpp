@@ -126,7 +126,7 @@ LinePrefixer& Console::Prefixer(const std::string& host, int fd) {
 
 void Console::ClearLocked() {
   if (!shown_) return;
-  WriteAll(STDERR_FILENO, "\r\033[K");
+  WriteAll(progress_fd_, "\r\033[K");
   shown_ = false;
 }
 
@@ -134,9 +134,9 @@ void Console::DrawLocked() {
   if (!progress_ || items_.empty() || !at_line_start_) return;
   struct winsize ws;
   size_t width = 80;
-  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+  if (ioctl(progress_fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
     width = ws.ws_col;
-  WriteAll(STDERR_FILENO, ProgressLine(items_, width));
+  WriteAll(progress_fd_, ProgressLine(items_, width));
   shown_ = true;
 }
 

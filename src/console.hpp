@@ -47,9 +47,11 @@ std::string ProgressLine(const std::vector<ProgressItem>& items, size_t width);
 /// The terminal: stdout and stderr, and the progress line on stderr.
 class Console {
  public:
-  /// `progress`: draw the progress line (stderr is a terminal, no -q);
-  /// `prefix`: prefix each line of script output with its guest.
-  Console(bool progress, bool prefix) : progress_(progress), prefix_(prefix) {}
+  /// `progress`: draw the progress line (stderr is a terminal, no -q) on
+  /// `progress_fd` (stderr; a test gives a file); `prefix`: prefix each
+  /// line of script output with its guest.
+  Console(bool progress, bool prefix, int progress_fd = 2)
+      : progress_(progress), prefix_(prefix), progress_fd_(progress_fd) {}
 
   /// Output of a guest's script on `fd` (1 or 2).
   void Output(const std::string& host, int fd, const char* data, size_t n);
@@ -73,6 +75,7 @@ class Console {
   std::mutex mu_;
   const bool progress_;
   const bool prefix_;
+  const int progress_fd_;
   bool shown_ = false;
   bool at_line_start_ = true;
   std::vector<ProgressItem> items_;

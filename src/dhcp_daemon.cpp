@@ -15,9 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.hpp"
 #include "dhcp_packet.hpp"
 #include "dhcp_server.hpp"
 #include "file_io.hpp"
+#include "interrupt.hpp"
 #include "link_watch.hpp"
 #include "validate.hpp"
 
@@ -36,17 +38,6 @@ constexpr unsigned kLogLinesPerWindow = 20;
 // again.
 constexpr int kBurst = 64;
 
-// The signal handler's only job: wake the poll loop (the self-pipe trick).
-int g_wake_fd = -1;
-
-void OnSignal(int sig) {
-  int saved = errno;
-  unsigned char b = static_cast<unsigned char>(sig);
-  ssize_t ignored = write(g_wake_fd, &b, 1);
-  (void)ignored;
-  errno = saved;
-}
-
 // Serving allocates nothing: one buffer in, one out, one packet each way,
 // all static.
 uint8_t g_in[kDhcpMaxSize + 1];
@@ -62,36 +53,15 @@ struct Counters {
   unsigned long send_errors = 0;
 };
 
-int64_t Now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec;
-}
+// Lease times and the log window are whole seconds of the monotonic
+// clock, which no administrator or NTP steps.
+int64_t MonotonicSeconds() { return MonotonicMs() / 1000; }
 
 std::string Ip(uint32_t a) { return FormatIPv4(a); }
 
 void FormatIp(uint32_t a, char* out, size_t cap) {
   snprintf(out, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
            a & 255);
-}
-
-void FormatHardware(const DhcpPacket& p, char* out, size_t cap) {
-  size_t n = p.hlen > 16 ? 16 : p.hlen;
-  size_t pos = 0;
-  out[0] = '\0';
-  for (size_t i = 0; i < n && pos + 4 <= cap; ++i)
-    pos += static_cast<size_t>(
-        snprintf(out + pos, cap - pos, i ? ":%02x" : "%02x", p.chaddr[i]));
-}
-
-// A client's hostname, fit for a log line: printable ASCII only.
-void FormatName(const DhcpBytes& b, char* out, size_t cap) {
-  size_t n = 0;
-  for (size_t i = 0; i < b.len && n + 1 < cap && n < 63; ++i) {
-    unsigned char c = b.data[i];
-    out[n++] = (c > 32 && c < 127) ? static_cast<char>(c) : '?';
-  }
-  out[n] = '\0';
 }
 
 class Daemon {
@@ -114,9 +84,7 @@ class Daemon {
   unsigned ifindex_ = 0;
   int sock_ = -1;
   Counters count_;
-  int64_t window_start_ = 0;
-  unsigned window_lines_ = 0;
-  unsigned long suppressed_ = 0;
+  LogLimiter packet_lines_{kLogWindowSeconds, kLogLinesPerWindow};
 };
 
 void Daemon::Log(int priority, const char* fmt, ...) {
@@ -129,19 +97,10 @@ void Daemon::Log(int priority, const char* fmt, ...) {
 }
 
 void Daemon::PacketLog(int priority, const char* fmt, ...) {
-  int64_t now = Now();
-  if (now - window_start_ >= kLogWindowSeconds) {
-    if (suppressed_)
-      Log(LOG_NOTICE, "%lu packet log lines suppressed", suppressed_);
-    window_start_ = now;
-    window_lines_ = 0;
-    suppressed_ = 0;
-  }
-  if (window_lines_ >= kLogLinesPerWindow) {
-    ++suppressed_;
-    return;
-  }
-  ++window_lines_;
+  unsigned long suppressed = 0;
+  bool allowed = packet_lines_.Allow(MonotonicSeconds(), &suppressed);
+  if (suppressed) Log(LOG_NOTICE, "%lu packet log lines suppressed", suppressed);
+  if (!allowed) return;
   char line[512];
   va_list ap;
   va_start(ap, fmt);
@@ -252,10 +211,10 @@ void Daemon::Handle(size_t len) {
               DhcpParseErrorText(error));
     return;
   }
-  DhcpDecision d = server_.Handle(g_request, Now(), &g_reply);
+  DhcpDecision d = server_.Handle(g_request, MonotonicSeconds(), &g_reply);
   char hw[64], addr[16], name[64];
-  FormatHardware(g_request, hw, sizeof hw);
-  FormatName(g_request.hostname, name, sizeof name);
+  FormatHardwareAddress(g_request, hw, sizeof hw);
+  FormatClientName(g_request.hostname, name, sizeof name);
   const char* type = DhcpMessageTypeName(g_request.message_type);
   switch (d.outcome) {
     case DhcpOutcome::kIgnored:
@@ -357,40 +316,29 @@ int Daemon::Run() {
       Ip(cfg_.client).c_str(), Ip(cfg_.server).c_str(),
       Ip(cfg_.netmask).c_str(), cfg_.lease_time,
       cfg_.hostname.empty() ? "" : ", hostname ", cfg_.hostname.c_str(),
-      dns.empty() ? "" : ", dns ", dns.c_str(),
+      // Said either way: a guest that waits on its lookups is explained by
+      // this line.
+      ", dns ", dns.empty() ? "none" : dns.c_str(),
       cfg_.domain.empty() ? "" : ", domain ", cfg_.domain.c_str());
 
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-    Log(LOG_ERR, "pipe: %s", strerror(errno));
+  // SIGTERM, SIGINT and SIGHUP stop the server, SIGUSR1 logs the
+  // counters: each read from the self-pipe and acted on here, outside the
+  // handler.
+  if (!CatchSignals({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, &err)) {
+    Log(LOG_ERR, "%s", err.c_str());
     close(sock_);
     return 111;
   }
-  g_wake_fd = pipe_fds[1];
-  const int kSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
-  struct sigaction old_actions[4], old_pipe;
-  struct sigaction act = {};
-  act.sa_handler = OnSignal;
-  sigemptyset(&act.sa_mask);
-  sigset_t unblock;
-  sigemptyset(&unblock);
-  for (int i = 0; i < 4; ++i) {
-    sigaction(kSignals[i], &act, &old_actions[i]);
-    sigaddset(&unblock, kSignals[i]);
-  }
-  // The parent may have forked us with these blocked (around its own fork).
-  sigset_t old_mask;
-  sigprocmask(SIG_UNBLOCK, &unblock, &old_mask);
-  struct sigaction ignore = {};
+  struct sigaction ignore = {}, old_pipe;
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ignore, &old_pipe);
 
   int code = 0;
   const char* why = nullptr;
-  int64_t last_check = Now();
+  int64_t last_check = MonotonicSeconds();
   while (!why) {
     struct pollfd fds[3] = {{sock_, POLLIN, 0},
-                            {pipe_fds[0], POLLIN, 0},
+                            {InterruptFd(), POLLIN, 0},
                             {watch.fd(), POLLIN, 0}};
     int r = poll(fds, watch.fd() >= 0 ? 3 : 2, kCheckIntervalMs);
     if (r < 0 && errno != EINTR) {
@@ -400,16 +348,15 @@ int Daemon::Run() {
       break;
     }
     if (r > 0 && (fds[1].revents & POLLIN)) {
-      unsigned char sigs[16];
-      ssize_t n;
-      while ((n = read(pipe_fds[0], sigs, sizeof sigs)) > 0) {
-        for (ssize_t i = 0; i < n; ++i) {
-          if (sigs[i] == SIGUSR1)
-            LogCounters("counters");
+      int sigs[16];
+      size_t n;
+      while ((n = TakeSignals(sigs, 16)) > 0) {
+        for (size_t i = 0; i < n; ++i) {
+          const char* stop = StopReason(sigs[i]);
+          if (stop)
+            why = stop;
           else
-            why = sigs[i] == SIGHUP ? "stopping on SIGHUP"
-                  : sigs[i] == SIGINT ? "stopping on SIGINT"
-                                      : "stopping on SIGTERM";
+            LogCounters("counters");
         }
       }
     }
@@ -419,8 +366,8 @@ int Daemon::Run() {
       why = "interface gone, stopping";
       break;
     }
-    if (Now() - last_check >= kCheckIntervalMs / 1000 || r == 0) {
-      last_check = Now();
+    if (MonotonicSeconds() - last_check >= kCheckIntervalMs / 1000 || r == 0) {
+      last_check = MonotonicSeconds();
       if (InterfaceGone()) {
         why = "interface gone, stopping";
         break;
@@ -430,18 +377,64 @@ int Daemon::Run() {
   }
   LogCounters(why);
 
-  for (int i = 0; i < 4; ++i) sigaction(kSignals[i], &old_actions[i], nullptr);
+  ReleaseSignals();
   sigaction(SIGPIPE, &old_pipe, nullptr);
-  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-  g_wake_fd = -1;
-  close(pipe_fds[0]);
-  close(pipe_fds[1]);
   close(sock_);
   sock_ = -1;
   return code;
 }
 
 }  // namespace
+
+bool LogLimiter::Allow(int64_t now_s, unsigned long* suppressed) {
+  *suppressed = 0;
+  if (!started_ || now_s - window_start_ >= window_s_) {
+    *suppressed = dropped_;
+    started_ = true;
+    window_start_ = now_s;
+    logged_ = 0;
+    dropped_ = 0;
+  }
+  if (logged_ >= lines_) {
+    ++dropped_;
+    return false;
+  }
+  ++logged_;
+  return true;
+}
+
+void FormatHardwareAddress(const DhcpPacket& p, char* out, size_t cap) {
+  size_t n = p.hlen > 16 ? 16 : p.hlen;
+  size_t pos = 0;
+  if (cap == 0) return;
+  out[0] = '\0';
+  for (size_t i = 0; i < n && pos + 4 <= cap; ++i)
+    pos += static_cast<size_t>(
+        snprintf(out + pos, cap - pos, i ? ":%02x" : "%02x", p.chaddr[i]));
+}
+
+void FormatClientName(const DhcpBytes& name, char* out, size_t cap) {
+  size_t n = 0;
+  if (cap == 0) return;
+  for (size_t i = 0; i < name.len && n + 1 < cap && n < 63; ++i) {
+    unsigned char c = name.data[i];
+    out[n++] = (c > 32 && c < 127) ? static_cast<char>(c) : '?';
+  }
+  out[n] = '\0';
+}
+
+const char* StopReason(int sig) {
+  switch (sig) {
+    case SIGHUP:
+      return "stopping on SIGHUP";
+    case SIGINT:
+      return "stopping on SIGINT";
+    case SIGTERM:
+      return "stopping on SIGTERM";
+    default:
+      return nullptr;
+  }
+}
 
 bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
                      std::string* err) {
@@ -451,52 +444,6 @@ bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
   std::string text;
   if (!ReadFileText(path, check, &text, err)) return false;
   for (uint32_t a : NameserversFromResolvConf(text)) dns->push_back(a);
-  return true;
-}
-
-bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err) {
-  if (cfg.interface.empty() || cfg.interface.size() >= IFNAMSIZ ||
-      cfg.interface.find('/') != std::string::npos) {
-    *err = "interface name: empty or longer than " +
-           std::to_string(IFNAMSIZ - 1) + " characters";
-    return false;
-  }
-  uint32_t m = cfg.netmask;
-  if (m == 0 || (~m & (~m + 1)) != 0 || m == 0xffffffffu ||
-      m == 0xfffffffeu) {
-    *err = "netmask " + Ip(m) + ": not a usable contiguous mask";
-    return false;
-  }
-  if (cfg.server == 0 || cfg.client == 0 || cfg.server == cfg.client) {
-    *err = "server " + Ip(cfg.server) + " and client " + Ip(cfg.client) +
-           ": both needed, and different";
-    return false;
-  }
-  if ((cfg.server & m) != (cfg.client & m)) {
-    *err = "client " + Ip(cfg.client) + ": not in the subnet of server " +
-           Ip(cfg.server) + "/" + Ip(m);
-    return false;
-  }
-  for (uint32_t a : {cfg.server, cfg.client}) {
-    if ((a & ~m) == 0 || (a & ~m) == ~m) {
-      *err = Ip(a) + ": the network or broadcast address of its subnet";
-      return false;
-    }
-  }
-  if (cfg.lease_time < 10 || cfg.lease_time > 365u * 24 * 3600) {
-    *err = "lease time " + std::to_string(cfg.lease_time) +
-           " s: must be from 10 s to a year";
-    return false;
-  }
-  std::string why;
-  if (!cfg.hostname.empty() && !ValidHostname(cfg.hostname, &why)) {
-    *err = "hostname: " + why;
-    return false;
-  }
-  if (!cfg.domain.empty() && !ValidHostname(cfg.domain, &why)) {
-    *err = "domain: " + why;
-    return false;
-  }
   return true;
 }
 

@@ -4,24 +4,16 @@
 // foreground.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <string>
 #include <vector>
 
-namespace runall {
+#include "dhcp_config.hpp"
+#include "dhcp_packet.hpp"
 
-struct DhcpConfig {
-  std::string interface;      ///< e.g. "tap3"
-  uint32_t server = 0;        ///< host side address, host byte order (router and server id)
-  uint32_t client = 0;        ///< the single address offered
-  uint32_t netmask = 0;
-  std::vector<uint32_t> dns;  ///< empty: none (the first eight are sent)
-  std::string domain;         ///< empty: none
-  std::string hostname;       ///< option 12; empty: none
-  unsigned lease_time = 120;  ///< seconds, as the article's udhcpd
-  bool log_to_stderr = false; ///< copy every log line to stderr (foreground runs, tests)
-};
+namespace runall {
 
 /// Appends the IPv4 nameservers of a resolv.conf-format file to *dns, as
 /// NameserversFromResolvConf picks them. The file may be a symlink (as
@@ -29,12 +21,6 @@ struct DhcpConfig {
 /// to 64 KiB. False with *err (naming the path) if it cannot be read.
 bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
                      std::string* err);
-
-/// Checks what RunDhcpDaemon would refuse: an interface name that is empty
-/// or too long, a zero or non-contiguous netmask, server or client zero,
-/// equal, outside one subnet or its network/broadcast address, a lease under
-/// 10 s or over a year, a hostname or domain that is not RFC 1123.
-bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err);
 
 /// Serves cfg.interface until SIGTERM/SIGINT/SIGHUP or until the interface
 /// disappears; logs to syslog (ident "runall-dhcpd", facility daemon);
@@ -45,5 +31,40 @@ bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err);
 /// (the detached child): it installs handlers for those four signals,
 /// ignores SIGPIPE, and puts the old dispositions back before returning.
 int RunDhcpDaemon(const DhcpConfig& cfg);
+
+// The daemon's pure parts, apart so that they are tested without a socket.
+// They write into the caller's buffers: serving allocates nothing.
+
+/// Rations per-packet log lines: `lines` per window of `window_s` seconds;
+/// beyond them lines are only counted, and the count is logged when the
+/// next window opens, so that a flood cannot fill the disk through syslog.
+class LogLimiter {
+ public:
+  LogLimiter(int64_t window_s, unsigned lines) : window_s_(window_s), lines_(lines) {}
+  /// Whether a line may be logged at `now_s` (monotonic seconds). When a
+  /// window ends with lines dropped, *suppressed says how many, to be
+  /// logged first; else it is 0.
+  bool Allow(int64_t now_s, unsigned long* suppressed);
+
+ private:
+  int64_t window_s_;
+  unsigned lines_;
+  bool started_ = false;
+  int64_t window_start_ = 0;
+  unsigned logged_ = 0;
+  unsigned long dropped_ = 0;
+};
+
+/// A client's hardware address as hex pairs joined by ':' (at most 16
+/// bytes), cut to fit `cap` bytes with its terminating NUL.
+void FormatHardwareAddress(const DhcpPacket& p, char* out, size_t cap);
+
+/// A name a client sent, fit for a log line: printable ASCII only (others
+/// become '?'), at most 63 characters, cut to fit `cap`.
+void FormatClientName(const DhcpBytes& name, char* out, size_t cap);
+
+/// The log line's reason for stopping on `sig`, or null for a signal that
+/// does not stop the server (SIGUSR1: log the counters).
+const char* StopReason(int sig);
 
 }  // namespace runall

@@ -127,7 +127,8 @@ void Append(DhcpBytes* b, const uint8_t* p, size_t n) {
   b->len = static_cast<uint8_t>(b->len + n);
 }
 
-bool Fail(DhcpParseError* error, DhcpParseError why) {
+// Says why the packet is refused, and returns false.
+bool Malformed(DhcpParseError* error, DhcpParseError why) {
   if (error) *error = why;
   return false;
 }
@@ -214,15 +215,15 @@ const char* DhcpParseErrorText(DhcpParseError error) {
 
 bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
                      DhcpParseError* error) {
-  if (len < kDhcpMinSize) return Fail(error, DhcpParseError::kTruncated);
-  if (len > kDhcpMaxSize) return Fail(error, DhcpParseError::kTooLong);
+  if (len < kDhcpMinSize) return Malformed(error, DhcpParseError::kTruncated);
+  if (len > kDhcpMaxSize) return Malformed(error, DhcpParseError::kTooLong);
   if (data[0] != kBootRequest && data[0] != kBootReply)
-    return Fail(error, DhcpParseError::kBadOp);
+    return Malformed(error, DhcpParseError::kBadOp);
   if (data[2] == 0 || data[2] > 16 ||
       (data[1] == kHtypeEthernet && data[2] != 6))
-    return Fail(error, DhcpParseError::kBadHardware);
+    return Malformed(error, DhcpParseError::kBadHardware);
   if (memcmp(data + kDhcpHeaderSize, kMagicCookie, 4) != 0)
-    return Fail(error, DhcpParseError::kBadCookie);
+    return Malformed(error, DhcpParseError::kBadCookie);
 
   // First pass: check the structure of every area and add up each option's
   // length, so that no value is read before all of it is known to be there.
@@ -237,11 +238,11 @@ bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
   Area areas[3] = {{kDhcpMinSize, len}, {0, 0}, {0, 0}};
   size_t area_count = 1;
   if (!WalkArea(data, areas[0], measure))
-    return Fail(error, DhcpParseError::kOptionOverflow);
+    return Malformed(error, DhcpParseError::kOptionOverflow);
   uint8_t overload = 0;
   if (seen[kOptOverload]) {
     if (total[kOptOverload] != 1)
-      return Fail(error, DhcpParseError::kBadOverload);
+      return Malformed(error, DhcpParseError::kBadOverload);
     // Gathered like any other value: the one byte may follow an empty
     // piece, which has nothing to read.
     Fixed value = {};
@@ -250,7 +251,7 @@ bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
     });
     overload = value.bytes[0];
     if (overload < 1 || overload > 3)
-      return Fail(error, DhcpParseError::kBadOverload);
+      return Malformed(error, DhcpParseError::kBadOverload);
     // RFC 2131 4.1: file is read before sname.
     if (overload & 1) areas[area_count++] = {kFileOffset, kDhcpHeaderSize};
     if (overload & 2) areas[area_count++] = {kSnameOffset, kFileOffset};
@@ -261,17 +262,17 @@ bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
                               measure(code, p, n);
                             });
     }
-    if (overflow) return Fail(error, DhcpParseError::kOptionOverflow);
-    if (overload_misplaced) return Fail(error, DhcpParseError::kBadOverload);
+    if (overflow) return Malformed(error, DhcpParseError::kOptionOverflow);
+    if (overload_misplaced) return Malformed(error, DhcpParseError::kBadOverload);
   }
   for (int code = 1; code < 255; ++code) {
     if (!seen[code]) continue;
     if (!LengthFits(static_cast<uint8_t>(code), total[code]))
-      return Fail(error, DhcpParseError::kBadLength);
+      return Malformed(error, DhcpParseError::kBadLength);
     if (StoredVariable(static_cast<uint8_t>(code)) && total[code] > 255)
-      return Fail(error, DhcpParseError::kTooLongOption);
+      return Malformed(error, DhcpParseError::kTooLongOption);
   }
-  if (!seen[kOptMessageType]) return Fail(error, DhcpParseError::kNoMessageType);
+  if (!seen[kOptMessageType]) return Malformed(error, DhcpParseError::kNoMessageType);
 
   // Second pass: gather the values, joining split options in area order.
   DhcpPacket& p = *packet;
@@ -313,7 +314,7 @@ bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
 
   p.message_type = fixed[0].bytes[0];
   if (p.message_type < kDhcpDiscover || p.message_type > kDhcpInform)
-    return Fail(error, DhcpParseError::kBadMessageType);
+    return Malformed(error, DhcpParseError::kBadMessageType);
   if (fixed[1].len == 4) p.requested_address = Get32(fixed[1].bytes);
   if (fixed[2].len == 4) p.server_id = Get32(fixed[2].bytes);
   if (fixed[3].len == 4) p.lease_time = Get32(fixed[3].bytes);

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "dhcp_daemon.hpp"
+#include "dhcp_config.hpp"
 #include "dhcp_packet.hpp"
 
 namespace runall {

@@ -1,5 +1,7 @@
 #include "dhcpd_args.hpp"
 
+#include "fail.hpp"
+#include "options.hpp"
 #include "validate.hpp"
 
 namespace runall {
@@ -34,46 +36,32 @@ bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
   DhcpConfig& cfg = out->cfg;
   cfg.netmask = 0xffffff00u;
   cfg.log_to_stderr = true;
-  // Single options may be given once: a second -s is a mistake, not an
-  // override, in a command line another program builds.
+  if (AsksForHelp(args)) {
+    out->help = true;
+    return true;
+  }
+  // Every option but -D and -r may be given once: a second -s is a
+  // mistake, not an override, in a command line another program builds.
+  OptionScanner opts(args, {"-D", "-r"});
   std::string seen;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      out->help = true;
-      return true;
-    }
-    if (a == "-q") {
+  while (opts.Next()) {
+    std::string value;
+    if (opts.Flag("-q")) {
       cfg.log_to_stderr = false;
       continue;
     }
-    if (a.size() < 2 || a[0] != '-') {
-      *err = "unexpected argument: " + a;
-      return false;
-    }
-    char opt = a[1];
-    if (std::string("iscmndlDr").find(opt) == std::string::npos) {
-      *err = "unknown option: " + a;
-      return false;
-    }
-    std::string value;
-    if (a.size() > 2) {
-      value = a.substr(2);
-    } else if (i + 1 < args.size() && args[i + 1].compare(0, 1, "-") != 0) {
-      // No value here starts with '-': "-i -q" lacks the interface, it
-      // does not name one "-q".
-      value = args[++i];
-    } else {
-      *err = std::string("-") + opt + ": needs a value";
-      return false;
-    }
-    if (opt != 'D' && opt != 'r') {
-      if (seen.find(opt) != std::string::npos) {
-        *err = std::string("-") + opt + ": given twice";
-        return false;
+    char opt = 0;
+    for (char c : std::string("iscmndlDr"))
+      if (opts.Value(std::string("-") + c, &value)) {
+        opt = c;
+        break;
       }
-      seen += opt;
+    if (opt == 0) {
+      opts.Unknown();
+      continue;
     }
+    if (!opts.ok()) break;
+    seen += opt;
     switch (opt) {
       case 'i':
         cfg.interface = value;
@@ -113,6 +101,9 @@ bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
         break;
     }
   }
+  if (!opts.ok()) return Fail(err, opts.error());
+  const std::vector<std::string> operands = opts.Operands();
+  if (!operands.empty()) return Fail(err, "unexpected argument: " + operands[0]);
   for (char need : {'i', 's', 'c'}) {
     if (seen.find(need) == std::string::npos) {
       *err = std::string("-") + need + " is required";

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dhcp_daemon.hpp"
+#include "dhcp_config.hpp"
 
 namespace runall {
 

@@ -8,9 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
-#include <thread>
 
 #include "console.hpp"
 #include "fail.hpp"
@@ -22,12 +20,13 @@
 #include "invoker.hpp"
 #include "log.hpp"
 #include "proc.hpp"
+#include "process.hpp"
 #include "qemu_launch.hpp"  // WriteFileAtomically
 #include "report.hpp"
 #include "script_copy.hpp"
 #include "settings.hpp"
-#include "spawn.hpp"
 #include "ssh.hpp"
+#include "worker_pool.hpp"
 
 #ifndef RUNALL_BINDIR
 #define RUNALL_BINDIR "/usr/local/bin"
@@ -263,23 +262,11 @@ void Driver::RunGuests() {
     results_[i].host = records_[picked_[i]].hostname;
     results_[i].status = GuestStatus::kNotRun;
   }
-  std::atomic<size_t> next(0);
-  auto worker = [&]() {
-    while (true) {
-      size_t i = next++;
-      if (i >= picked_.size()) return;
-      if (Interrupted()) continue;  // left as "not run"
-      results_[i] = HandleGuest(records_[picked_[i]]);
-    }
-  };
-  unsigned jobs = std::min<unsigned>(args_.jobs, std::max<size_t>(picked_.size(), 1));
-  if (jobs <= 1) {
-    worker();
-    return;
-  }
-  std::vector<std::thread> threads;
-  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
-  for (std::thread& t : threads) t.join();
+  RunPool(
+      picked_.size(), args_.jobs,
+      [&](size_t i) { results_[i] = HandleGuest(records_[picked_[i]]); },
+      // Once interrupted, the guests not started are left as "not run".
+      []() { return Interrupted(); });
 }
 
 GuestRunOptions Driver::RunOptions(const GuestRecord& guest) const {

@@ -2,159 +2,68 @@
 
 #include <algorithm>
 
+#include "fail.hpp"
+#include "options.hpp"
 #include "validate.hpp"
 
 namespace runall {
 
-namespace {
-
-// An option that takes a value: "-j 4" or "-j4"; "--tap FILE" or
-// "--tap=FILE". Returns false (with *err) when the value is missing.
-bool TakeValue(const std::vector<std::string>& args, size_t* i,
-               const std::string& name, std::string* value, std::string* err) {
-  const std::string& arg = args[*i];
-  if (arg.size() > name.size()) {
-    // Attached: "-j4", or "--tap=FILE" for long options.
-    if (name.compare(0, 2, "--") == 0) {
-      *value = arg.substr(name.size() + 1);
-    } else {
-      *value = arg.substr(name.size());
-    }
-  } else {
-    if (*i + 1 >= args.size()) {
-      *err = name + " needs a value";
-      return false;
-    }
-    *value = args[++*i];
-  }
-  if (value->empty()) {
-    *err = name + ": empty value";
-    return false;
-  }
-  return true;
-}
-
-bool Matches(const std::string& arg, const std::string& name, bool attached) {
-  if (arg == name) return true;
-  if (!attached || arg.compare(0, name.size(), name) != 0) return false;
-  // "--tap=FILE" but not "--tapx"; "-j4" but "-sn" is its own option.
-  if (name.compare(0, 2, "--") == 0) return arg[name.size()] == '=';
-  return true;
-}
-
-bool SetOnce(std::string* field, const std::string& value,
-             const std::string& name, std::string* err) {
-  if (!field->empty()) {
-    *err = name + " given twice";
-    return false;
-  }
-  *field = value;
-  return true;
-}
-
-}  // namespace
-
 bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
                      std::string* err) {
   DriverArgs a;
-  bool jobs_given = false;
-  size_t i = 0;
-  for (; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      ++i;
-      break;
-    }
-    if (arg.empty() || arg[0] != '-' || arg == "-") break;  // first OS name
-    std::string value;
-    if (arg == "--help" || arg == "-h") {
-      a.help = true;
-    } else if (arg == "-s" || arg == "-sn" || arg == "-sf") {
-      if (a.copy != CopyMode::kNone) {
-        *err = "only one of -s, -sn, -sf, once";
-        return false;
-      }
-      if (i + 1 >= args.size() || args[i + 1].empty()) {
-        *err = arg + " needs the script as the next argument";
-        return false;
-      }
-      a.copy = arg == "-s" ? CopyMode::kInteractive
-               : arg == "-sn" ? CopyMode::kNever
-                              : CopyMode::kForce;
-      a.script = args[++i];
-    } else if (arg == "-q") {
+  if (AsksForHelp(args)) {
+    a.help = true;
+    *out = a;
+    return true;
+  }
+  OptionScanner opts(args);
+  while (opts.Next()) {
+    std::string jobs;
+    if (opts.Flag("-s") || opts.Flag("-sn") || opts.Flag("-sf")) {
+      const std::string w = opts.word();
+      if (a.copy != CopyMode::kNone) opts.Error("only one of -s, -sn, -sf, once");
+      if (!opts.TakeNextWord(&a.script) || a.script.empty())
+        opts.Error(w + " needs the script as the next argument");
+      a.copy = w == "-s" ? CopyMode::kInteractive
+               : w == "-sn" ? CopyMode::kNever
+                            : CopyMode::kForce;
+    } else if (opts.Flag("-q")) {
       a.quiet = true;
-    } else if (arg == "--shutdown") {
+    } else if (opts.Flag("--shutdown")) {
       a.shutdown = true;
-    } else if (arg == "--stop") {
+    } else if (opts.Flag("--stop")) {
       a.stop = true;
-    } else if (Matches(arg, "-j", true)) {
-      if (!TakeValue(args, &i, "-j", &value, err)) return false;
+    } else if (opts.Value("-j", &jobs)) {
       unsigned long n = 0;
-      if (jobs_given) {
-        *err = "-j given twice";
-        return false;
-      }
-      if (!ParseUnsigned(value, kMaxJobs, &n) || n == 0) {
-        *err = "-j " + value + ": not a number from 1 to " +
-               std::to_string(kMaxJobs);
-        return false;
-      }
+      if (opts.ok() && (!ParseUnsigned(jobs, kMaxJobs, &n) || n == 0))
+        opts.Error("-j " + jobs + ": not a number from 1 to " +
+                   std::to_string(kMaxJobs));
       a.jobs = static_cast<unsigned>(n);
-      jobs_given = true;
-    } else if (Matches(arg, "--tap", true)) {
-      if (!TakeValue(args, &i, "--tap", &value, err) ||
-          !SetOnce(&a.tap_file, value, "--tap", err))
-        return false;
-    } else if (Matches(arg, "-C", true)) {
-      if (!TakeValue(args, &i, "-C", &value, err) ||
-          !SetOnce(&a.settings_file, value, "-C", err))
-        return false;
-    } else if (Matches(arg, "-c", true)) {
-      if (!TakeValue(args, &i, "-c", &value, err) ||
-          !SetOnce(&a.guests_file, value, "-c", err))
-        return false;
-    } else if (Matches(arg, "-l", true)) {
-      if (!TakeValue(args, &i, "-l", &value, err) ||
-          !SetOnce(&a.log_file, value, "-l", err))
-        return false;
-    } else if (Matches(arg, "--log-dir", true)) {
-      if (!TakeValue(args, &i, "--log-dir", &value, err) ||
-          !SetOnce(&a.log_dir, value, "--log-dir", err))
-        return false;
-    } else if (Matches(arg, "-i", true)) {
-      if (!TakeValue(args, &i, "-i", &value, err) ||
-          !SetOnce(&a.identity, value, "-i", err))
-        return false;
-    } else {
-      *err = "unknown option " + arg;
-      return false;
+    } else if (!opts.Value("--tap", &a.tap_file) &&
+               !opts.Value("-C", &a.settings_file) &&
+               !opts.Value("-c", &a.guests_file) &&
+               !opts.Value("-l", &a.log_file) &&
+               !opts.Value("--log-dir", &a.log_dir) &&
+               !opts.Value("-i", &a.identity)) {
+      opts.Unknown();
     }
   }
-  for (; i < args.size(); ++i) {
-    const std::string& name = args[i];
-    if (!name.empty() && name[0] == '-' && name != "-") {
-      *err = "option " + name + " after an OS name: options go first";
-      return false;
-    }
+  if (!opts.ok()) return Fail(err, opts.error());
+  for (const std::string& name : opts.Operands()) {
+    if (!name.empty() && name[0] == '-' && name != "-")
+      return Fail(err, "option " + name + " after an OS name: options go first");
     std::string why;
     // OS names become file names (LAUNCHDIR/HOST, the up-file): only a
     // valid hostname may get that far.
-    if (!ValidHostname(name, &why)) {
-      *err = "OS name \"" + name + "\": " + why;
-      return false;
-    }
+    if (!ValidHostname(name, &why))
+      return Fail(err, "OS name \"" + name + "\": " + why);
     if (std::find(a.guests.begin(), a.guests.end(), name) == a.guests.end())
       a.guests.push_back(name);
   }
-  if (a.stop && a.copy != CopyMode::kNone) {
-    *err = "--stop runs no script: leave out -s";
-    return false;
-  }
-  if (a.stop && a.shutdown) {
-    *err = "--stop already shuts the guests down: leave out --shutdown";
-    return false;
-  }
+  if (a.stop && a.copy != CopyMode::kNone)
+    return Fail(err, "--stop runs no script: leave out -s");
+  if (a.stop && a.shutdown)
+    return Fail(err, "--stop already shuts the guests down: leave out --shutdown");
   *out = a;
   return true;
 }

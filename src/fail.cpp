@@ -33,6 +33,11 @@ void Fatal(int code, const std::string& message) {
   exit(code);
 }
 
+bool Fail(std::string* why, const std::string& text) {
+  if (why) *why = text;
+  return false;
+}
+
 std::string ErrnoMessage(const std::string& what) {
   return ErrnoMessage(what, errno);
 }

@@ -1,4 +1,5 @@
-// fail: exit codes and the one way out for errors nobody can recover from.
+// fail: exit codes, the one way out for errors nobody can recover from,
+// and the one way to return an error a caller can act on.
 #pragma once
 
 #include <string>
@@ -22,8 +23,13 @@ const char* ProgramName();
 /// Prints "prog: message" to stderr.
 void Warn(const std::string& message);
 
-/// Prints "prog: message" to stderr and exits with `code`.
+/// Prints "prog: message" to stderr and exits with `code`. For a tool's
+/// main only: library code returns its errors (the err-string idiom).
 [[noreturn]] void Fatal(int code, const std::string& message);
+
+/// The err-string idiom's one-line way out: sets *why (when non-null) to
+/// `text` and returns false, as in `return Fail(err, "bad name");`.
+bool Fail(std::string* why, const std::string& text);
 
 /// "what: strerror(errno)", for messages about a failed system call.
 std::string ErrnoMessage(const std::string& what);

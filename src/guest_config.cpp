@@ -12,45 +12,12 @@
 
 #include "fail.hpp"
 #include "file_io.hpp"
+#include "qemu_args.hpp"
 #include "validate.hpp"
 
 namespace runall {
 
 namespace {
-
-// What an architecture needs by default. Virtio devices sit on PCI
-// everywhere except s390x, which has no PCI by default but channel I/O.
-struct ArchDefaults {
-  const char* arch;
-  const char* qemu;
-  const char* machine;
-  const char* cpu;
-  const char* bus;
-};
-
-const ArchDefaults kArches[] = {
-    {"x86_64", "qemu-system-x86_64", "", "", "pci"},
-    {"i386", "qemu-system-i386", "", "", "pci"},
-    // QEMU's virt board would otherwise get a 32-bit Cortex-A15.
-    {"aarch64", "qemu-system-aarch64", "virt", "max", "pci"},
-    {"arm", "qemu-system-arm", "virt", "", "pci"},
-    {"riscv64", "qemu-system-riscv64", "virt", "", "pci"},
-    {"ppc64", "qemu-system-ppc64", "pseries", "", "pci"},
-    {"ppc64le", "qemu-system-ppc64", "pseries", "", "pci"},
-    {"s390x", "qemu-system-s390x", "s390-ccw-virtio", "", "ccw"},
-};
-
-const ArchDefaults* FindArch(const std::string& arch) {
-  for (const auto& a : kArches)
-    if (arch == a.arch) return &a;
-  return nullptr;
-}
-
-std::string KnownArches() {
-  std::string list;
-  for (const auto& a : kArches) list += (list.empty() ? "" : ", ") + std::string(a.arch);
-  return list;
-}
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
@@ -74,31 +41,6 @@ bool IsToken(const std::string& s) {
   for (char c : s)
     if (IsBlank(c) || c == '\n' || c == '\0') return false;
   return true;
-}
-
-}  // namespace
-
-bool IsModelName(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-namespace {
-
-// QEMU option values are comma-separated; a comma inside a value is
-// written twice.
-std::string EscapeCommas(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    out += c;
-    if (c == ',') out += ',';
-  }
-  return out;
 }
 
 // A "name = value" line: it starts with a lower-case identifier followed by
@@ -170,25 +112,6 @@ bool ParseMemory(const std::string& text, unsigned* mib) {
   return true;
 }
 
-// The option name of a QEMU argument, with QEMU's optional second dash
-// removed ("--netdev" is "-netdev"); empty if it is not an option.
-std::string OptionName(const std::string& word) {
-  if (word.size() < 2 || word[0] != '-') return "";
-  if (word[1] == '-') return word.substr(1);
-  return word;
-}
-
-bool LinesHaveOption(const GuestRecord& r,
-                     std::initializer_list<const char*> names) {
-  for (const auto& line : r.option_lines)
-    for (const auto& word : line) {
-      std::string opt = OptionName(word);
-      for (const char* n : names)
-        if (opt == n) return true;
-    }
-  return false;
-}
-
 class Parser {
  public:
   Parser(const std::string& filename, const Settings& settings,
@@ -222,8 +145,9 @@ class Parser {
   }
 
  private:
-  bool Fail(const std::string& what) { return FailAt(lineno_, what); }
-  bool FailAt(unsigned line, const std::string& what) {
+  // An error at the line being read, or at `line`: "FILE:LINE: what".
+  bool Error(const std::string& what) { return ErrorAt(lineno_, what); }
+  bool ErrorAt(unsigned line, const std::string& what) {
     *err_ = filename_ + ":" + std::to_string(line) + ": " + what;
     return false;
   }
@@ -231,16 +155,16 @@ class Parser {
   bool FirstLine(const std::string& line) {
     std::string name, value;
     if (SplitSettingLine(line, &name, &value))
-      return Fail("\"" + name + " = ...\" must follow the first line of a "
+      return Error("\"" + name + " = ...\" must follow the first line of a "
                   "record (hostname imgfile ...)");
     std::vector<std::string> f;
     std::string why;
-    if (!SplitWords(line, &f, &why)) return Fail(why);
+    if (!SplitWords(line, &f, &why)) return Error(why);
     if (f.empty()) return true;  // only a comment after blanks
-    r_ = GuestRecord();
-    r_.line = lineno_;
-    r_.start_timeout = settings_.start_timeout;
-    r_.stop_timeout = settings_.stop_timeout;
+    record_ = GuestRecord();
+    record_.line = lineno_;
+    record_.start_timeout = settings_.start_timeout;
+    record_.stop_timeout = settings_.stop_timeout;
     set_at_.clear();
     const std::string& host = f[0];
     if (!ValidHostname(host, &why)) {
@@ -248,35 +172,35 @@ class Parser {
       if (host[0] == '-')
         msg += " (an option line must follow its record's first line, "
                "without a blank line between)";
-      return Fail(msg);
+      return Error(msg);
     }
     for (const auto& seen : *records_)
       if (Lower(seen.hostname) == Lower(host))
-        return Fail("duplicate hostname \"" + host + "\" (first at line " +
+        return Error("duplicate hostname \"" + host + "\" (first at line " +
                     std::to_string(seen.line) + ")");
-    r_.hostname = host;
-    if (f.size() < 2) return Fail("record for " + host + ": missing imgfile");
-    r_.image = f[1][0] == '/' ? f[1] : settings_.image_dir + "/" + f[1];
+    record_.hostname = host;
+    if (f.size() < 2) return Error("record for " + host + ": missing imgfile");
+    record_.image = f[1][0] == '/' ? f[1] : settings_.image_dir + "/" + f[1];
     // "-" stands for the default, so that a later field can be given
     // without the earlier ones; a field left off at the end is a default
     // too, as in the article's script.
-    if (f.size() > 2 && f[2] != "-" && !ParseSeconds(f[2], &r_.start_timeout))
-      return Fail("record for " + host + ": starttimeout \"" + f[2] +
+    if (f.size() > 2 && f[2] != "-" && !ParseSeconds(f[2], &record_.start_timeout))
+      return Error("record for " + host + ": starttimeout \"" + f[2] +
                   "\" is not a positive number of seconds");
-    if (f.size() > 3 && f[3] != "-" && !ParseSeconds(f[3], &r_.stop_timeout))
-      return Fail("record for " + host + ": stoptimeout \"" + f[3] +
+    if (f.size() > 3 && f[3] != "-" && !ParseSeconds(f[3], &record_.stop_timeout))
+      return Error("record for " + host + ": stoptimeout \"" + f[3] +
                   "\" is not a positive number of seconds");
-    if (f.size() > 4 && f[4] != "-" && !ParseMemory(f[4], &r_.memory_mib))
-      return Fail("record for " + host + ": memsize \"" + f[4] +
+    if (f.size() > 4 && f[4] != "-" && !ParseMemory(f[4], &record_.memory_mib))
+      return Error("record for " + host + ": memsize \"" + f[4] +
                   "\" is not a size in MiB (a number, or with M or G)");
     if (f.size() > 5) {
       if (f[5] != "L")
-        return Fail("record for " + host + ": unknown flag \"" + f[5] +
+        return Error("record for " + host + ": unknown flag \"" + f[5] +
                     "\" (the only flag is L: guest clock in local time)");
-      r_.local_time = true;
+      record_.local_time = true;
     }
     if (f.size() > 6)
-      return Fail("record for " + host + ": unexpected field \"" + f[6] +
+      return Error("record for " + host + ": unexpected field \"" + f[6] +
                   "\" after the L flag");
     in_record_ = true;
     return true;
@@ -287,77 +211,75 @@ class Parser {
     if (SplitSettingLine(line, &name, &value)) return Setting(name, value);
     std::vector<std::string> words;
     std::string why;
-    if (!SplitWords(line, &words, &why)) return Fail(why);
-    for (const auto& w : words)
-      if (OptionName(w) == "-daemonize")
-        return Fail("-daemonize would give QEMU another pid; runall needs "
-                    "the pid runqemuos started");
-    if (!words.empty()) r_.option_lines.push_back(words);
+    if (!SplitWords(line, &words, &why)) return Error(why);
+    if (!CheckQemuArgs(words, &why)) return Error(why);
+    if (!words.empty()) record_.option_lines.push_back(words);
     return true;
   }
 
   bool Setting(const std::string& name, const std::string& value) {
     auto seen = set_at_.find(name);
     if (seen != set_at_.end())
-      return Fail(name + " is set twice in the record of " + r_.hostname +
+      return Error(name + " is set twice in the record of " + record_.hostname +
                   " (first at line " + std::to_string(seen->second) + ")");
     set_at_[name] = lineno_;
-    if (value.empty()) return Fail(name + " needs a value");
+    if (value.empty()) return Error(name + " needs a value");
     std::string bad = "bad value for " + name + ": \"" + value + "\"";
     if (name == "arch") {
-      if (!FindArch(value)) return Fail(bad + " (known: " + KnownArches() + ")");
-      r_.arch = value;
+      if (!FindQemuArch(value))
+        return Error(bad + " (known: " + KnownQemuArches() + ")");
+      record_.arch = value;
     } else if (name == "qemu") {
-      if (value[0] == '-') return Fail(bad + " (a program name or path)");
-      r_.qemu = value;
+      if (value[0] == '-') return Error(bad + " (a program name or path)");
+      record_.qemu = value;
     } else if (name == "machine") {
-      if (!IsToken(value)) return Fail(bad);
-      r_.machine = value;
+      if (!IsToken(value)) return Error(bad);
+      record_.machine = value;
     } else if (name == "cpu") {
-      if (!IsToken(value)) return Fail(bad);
-      r_.cpu = value;
+      if (!IsToken(value)) return Error(bad);
+      record_.cpu = value;
     } else if (name == "nic") {
-      if (!IsModelName(value)) return Fail(bad + " (a QEMU NIC model, or none)");
-      r_.nic = value;
+      if (!IsModelName(value)) return Error(bad + " (a QEMU NIC model, or none)");
+      record_.nic = value;
     } else if (name == "mac") {
       if (!ValidMac(value))
-        return Fail(bad + " (six hex pairs joined by ':', unicast)");
-      r_.mac = Lower(value);
+        return Error(bad + " (six hex pairs joined by ':', unicast)");
+      record_.mac = Lower(value);
     } else if (name == "image_format") {
-      if (!IsModelName(value)) return Fail(bad);
-      r_.image_format = value;
+      if (!IsModelName(value)) return Error(bad);
+      record_.image_format = value;
     } else if (name == "drive_if") {
       static const char* const kIfs[] = {"virtio", "ide",    "scsi", "sd",
                                          "mtd",    "floppy", "pflash", "none"};
       if (std::find_if(std::begin(kIfs), std::end(kIfs), [&](const char* i) {
             return value == i;
           }) == std::end(kIfs))
-        return Fail(bad + " (virtio, ide, scsi, sd, mtd, floppy, pflash or "
+        return Error(bad + " (virtio, ide, scsi, sd, mtd, floppy, pflash or "
                           "none)");
-      r_.drive_if = value;
+      record_.drive_if = value;
     } else if (name == "share") {
-      if (value != "9p" && value != "none") return Fail(bad + " (9p or none)");
-      r_.share = value;
+      if (value != "9p" && value != "none") return Error(bad + " (9p or none)");
+      record_.share = value;
     } else if (name == "rng") {
-      if (!IsModelName(value)) return Fail(bad + " (a QEMU RNG device, or none)");
-      r_.rng = value;
+      if (!IsModelName(value)) return Error(bad + " (a QEMU RNG device, or none)");
+      record_.rng = value;
     } else if (name == "display") {
-      if (!IsToken(value)) return Fail(bad);
-      r_.display = value;
+      if (!IsToken(value)) return Error(bad);
+      record_.display = value;
     } else if (name == "shutdown") {
-      r_.shutdown = value;
+      record_.shutdown = value;
     } else if (name == "boot_signal") {
       if (value == "upfile")
-        r_.boot_signal = BootSignal::kUpFile;
+        record_.boot_signal = BootSignal::kUpFile;
       else if (value == "ssh")
-        r_.boot_signal = BootSignal::kSsh;
+        record_.boot_signal = BootSignal::kSsh;
       else
-        return Fail(bad + " (upfile or ssh)");
+        return Error(bad + " (upfile or ssh)");
     } else if (name == "console_log") {
-      if (value[0] != '/') return Fail(name + " must be an absolute path");
-      r_.console_log = value;
+      if (value[0] != '/') return Error(name + " must be an absolute path");
+      record_.console_log = value;
     } else {
-      return Fail("unknown setting \"" + name + "\"");
+      return Error("unknown setting \"" + name + "\"");
     }
     return true;
   }
@@ -365,25 +287,25 @@ class Parser {
   // Fills in what the record left to its architecture and checks what only
   // the whole record can tell.
   bool Finish() {
-    const ArchDefaults* a = FindArch(r_.arch);
+    const QemuArch* a = FindQemuArch(record_.arch);
     const std::string bus = a->bus;
-    if (r_.qemu.empty()) r_.qemu = a->qemu;
-    if (r_.machine.empty()) r_.machine = a->machine;
-    if (r_.cpu.empty()) r_.cpu = a->cpu;
-    if (r_.nic.empty()) r_.nic = "virtio-net-" + bus;
-    if (r_.mac.empty()) r_.mac = MacForHostname(r_.hostname);
-    if (r_.image_format.empty()) r_.image_format = FormatFromExtension(r_.image);
-    if (r_.drive_if.empty()) r_.drive_if = "virtio";
-    if (r_.share.empty()) r_.share = "none";
-    if (r_.rng.empty()) r_.rng = "virtio-rng-" + bus;
-    if (r_.share == "9p") {
-      std::string own = settings_.rw_host_base + "/" + r_.hostname;
+    if (record_.qemu.empty()) record_.qemu = a->qemu;
+    if (record_.machine.empty()) record_.machine = a->machine;
+    if (record_.cpu.empty()) record_.cpu = a->cpu;
+    if (record_.nic.empty()) record_.nic = "virtio-net-" + bus;
+    if (record_.mac.empty()) record_.mac = MacForHostname(record_.hostname);
+    if (record_.image_format.empty()) record_.image_format = FormatFromExtension(record_.image);
+    if (record_.drive_if.empty()) record_.drive_if = "virtio";
+    if (record_.share.empty()) record_.share = "none";
+    if (record_.rng.empty()) record_.rng = "virtio-rng-" + bus;
+    if (record_.share == "9p") {
+      std::string own = settings_.rw_host_base + "/" + record_.hostname;
       if (own == settings_.common_ro_host || own == settings_.common_rw_host)
-        return FailAt(r_.line, "hostname " + r_.hostname +
+        return ErrorAt(record_.line, "hostname " + record_.hostname +
                                    ": its read-write directory " + own +
                                    " would be a common shared directory");
     }
-    records_->push_back(r_);
+    records_->push_back(record_);
     return true;
   }
 
@@ -393,7 +315,7 @@ class Parser {
   std::string* err_;
   unsigned lineno_ = 0;
   bool in_record_ = false;
-  GuestRecord r_;
+  GuestRecord record_;
   std::map<std::string, unsigned> set_at_;
 };
 
@@ -467,123 +389,6 @@ bool LoadGuestConfig(const std::string& path, const Settings& settings,
   std::string text;
   if (!ReadFileText(path, check, &text, err)) return false;
   return ParseGuestConfig(text, path, settings, records, err);
-}
-
-std::string MacForHostname(const std::string& hostname) {
-  // FNV-1a over the lower-cased name: hostnames are case-insensitive, and
-  // the hash is defined on bytes, so every host computes the same address.
-  uint32_t h = 2166136261u;
-  for (char c : Lower(hostname)) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
-  }
-  uint32_t low = (h >> 24) ^ (h & 0xffffffu);
-  char mac[18];
-  snprintf(mac, sizeof mac, "52:54:00:%02x:%02x:%02x", (low >> 16) & 0xff,
-           (low >> 8) & 0xff, low & 0xff);
-  return mac;
-}
-
-bool ValidMac(const std::string& mac) {
-  if (mac.size() != 17) return false;
-  for (size_t i = 0; i < mac.size(); ++i) {
-    char c = mac[i];
-    if (i % 3 == 2) {
-      if (c != ':') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                 (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  // The low bit of the first octet marks a multicast address, which no
-  // card may have.
-  unsigned first = static_cast<unsigned>(std::stoul(mac.substr(0, 2), nullptr, 16));
-  return (first & 1u) == 0;
-}
-
-QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings) {
-  QemuCommand cmd;
-  std::vector<std::string>& a = cmd.argv;
-  const ArchDefaults* arch = FindArch(r.arch);
-  const std::string bus = arch ? arch->bus : "pci";
-  a.push_back(r.qemu);
-  // Settings the option lines give themselves are left to them.
-  if (!r.machine.empty() && !LinesHaveOption(r, {"-M", "-machine"}))
-    a.insert(a.end(), {"-machine", r.machine});
-  if (!r.cpu.empty() && !LinesHaveOption(r, {"-cpu"}))
-    a.insert(a.end(), {"-cpu", r.cpu});
-  if (r.memory_mib != 0) a.insert(a.end(), {"-m", std::to_string(r.memory_mib)});
-  if (r.local_time) a.insert(a.end(), {"-rtc", "base=localtime"});
-  std::string drive = "file=" + EscapeCommas(r.image) + ",format=" +
-                      r.image_format + ",if=" + r.drive_if;
-  // With if=none the disk is attached by an option line's -device, which
-  // needs an id to name it.
-  if (r.drive_if == "none") drive += ",id=disk0";
-  a.insert(a.end(), {"-drive", drive});
-  if (r.share == "9p") {
-    struct {
-      const char* tag;
-      std::string path;
-      bool readonly;
-    } const shares[] = {
-        {"common_ro", settings.common_ro_host, true},
-        {"rw", settings.rw_host_base + "/" + r.hostname, false},
-        {"common_rw", settings.common_rw_host, false},
-    };
-    for (const auto& s : shares) {
-      // security_model=none: the guest sees the host's owners and modes,
-      // and files it creates belong to the user running QEMU - the same
-      // user as the guest's test user, per the article's contract.
-      std::string id = std::string("runall_") + s.tag;
-      a.insert(a.end(), {"-fsdev", "local,id=" + id + ",path=" +
-                                       EscapeCommas(s.path) +
-                                       ",security_model=none" +
-                                       (s.readonly ? ",readonly=on" : "")});
-      a.insert(a.end(), {"-device", "virtio-9p-" + bus + ",fsdev=" + id +
-                                        ",mount_tag=" + s.tag});
-    }
-  }
-  if (r.rng != "none") a.insert(a.end(), {"-device", r.rng});
-  if (r.display == "nographic")
-    a.push_back("-nographic");
-  else if (!r.display.empty())
-    a.insert(a.end(), {"-display", r.display});
-  for (const auto& line : r.option_lines) a.insert(a.end(), line.begin(), line.end());
-  bool own_network = LinesHaveOption(r, {"-net", "-netdev", "-nic"});
-  if (r.nic == "none") {
-    // Without this QEMU would give the guest its default user-mode network.
-    if (!own_network) a.insert(a.end(), {"-nic", "none"});
-  } else if (!own_network) {
-    cmd.nic = r.nic;
-    cmd.mac = r.mac;
-  }
-  cmd.image = r.image;
-  return cmd;
-}
-
-std::vector<std::string> NetworkArgs(const std::string& nic,
-                                     const std::string& mac, int tap_fd) {
-  return {"-netdev", "tap,id=runall0,fd=" + std::to_string(tap_fd), "-device",
-          nic + ",netdev=runall0,mac=" + mac};
-}
-
-std::vector<std::string> SharedDirectories(const GuestRecord& record,
-                                           const Settings& settings) {
-  if (record.share != "9p") return {};
-  return {settings.common_ro_host,
-          settings.rw_host_base + "/" + record.hostname,
-          settings.common_rw_host};
-}
-
-std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
-                                       const QemuCommand& cmd,
-                                       const Settings& settings) {
-  std::vector<std::string> args = {"-i", cmd.image};
-  if (!cmd.nic.empty()) args.insert(args.end(), {"-N", cmd.nic, "-M", cmd.mac});
-  args.insert(args.end(),
-              {record.hostname, settings.hostname_dir, settings.launch_dir});
-  args.insert(args.end(), cmd.argv.begin(), cmd.argv.end());
-  return args;
 }
 
 }  // namespace runall

@@ -1,6 +1,7 @@
-// guest_config: the guest config file (runall-guests(5)) and the QEMU
-// command line a guest's record turns into. Pure: no system calls except
-// LoadGuestConfig, which reads the file.
+// guest_config: the guest config file (runall-guests(5)), parsed into one
+// GuestRecord per guest. Pure: no system calls except LoadGuestConfig,
+// which reads the file. The QEMU command line a record turns into is
+// qemu_args'.
 //
 // The format is the article's: '#' comment lines; a record per guest, ended
 // by a blank line (or the end of the file); its first line
@@ -76,50 +77,5 @@ bool LoadGuestConfig(const std::string& path, const Settings& settings,
 /// with '#' begins a comment. False on an unterminated quote.
 bool SplitWords(const std::string& line, std::vector<std::string>* words,
                 std::string* why);
-
-/// True for a QEMU device or model name (letters, digits, '-', '_', '.'),
-/// as a NIC or RNG model must be before it goes into an argv.
-bool IsModelName(const std::string& s);
-
-/// The NIC address of a guest: 52:54:00 followed by the 24-bit xor-fold of
-/// the 32-bit FNV-1a hash of the lower-cased hostname. Locally administered,
-/// unicast, and the same on every run and every host.
-std::string MacForHostname(const std::string& hostname);
-
-/// True if `mac` is six colon-separated hex pairs naming a unicast address.
-bool ValidMac(const std::string& mac);
-
-/// A record's QEMU command line, less the network card that runqemuos adds
-/// once it has claimed a tap.
-struct QemuCommand {
-  std::vector<std::string> argv;  ///< the QEMU program, then its arguments
-  std::string image;              ///< the image runqemuos locks
-  std::string nic;                ///< for runqemuos -N; empty: none to add
-  std::string mac;                ///< for runqemuos -M
-};
-
-/// Turns a record into today's QEMU command line: -machine/-cpu when set,
-/// -m, -rtc base=localtime for L, the image as -drive file=,format=,if=,
-/// the 9p shares, the RNG device, the display, then the record's option
-/// lines. Networking is left to runqemuos (nic and mac) unless the option
-/// lines bring their own (-net, -netdev, -nic) or nic is "none".
-QemuCommand BuildQemuArgv(const GuestRecord& record, const Settings& settings);
-
-/// The arguments that attach the claimed tap `tap_fd` to a `nic` card with
-/// address `mac`: -netdev tap,id=runall0,fd=N -device NIC,netdev=runall0,...
-std::vector<std::string> NetworkArgs(const std::string& nic,
-                                     const std::string& mac, int tap_fd);
-
-/// The host directories a record's 9p shares export (none unless share is
-/// 9p): common_ro_host, rw_host_base/<hostname>, common_rw_host.
-std::vector<std::string> SharedDirectories(const GuestRecord& record,
-                                           const Settings& settings);
-
-/// The runqemuos arguments (after the program name and its -b/-o/-C) that
-/// start `cmd` for `record`: [-i IMAGE] [-N NIC -M MAC] HOST HOSTNAMEDIR
-/// LAUNCHDIR QEMU ARGS...
-std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
-                                       const QemuCommand& cmd,
-                                       const Settings& settings);
 
 }  // namespace runall

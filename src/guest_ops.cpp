@@ -1,23 +1,22 @@
 #include "guest_ops.hpp"
 
 #include <errno.h>
-#include <poll.h>
+#include <sys/stat.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
 
 #include "clock.hpp"
 #include "file_io.hpp"
 #include "guest_state.hpp"
 #include "image_lock.hpp"
 #include "interrupt.hpp"
+#include "process.hpp"
 #include "process_watch.hpp"
-#include "qemu_launch.hpp"
-#include "spawn.hpp"
+#include "qemu_args.hpp"
+#include "runqemuos_args.hpp"
 #include "tcp_probe.hpp"
 #include "wait_file.hpp"
 
@@ -53,94 +52,6 @@ std::string TrimEnd(std::string s) {
   return s;
 }
 
-// --- running a child -------------------------------------------------------------
-
-struct ChildIo {
-  std::function<void(const char*, size_t)> on_out;
-  std::function<void(const char*, size_t)> on_err;
-  int64_t timeout_ms = -1;  ///< then SIGTERM (and SIGKILL 3 s later)
-  bool stop_on_interrupt = true;  ///< an interrupt stops it the same way
-};
-
-struct ChildEnd {
-  int status = -1;   ///< as WaitProgram gives it
-  int wstatus = 0;   ///< a wait() status for ClassifySsh
-  bool timed_out = false;
-  bool interrupted = false;
-};
-
-// Reads the child's pipes until both end, passing the data on, then reaps
-// it. On a timeout or an interrupt the child (ours: ssh, runqemuos - never
-// a guest) is asked to stop with SIGTERM, then killed.
-ChildEnd DriveChild(const Child& c, const ChildIo& io) {
-  ChildEnd end;
-  int fds[2] = {c.out_fd, c.err_fd};
-  const int64_t start = MonotonicMs();
-  int64_t kill_at = -1;
-  bool termed = false;
-  char buf[8192];
-  while (fds[0] >= 0 || fds[1] >= 0) {
-    struct pollfd p[3];
-    int map[3];
-    int n = 0;
-    for (int i = 0; i < 2; ++i)
-      if (fds[i] >= 0) {
-        p[n] = {fds[i], POLLIN, 0};
-        map[n++] = i;
-      }
-    int intr_index = -1;
-    if (!termed && io.stop_on_interrupt && InterruptFd() >= 0) {
-      intr_index = n;
-      p[n++] = {InterruptFd(), POLLIN, 0};
-    }
-    int timeout = -1;
-    int64_t now = MonotonicMs();
-    if (!termed && io.timeout_ms >= 0)
-      timeout = static_cast<int>(std::max<int64_t>(0, start + io.timeout_ms - now));
-    if (kill_at >= 0)
-      timeout = static_cast<int>(std::max<int64_t>(0, kill_at - now));
-    int r = poll(p, static_cast<nfds_t>(n), timeout);
-    if (r < 0 && errno == EINTR) continue;
-    now = MonotonicMs();
-    bool stop = false;
-    if (intr_index >= 0 && (p[intr_index].revents & POLLIN)) {
-      end.interrupted = true;
-      stop = true;
-    }
-    if (!termed && io.timeout_ms >= 0 && now - start >= io.timeout_ms) {
-      end.timed_out = true;
-      stop = true;
-    }
-    if (stop && !termed) {
-      kill(c.pid, SIGTERM);
-      termed = true;
-      kill_at = now + 3000;
-    } else if (termed && kill_at >= 0 && now >= kill_at) {
-      kill(c.pid, SIGKILL);
-      kill_at = -1;
-    }
-    for (int k = 0; k < n; ++k) {
-      if (k == intr_index || !(p[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      int i = map[k];
-      ssize_t got = read(fds[i], buf, sizeof buf);
-      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (got <= 0) {
-        close(fds[i]);
-        fds[i] = -1;
-        continue;
-      }
-      const auto& sink = i == 0 ? io.on_out : io.on_err;
-      if (sink) sink(buf, static_cast<size_t>(got));
-    }
-  }
-  int wstatus = 0;
-  while (waitpid(c.pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-  end.wstatus = wstatus;
-  end.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-  return end;
-}
-
 // --- the operations ------------------------------------------------------------
 
 class RealGuestOps : public GuestOps {
@@ -174,6 +85,7 @@ class RealGuestOps : public GuestOps {
   ScriptRun RunScript() override;
   bool FindQemu(pid_t* pid) override;
   ImageFact ProbeImage() override;
+  std::string ImageProblem() override { return image_problem_; }
   StopRequest RequestStop(StopWay way) override;
   ExitWait WaitQemuExit(unsigned seconds, bool progress) override;
   bool QemuAlive() override { return qemu_ && qemu_->Alive(); }
@@ -201,6 +113,7 @@ class RealGuestOps : public GuestOps {
   const std::string launch_path_;
   const std::string up_file_;
   LaunchFile launch_;  ///< as the last Gather read it
+  std::string image_problem_;  ///< why the last image probe failed
   SshEndpoint endpoint_;
   std::unique_ptr<ProcessWatch> qemu_;  ///< the stop path's pinned QEMU
 };
@@ -210,9 +123,9 @@ class RealGuestOps : public GuestOps {
 void RealGuestOps::ResolveEndpoint() {
   std::vector<std::string> argv = SshDumpArgv(setup_.ssh, guest_.hostname);
   std::string out, err;
-  int status = -1;
+  ExitStatus status;
   SshEndpoint ep;
-  if (RunProgram(argv, &out, &status, &err) && status == 0 && ParseSshDump(out, &ep)) {
+  if (RunChild(argv, &out, &status, &err) && status.success() && ParseSshDump(out, &ep)) {
     endpoint_ = ep;
     if (endpoint_.proxied)
       log_->Msg("ssh reaches this guest through a proxy: readiness is tested "
@@ -234,6 +147,16 @@ ImageFact RealGuestOps::ProbeImage() {
       break;
   }
   log_->Error(err);
+  // The commonest reason by far: say it plainly, with the path the record
+  // led to (a relative name is looked up in image_dir).
+  struct stat st;
+  if (stat(guest_.image.c_str(), &st) != 0 && errno == ENOENT)
+    image_problem_ = "the disk image " + guest_.image +
+                     " does not exist (a relative image name in the guest "
+                     "config is looked up in image_dir, " +
+                     setup_.settings.image_dir + ")";
+  else
+    image_problem_ = "could not tell whether the disk image is in use: " + err;
   return ImageFact::kProbeError;
 }
 
@@ -254,16 +177,17 @@ RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
   SshRun run;
   std::vector<std::string> argv = SshArgv(setup_.ssh, guest_.hostname, remote);
   log_->Cmd(argv);
-  StartOptions opts;
-  opts.pipe_stdout = opts.pipe_stderr = true;
+  ChildOptions opts;
+  opts.out = opts.err = ChildOutput::kPipe;
   Child c;
   std::string err;
-  if (!StartProgram(argv, opts, &c, &err)) {
+  if (!StartChild(argv, opts, &c, &err)) {
     log_->Error(err);
     return run;
   }
   ChildIo io;
   io.timeout_ms = timeout_ms;
+  io.stop_fd = InterruptFd();
   io.on_out = [&](const char* d, size_t n) {
     if (forward) {
       setup_.console->Output(guest_.hostname, STDOUT_FILENO, d, n);
@@ -284,8 +208,8 @@ RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
   ChildEnd end = DriveChild(c, io);
   if (forward) setup_.console->EndOutput(guest_.hostname);
   run.timed_out = end.timed_out;
-  run.interrupted = end.interrupted;
-  run.outcome = ClassifySsh(end.wstatus, run.err_tail, &run.exit_code);
+  run.interrupted = end.stopped;
+  run.outcome = ClassifySsh(end.status.wait_status(), run.err_tail, &run.exit_code);
   return run;
 }
 
@@ -381,11 +305,11 @@ LaunchResult RealGuestOps::Launch() {
       RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings), setup_.settings);
   argv.insert(argv.end(), rest.begin(), rest.end());
   log_->Cmd(argv);
-  StartOptions opts;
-  opts.pipe_stdout = opts.pipe_stderr = true;
+  ChildOptions opts;
+  opts.out = opts.err = ChildOutput::kPipe;
   opts.own_process_group = true;
   Child c;
-  if (!StartProgram(argv, opts, &c, &err)) {
+  if (!StartChild(argv, opts, &c, &err)) {
     log_->Error(err);
     result.detail = err;
     return result;
@@ -397,22 +321,24 @@ LaunchResult RealGuestOps::Launch() {
   // runqemuos is never interrupted (it is in a process group of its own,
   // and not stopped here on a ^C either): stopping it half-way could leave
   // a QEMU nobody heard of. It returns within seconds.
-  io.stop_on_interrupt = false;
   ChildEnd end = DriveChild(c, io);
   std::string message = TrimEnd(errtext);
-  if (end.status == 0) {
+  if (end.status.code() == 0) {
     if (!message.empty()) log_->Msg("runqemuos: " + message);
     log_->Msg("QEMU started as pid " + TrimEnd(out));
     result.outcome = LaunchOutcome::kStarted;
     return result;
   }
   if (!message.empty()) log_->Error(message);
-  if (end.status == 1 && message.find(": in use") != std::string::npos) {
+  // The image in use (runqemuos(1)): another launch took it between our
+  // look and runqemuos's lock. Its exit status says so, not its message,
+  // which is for people.
+  if (end.status.code() == kRunqemuosImageInUse) {
     result.outcome = LaunchOutcome::kLostRace;
     return result;
   }
   size_t nl = message.rfind('\n');
-  result.detail = "runqemuos failed (exit " + std::to_string(end.status) + ")" +
+  result.detail = "runqemuos failed (exit " + std::to_string(end.status.code()) + ")" +
                   (message.empty() ? ""
                                    : ": " + message.substr(nl == std::string::npos ? 0 : nl + 1));
   return result;

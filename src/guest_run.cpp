@@ -20,6 +20,12 @@ GuestRun::GuestRun(const GuestRunOptions& options, GuestOps* ops, GuestLog* log)
   result_.host = options.host;
 }
 
+std::string GuestRun::ImageProblemText() {
+  const std::string problem = ops_->ImageProblem();
+  return problem.empty() ? "could not tell whether the disk image is in use"
+                         : problem;
+}
+
 GuestResult GuestRun::Run() {
   Begin();
   Startup();
@@ -156,9 +162,9 @@ void GuestRun::Startup() {
         return;
       case Action::kError:
         result_.status = GuestStatus::kError;
-        result_.detail = d.refusal == Refusal::kNone
-                             ? "could not tell whether the disk image is in use"
-                             : RefusalText(d.refusal);
+        result_.detail = d.refusal != Refusal::kNone
+                             ? RefusalText(d.refusal)
+                             : ImageProblemText();
         return;
     }
   }
@@ -231,7 +237,7 @@ void GuestRun::Shutdown() {
       return;
     }
     std::string why = image == ImageFact::kProbeError
-                          ? "could not tell whether the disk image is in use"
+                          ? ImageProblemText()
                           : "the disk image is in use, but the launch file names "
                             "no QEMU runall started; not stopping it";
     log_->Error(why);

@@ -133,6 +133,9 @@ class GuestOps {
   virtual bool FindQemu(pid_t* pid) = 0;
   /// Who has the guest's disk image.
   virtual ImageFact ProbeImage() = 0;
+  /// After an image fact of kProbeError: what went wrong, in words for the
+  /// summary ("the disk image X does not exist ..."); empty if unknown.
+  virtual std::string ImageProblem() = 0;
   /// Asks the pinned QEMU's guest to stop in `way`.
   virtual StopRequest RequestStop(StopWay way) = 0;
   /// Waits up to `seconds` for the pinned QEMU to exit; `progress` shows the
@@ -183,6 +186,7 @@ class GuestRun {
   void Shutdown();
   void StopProblem(GuestStatus status, const std::string& why);
   void AddDetail(const std::string& text);
+  std::string ImageProblemText();
   bool AfterRun() const { return reached_ || result_.launched; }
 
   const GuestRunOptions& options_;

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "fail.hpp"
+#include "fd.hpp"
 
 namespace runall {
 
@@ -19,24 +20,6 @@ namespace {
 // A hosts file bigger than this is not one update-dynamic-hosts should be
 // rewriting; refusing it also bounds the memory a bad path can cost.
 const off_t kMaxHostsSize = 64 << 20;
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(-1); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  void Reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Removes a temporary file unless told it has been renamed away.
 class TempName {
@@ -54,7 +37,8 @@ class TempName {
   int dirfd_;
 };
 
-uint64_t Now(clockid_t clock) {
+// Nanoseconds of `clock`.
+uint64_t Nanoseconds(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
@@ -68,7 +52,7 @@ uint64_t NextRandom() {
   // state's address tells the threads apart.
   thread_local uint64_t state = 0;
   if (state == 0)
-    state = Now(CLOCK_REALTIME) ^ (static_cast<uint64_t>(getpid()) << 32) ^
+    state = Nanoseconds(CLOCK_REALTIME) ^ (static_cast<uint64_t>(getpid()) << 32) ^
             reinterpret_cast<uintptr_t>(&state);
   state += 0x9e3779b97f4a7c15ull;
   uint64_t z = state;
@@ -160,7 +144,7 @@ bool ReadAll(int fd, off_t size, std::string* text, const std::string& what,
 // disturb. The kernel drops the lock when its holder dies, so a killed
 // writer never leaves it stuck.
 bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
-              unsigned timeout_ms, Fd* lock, std::string* err) {
+              const HostsFileOptions& options, Fd* lock, std::string* err) {
   lock->Reset(openat(dirfd, name.c_str(),
                      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
                          O_NONBLOCK,
@@ -179,7 +163,11 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
     *err = shown + ": not a regular file; refusing it";
     return false;
   }
-  const uint64_t start = Now(CLOCK_MONOTONIC);
+  auto now = [&options]() {
+    return options.clock_ns ? options.clock_ns() : Nanoseconds(CLOCK_MONOTONIC);
+  };
+  const unsigned timeout_ms = options.lock_timeout_ms;
+  const uint64_t start = now();
   const uint64_t limit = static_cast<uint64_t>(timeout_ms) * 1000000u;
   uint64_t delay = 50000;  // ns
   while (flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
@@ -188,7 +176,7 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
       *err = ErrnoMessage(shown + ": lock");
       return false;
     }
-    uint64_t waited = Now(CLOCK_MONOTONIC) - start;
+    uint64_t waited = now() - start;
     if (waited >= limit) {
       *err = shown + ": still locked by another writer after " +
              std::to_string(timeout_ms / 1000) + "." +
@@ -197,9 +185,13 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
     }
     uint64_t sleep = delay / 2 + NextRandom() % delay;
     if (sleep > limit - waited) sleep = limit - waited;
-    struct timespec ts = {static_cast<time_t>(sleep / 1000000000u),
-                          static_cast<long>(sleep % 1000000000u)};
-    nanosleep(&ts, nullptr);
+    if (options.sleep_ns) {
+      options.sleep_ns(sleep);
+    } else {
+      struct timespec ts = {static_cast<time_t>(sleep / 1000000000u),
+                            static_cast<long>(sleep % 1000000000u)};
+      nanosleep(&ts, nullptr);
+    }
     if (delay < 4000000) delay *= 2;
   }
   return true;
@@ -408,8 +400,8 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
   // Every later name is looked up in this directory, so the directory
   // cannot be swapped underneath between the steps.
   Fd lock;
-  if (!TakeLock(dirfd.get(), base + ".lock", HostsLockPath(path),
-                options.lock_timeout_ms, &lock, err))
+  if (!TakeLock(dirfd.get(), base + ".lock", HostsLockPath(path), options,
+                &lock, err))
     return false;
   RemoveStaleTemps(dirfd.get(), base);
 
@@ -488,42 +480,23 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
   return true;
 }
 
-bool UpdateDynamicHosts(const std::string& hosts_path,
-                        const std::string& hostname, const std::string& ip,
-                        std::string* err) {
+bool EditDynamicHosts(const std::string& path, const DynamicHostEdit& edit,
+                      const SectionRules& rules, const HostsFileOptions& options,
+                      HostsFileResult* result, std::string* err) {
+  *result = HostsFileResult();
   // Arguments are checked before anything is opened or locked.
-  if (!CheckDynamicHostname(hostname, err) ||
-      !CheckDynamicAddress(ip, nullptr, err))
-    return false;
-  HostsFileResult r;
-  auto edit = [&](const std::string& old_text, std::string* out,
-                  std::string* why) {
-    return MapDynamicHost(old_text, hostname, ip, out, why);
-  };
-  if (!EditHostsFile(hosts_path, edit, HostsFileOptions(), &r, err))
-    return false;
-  if (r.outcome == SectionEdit::kChanged ||
-      r.outcome == SectionEdit::kUnchanged)
+  if (!CheckDynamicHostname(edit.hostname, &result->why) ||
+      (!edit.remove && !CheckDynamicAddress(edit.ip, nullptr, &result->why))) {
+    result->outcome = SectionEdit::kInvalid;
     return true;
-  *err = hosts_path + ": " + r.why;
-  return false;
-}
-
-bool RemoveDynamicHost(const std::string& hosts_path,
-                       const std::string& hostname, std::string* err) {
-  if (!CheckDynamicHostname(hostname, err)) return false;
-  HostsFileResult r;
-  auto edit = [&](const std::string& old_text, std::string* out,
-                  std::string* why) {
-    return UnmapDynamicHost(old_text, hostname, out, why);
+  }
+  auto editor = [&](const std::string& old_text, std::string* out,
+                    std::string* why) {
+    return edit.remove
+               ? UnmapDynamicHost(old_text, edit.hostname, rules, out, why)
+               : MapDynamicHost(old_text, edit.hostname, edit.ip, rules, out, why);
   };
-  if (!EditHostsFile(hosts_path, edit, HostsFileOptions(), &r, err))
-    return false;
-  if (r.outcome == SectionEdit::kChanged ||
-      r.outcome == SectionEdit::kNotFound)
-    return true;
-  *err = hosts_path + ": " + r.why;
-  return false;
+  return EditHostsFile(path, editor, options, result, err);
 }
 
 }  // namespace runall

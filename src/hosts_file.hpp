@@ -13,6 +13,8 @@
 // itself is never reached through a symbolic link.
 #pragma once
 
+#include <stdint.h>
+
 #include <functional>
 #include <string>
 
@@ -26,6 +28,11 @@ struct HostsFileOptions {
   /// Rewrite in place even where rename would work: the path a bind mount
   /// forces, reachable by tests that cannot make one.
   bool in_place = false;
+  /// The lock wait's clock (monotonic nanoseconds) and its sleep; a test
+  /// gives its own, so that waiting takes no real time. Unset: the real
+  /// ones.
+  std::function<uint64_t()> clock_ns;
+  std::function<void(uint64_t ns)> sleep_ns;
 };
 
 /// How the new content reached the file.
@@ -53,21 +60,20 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
 /// The lock file of the hosts file at `path`: the same path plus ".lock".
 std::string HostsLockPath(const std::string& path);
 
-/// For callers in other programs (the benchmarks): maps `hostname` to `ip`
-/// in the dynamic section of `hosts_path` under the lock, as root run
-/// directly does (the line is recorded as uid 0's; SectionRules()). True
-/// if the mapping is in place afterwards; otherwise *err says why (a bad
-/// argument, a refusal, a system error) and the file is unchanged. The
-/// restrict_hosts setting and the rules for a sudo user are the caller's to
-/// apply (update-dynamic-hosts does).
-bool UpdateDynamicHosts(const std::string& hosts_path,
-                        const std::string& hostname, const std::string& ip,
-                        std::string* err);
+/// One change to the dynamic section.
+struct DynamicHostEdit {
+  std::string hostname;
+  std::string ip;       ///< the address to map it to; unused with `remove`
+  bool remove = false;  ///< take `hostname` out of the section instead
+};
 
-/// Removes `hostname` from the dynamic section of `hosts_path`. True if it
-/// is not mapped there afterwards (including when it never was); false with
-/// *err on a bad name, a name found only outside the section, or an error.
-bool RemoveDynamicHost(const std::string& hosts_path,
-                       const std::string& hostname, std::string* err);
+/// update-dynamic-hosts' edit of the hosts file at `path`: checks the
+/// hostname and the address first (a bad one comes back as kInvalid with
+/// its reason, and nothing is opened or locked), then makes the change
+/// under `rules` (MapDynamicHost, UnmapDynamicHost) through EditHostsFile,
+/// whose return value and *err it gives.
+bool EditDynamicHosts(const std::string& path, const DynamicHostEdit& edit,
+                      const SectionRules& rules, const HostsFileOptions& options,
+                      HostsFileResult* result, std::string* err);
 
 }  // namespace runall

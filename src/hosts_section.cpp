@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "fail.hpp"
 #include "validate.hpp"
 
 namespace runall {
@@ -14,11 +15,6 @@ const char kDynamicStart[] = "##STARTDYNAMIC";
 const char kDynamicEnd[] = "##ENDDYNAMIC";
 
 namespace {
-
-bool Fail(std::string* why, const std::string& text) {
-  if (why) *why = text;
-  return false;
-}
 
 // Whitespace as a hosts(5) reader splits fields; '\r' is included so that
 // a file with CRLF line ends matches the same way (its bytes are kept).

@@ -12,13 +12,13 @@ constexpr int kMaxDepth = 64;
 
 class Parser {
  public:
-  explicit Parser(const std::string& text) : s_(text) {}
+  explicit Parser(const std::string& text) : text_(text) {}
 
   bool Document(JsonValue* out, std::string* err) {
     SkipSpace();
     if (!Value(out, 0)) return Error(err);
     SkipSpace();
-    if (pos_ != s_.size()) {
+    if (pos_ != text_.size()) {
       why_ = "unexpected bytes after the value";
       return Error(err);
     }
@@ -31,30 +31,31 @@ class Parser {
     return false;
   }
 
-  bool Fail(const char* why) {
+  // Notes what is wrong with the text, for Error to report.
+  bool Invalid(const char* why) {
     why_ = why;
     return false;
   }
 
   void SkipSpace() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' ||
-                                s_[pos_] == '\n' || s_[pos_] == '\r'))
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
 
   bool Literal(const char* word) {
     size_t i = 0;
     for (; word[i]; ++i)
-      if (pos_ + i >= s_.size() || s_[pos_ + i] != word[i])
-        return Fail("bad literal");
+      if (pos_ + i >= text_.size() || text_[pos_ + i] != word[i])
+        return Invalid("bad literal");
     pos_ += i;
     return true;
   }
 
   bool Value(JsonValue* v, int depth) {
-    if (depth > kMaxDepth) return Fail("nested too deeply");
-    if (pos_ >= s_.size()) return Fail("unexpected end");
-    char c = s_[pos_];
+    if (depth > kMaxDepth) return Invalid("nested too deeply");
+    if (pos_ >= text_.size()) return Invalid("unexpected end");
+    char c = text_[pos_];
     switch (c) {
       case '{':
         return Object(v, depth);
@@ -82,42 +83,42 @@ class Parser {
 
   bool Digits() {
     size_t start = pos_;
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
     return pos_ > start;
   }
 
   // The grammar of RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
   bool Number(std::string* out) {
     size_t start = pos_;
-    if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
-    if (pos_ < s_.size() && s_[pos_] == '0') {
+    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+    if (pos_ < text_.size() && text_[pos_] == '0') {
       ++pos_;
     } else if (!Digits()) {
-      return Fail("bad number");
+      return Invalid("bad number");
     }
-    if (pos_ < s_.size() && s_[pos_] == '.') {
+    if (pos_ < text_.size() && text_[pos_] == '.') {
       ++pos_;
-      if (!Digits()) return Fail("bad number");
+      if (!Digits()) return Invalid("bad number");
     }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
       ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (!Digits()) return Fail("bad number");
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (!Digits()) return Invalid("bad number");
     }
-    out->assign(s_, start, pos_ - start);
+    out->assign(text_, start, pos_ - start);
     return true;
   }
 
   bool Hex4(uint32_t* out) {
-    if (s_.size() - pos_ < 4) return Fail("bad \\u escape");
+    if (text_.size() - pos_ < 4) return Invalid("bad \\u escape");
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_++];
+      char c = text_[pos_++];
       v <<= 4;
       if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
       else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
       else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return Fail("bad \\u escape");
+      else return Invalid("bad \\u escape");
     }
     *out = v;
     return true;
@@ -145,16 +146,16 @@ class Parser {
     ++pos_;  // the opening quote
     out->clear();
     while (true) {
-      if (pos_ >= s_.size()) return Fail("unterminated string");
-      unsigned char c = static_cast<unsigned char>(s_[pos_++]);
+      if (pos_ >= text_.size()) return Invalid("unterminated string");
+      unsigned char c = static_cast<unsigned char>(text_[pos_++]);
       if (c == '"') return true;
-      if (c < 0x20) return Fail("control character in string");
+      if (c < 0x20) return Invalid("control character in string");
       if (c != '\\') {
         *out += static_cast<char>(c);
         continue;
       }
-      if (pos_ >= s_.size()) return Fail("unterminated string");
-      char e = s_[pos_++];
+      if (pos_ >= text_.size()) return Invalid("unterminated string");
+      char e = text_[pos_++];
       switch (e) {
         case '"': *out += '"'; break;
         case '\\': *out += '\\'; break;
@@ -167,20 +168,20 @@ class Parser {
         case 'u': {
           uint32_t cp = 0;
           if (!Hex4(&cp)) return false;
-          if (cp >= 0xdc00 && cp <= 0xdfff) return Fail("unpaired surrogate");
+          if (cp >= 0xdc00 && cp <= 0xdfff) return Invalid("unpaired surrogate");
           if (cp >= 0xd800 && cp <= 0xdbff) {
             uint32_t low = 0;
-            if (s_.compare(pos_, 2, "\\u") != 0) return Fail("unpaired surrogate");
+            if (text_.compare(pos_, 2, "\\u") != 0) return Invalid("unpaired surrogate");
             pos_ += 2;
             if (!Hex4(&low)) return false;
-            if (low < 0xdc00 || low > 0xdfff) return Fail("unpaired surrogate");
+            if (low < 0xdc00 || low > 0xdfff) return Invalid("unpaired surrogate");
             cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
           }
           AppendUtf8(cp, out);
           break;
         }
         default:
-          return Fail("bad escape");
+          return Invalid("bad escape");
       }
     }
   }
@@ -189,7 +190,7 @@ class Parser {
     v->type = JsonValue::Type::kArray;
     ++pos_;
     SkipSpace();
-    if (pos_ < s_.size() && s_[pos_] == ']') {
+    if (pos_ < text_.size() && text_[pos_] == ']') {
       ++pos_;
       return true;
     }
@@ -198,10 +199,10 @@ class Parser {
       SkipSpace();
       if (!Value(&v->items.back(), depth + 1)) return false;
       SkipSpace();
-      if (pos_ >= s_.size()) return Fail("unterminated array");
-      char c = s_[pos_++];
+      if (pos_ >= text_.size()) return Invalid("unterminated array");
+      char c = text_[pos_++];
       if (c == ']') return true;
-      if (c != ',') return Fail("expected ',' or ']'");
+      if (c != ',') return Invalid("expected ',' or ']'");
     }
   }
 
@@ -209,30 +210,30 @@ class Parser {
     v->type = JsonValue::Type::kObject;
     ++pos_;
     SkipSpace();
-    if (pos_ < s_.size() && s_[pos_] == '}') {
+    if (pos_ < text_.size() && text_[pos_] == '}') {
       ++pos_;
       return true;
     }
     while (true) {
       SkipSpace();
-      if (pos_ >= s_.size() || s_[pos_] != '"') return Fail("expected a key");
+      if (pos_ >= text_.size() || text_[pos_] != '"') return Invalid("expected a key");
       std::string key;
       if (!String(&key)) return false;
       SkipSpace();
-      if (pos_ >= s_.size() || s_[pos_] != ':') return Fail("expected ':'");
+      if (pos_ >= text_.size() || text_[pos_] != ':') return Invalid("expected ':'");
       ++pos_;
       SkipSpace();
       v->members.emplace_back(std::move(key), JsonValue());
       if (!Value(&v->members.back().second, depth + 1)) return false;
       SkipSpace();
-      if (pos_ >= s_.size()) return Fail("unterminated object");
-      char c = s_[pos_++];
+      if (pos_ >= text_.size()) return Invalid("unterminated object");
+      char c = text_[pos_++];
       if (c == '}') return true;
-      if (c != ',') return Fail("expected ',' or '}'");
+      if (c != ',') return Invalid("expected ',' or '}'");
     }
   }
 
-  const std::string& s_;
+  const std::string& text_;
   size_t pos_ = 0;
   const char* why_ = "";
 };

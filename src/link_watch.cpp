@@ -1,6 +1,7 @@
 #include "link_watch.hpp"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,16 +54,22 @@ bool LinkWatch::Drain(unsigned ifindex) {
       return gone;
     }
     if (n == 0) return gone;
-    size_t len = static_cast<size_t>(n);
-    for (struct nlmsghdr* h = reinterpret_cast<struct nlmsghdr*>(buf);
-         NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type != RTM_DELLINK) continue;
-      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) continue;
-      const struct ifinfomsg* info =
-          static_cast<const struct ifinfomsg*>(NLMSG_DATA(h));
-      if (static_cast<unsigned>(info->ifi_index) == ifindex) gone = true;
-    }
+    if (LinkDeletedIn(buf, static_cast<size_t>(n), ifindex)) gone = true;
   }
+}
+
+bool LinkDeletedIn(const void* buf, size_t len, unsigned ifindex) {
+  // NLMSG_OK and NLMSG_NEXT walk the messages without leaving the buffer;
+  // a message shorter than its header says ends the walk.
+  const struct nlmsghdr* h = static_cast<const struct nlmsghdr*>(buf);
+  for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    if (h->nlmsg_type != RTM_DELLINK) continue;
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) continue;
+    struct ifinfomsg info;
+    memcpy(&info, NLMSG_DATA(h), sizeof info);
+    if (static_cast<unsigned>(info.ifi_index) == ifindex) return true;
+  }
+  return false;
 }
 
 #else
@@ -73,6 +80,8 @@ bool LinkWatch::Open(std::string* err) {
 }
 
 bool LinkWatch::Drain(unsigned) { return false; }
+
+bool LinkDeletedIn(const void*, size_t, unsigned) { return false; }
 
 #endif
 

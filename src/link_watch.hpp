@@ -3,6 +3,8 @@
 // event source and the caller polls if_nametoindex instead.
 #pragma once
 
+#include <stddef.h>
+
 #include <string>
 
 namespace runall {
@@ -28,5 +30,11 @@ class LinkWatch {
  private:
   int fd_ = -1;
 };
+
+/// True if the route netlink messages in buf[0, len) - what one recv()
+/// gave - hold the deletion of interface `ifindex` (an RTM_DELLINK naming
+/// it). Messages too short for what they claim are skipped. Linux only;
+/// false elsewhere.
+bool LinkDeletedIn(const void* buf, size_t len, unsigned ifindex);
 
 }  // namespace runall

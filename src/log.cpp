@@ -12,8 +12,8 @@ namespace runall {
 
 namespace {
 
-time_t Now() { return time(nullptr); }
-
+// The wall clock, in the seconds of the log lines' stamps.
+time_t WallClockSeconds() { return time(nullptr); }
 
 }  // namespace
 
@@ -90,7 +90,7 @@ std::string ShellQuote(const std::string& word) {
   return out;
 }
 
-Log::Log() : fd_(STDERR_FILENO), own_fd_(false), clock_(Now) {}
+Log::Log() : fd_(STDERR_FILENO), own_fd_(false), clock_(WallClockSeconds) {}
 
 Log::~Log() {
   if (own_fd_) close(fd_);

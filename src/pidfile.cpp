@@ -147,6 +147,15 @@ bool EnsureRunDir(const std::string& dir, std::string* err) {
   int r = mkdir(dir.c_str(), 0700);
   int saved = errno;
   umask(old);
+  if (r != 0 && saved == ENOENT) {
+    // Only the last component is made: a parent that is missing is a
+    // setting to fix (or a tmpfs not mounted yet), not a tree to invent.
+    const std::string parent = dir.substr(0, dir.rfind('/'));
+    *err = dir + ": cannot make it: its parent " +
+           (parent.empty() ? std::string("/") : parent) +
+           " does not exist (create it, or set run_dir in runall.conf)";
+    return false;
+  }
   if (r != 0 && saved != EEXIST) {
     *err = ErrnoMessage(dir, saved);
     return false;

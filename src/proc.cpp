@@ -12,7 +12,7 @@
 
 #include "fail.hpp"
 #include "file_io.hpp"
-#include "spawn.hpp"
+#include "process.hpp"
 #include "validate.hpp"
 
 namespace runall {
@@ -54,12 +54,12 @@ bool ReadProcFile(const std::string& path, std::string* text,
 bool PsField(pid_t pid, const char* field, std::string* value,
              std::string* err) {
   std::string out;
-  int status = 0;
+  ExitStatus status;
   std::vector<std::string> argv = {"/bin/ps", "-o", std::string(field) + "=",
                                    "-p", std::to_string(pid)};
-  if (!RunProgram(argv, &out, &status, err)) return false;
+  if (!RunChild(argv, &out, &status, err)) return false;
   std::vector<std::string> words = Words(out);
-  if (status != 0 || words.size() != 1) {
+  if (!status.success() || words.size() != 1) {
     *err = "process " + std::to_string(pid) + ": not found by ps";
     return false;
   }

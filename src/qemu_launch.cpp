@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -12,205 +13,311 @@
 #include <algorithm>
 
 #include "fail.hpp"
+#include "fd.hpp"
 #include "file_io.hpp"
-#include "guest_config.hpp"
+#include "image_lock.hpp"
+#include "invoker.hpp"
 #include "settings.hpp"
 #include "validate.hpp"
 
-namespace runall {
+#ifndef RUNALL_SBINDIR
+#define RUNALL_SBINDIR "/usr/local/sbin"
+#endif
 
-const char kDefaultQemu[] = "qemu-system-x86_64";
+namespace runall {
 
 namespace {
 
-// QEMU options that take no value, today's and the article's. Every other
-// option is taken to consume the word after it; a bare word is then the
-// image (QEMU's "hda" without -hda).
-const char* const kFlags[] = {
-    "-nographic",   "-snapshot",      "-no-reboot",   "-no-shutdown",
-    "-S",           "-s",             "-enable-kvm",  "-no-acpi",
-    "-no-hpet",     "-localtime",     "-full-screen", "-no-user-config",
-    "-nodefaults",  "-usb",           "-no-fd-bootchk", "-win2k-hack",
-    "-no-quit",     "-alt-grab",      "-ctrl-grab",   "-no-frame",
-    "-portrait",    "-rtc-td-hack",   "-daemonize",   "-enable-fips",
-    "-semihosting", "-only-migratable", "-no-kvm",    "-no-kqemu",
-    "-kernel-kqemu", "-std-vga",      "-curses",      "-sdl",
-    "-no-kvm-irqchip", "-no-kvm-pit", "-version",     "-help",
-    "-h",           "-preconfig",     "-old-param",   "-no-kvm-pit-reinjection",
-    "-mem-prealloc", "-singlestep",   "-one-insn-per-tb", "-async-teardown",
-    "-nodefconfig", "-audio-help",    "-xen-attach",  "-xen-domid-restrict",
-    "-enable-sync-profile", "-perfmap", "-jitdump",
-};
-
-std::string OptionName(const std::string& word) {
-  if (word.size() < 2 || word[0] != '-') return "";
-  if (word[1] == '-') return word.substr(1);
-  return word;
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path.c_str(), X_OK) == 0;
 }
 
-bool IsFlag(const std::string& opt) {
-  return std::find_if(std::begin(kFlags), std::end(kFlags),
-                      [&](const char* f) { return opt == f; }) != std::end(kFlags);
+// execvp's lookup, done beforehand so that a missing QEMU is reported
+// before anything is written.
+bool FindProgram(const std::string& word, std::string* found) {
+  const char* path = getenv("PATH");
+  return FindInPath(word, path ? path : "", found);
 }
 
-// The file= property of a -drive value, undoing QEMU's doubled commas.
-bool DriveFile(const std::string& value, std::string* file) {
-  size_t i = 0;
-  while (i <= value.size()) {
-    std::string prop;
-    while (i < value.size()) {
-      if (value[i] == ',') {
-        if (i + 1 < value.size() && value[i + 1] == ',') {
-          prop += ',';
-          i += 2;
-          continue;
-        }
-        break;
-      }
-      prop += value[i++];
-    }
-    ++i;  // past the separating comma
-    if (prop.compare(0, 5, "file=") == 0 && prop.size() > 5) {
-      *file = prop.substr(5);
-      return true;
-    }
-  }
-  return false;
+// The first QEMU word is the program unless it names an existing file that
+// is not executable: then it is the article's bare image, and QEMU is the
+// default one. A word naming nothing at all is a QEMU to report missing.
+bool IsProgramWord(const std::string& word) {
+  struct stat st;
+  std::string ignored;
+  return FindProgram(word, &ignored) || stat(word.c_str(), &st) != 0;
 }
 
-
-}  // namespace
-
-bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
-                     std::string* err) {
-  *req = LaunchRequest();
-  size_t i = 0;
-  // Options come before HOST; the first word that is not one is HOST.
-  while (i < args.size()) {
-    const std::string& a = args[i];
-    if (a == "--") {
-      ++i;
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-') break;
-    if (a == "--help" || a == "-h") {
-      req->help = true;
-      return true;
-    }
-    if (a == "-b") {
-      req->background = true;
-      ++i;
-      continue;
-    }
-    std::string* target = nullptr;
-    if (a.compare(0, 2, "-o") == 0) target = &req->console_log;
-    else if (a.compare(0, 2, "-C") == 0) target = &req->settings_path;
-    else if (a.compare(0, 2, "-i") == 0) target = &req->image;
-    else if (a.compare(0, 2, "-N") == 0) target = &req->nic;
-    else if (a.compare(0, 2, "-M") == 0) target = &req->mac;
-    if (target == nullptr) {
-      *err = "unknown option " + a;
-      return false;
-    }
-    if (a.size() > 2) {
-      *target = a.substr(2);
-      ++i;
-    } else if (i + 1 < args.size()) {
-      *target = args[i + 1];
-      i += 2;
-    } else {
-      *err = "option " + a + " needs a value";
-      return false;
-    }
-    if (target->empty()) {
-      *err = "option " + a.substr(0, 2) + " needs a non-empty value";
-      return false;
-    }
-  }
-  if (args.size() - i < 3) {
-    *err = "HOST, HOSTNAMEDIR and LAUNCHDIR are required";
+bool CheckDirectory(const std::string& what, const std::string& dir,
+                    std::string* err) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    *err = ErrnoMessage(what + " " + dir);
     return false;
   }
-  req->host = args[i];
-  req->hostname_dir = args[i + 1];
-  req->launch_dir = args[i + 2];
-  req->qemu_args.assign(args.begin() + static_cast<long>(i) + 3, args.end());
-  std::string why;
-  if (!ValidHostname(req->host, &why)) {
-    *err = "invalid hostname \"" + req->host + "\": " + why;
+  if (!S_ISDIR(st.st_mode)) {
+    *err = what + " " + dir + ": not a directory";
     return false;
   }
-  if (!req->mac.empty() && req->nic.empty()) {
-    *err = "-M needs -N (the MAC is the address of the card -N adds)";
-    return false;
-  }
-  if (!req->nic.empty()) {
-    if (!IsModelName(req->nic)) {
-      *err = "-N: bad NIC model \"" + req->nic + "\"";
-      return false;
-    }
-    if (req->mac.empty()) req->mac = MacForHostname(req->host);
-    if (!ValidMac(req->mac)) {
-      *err = "-M: bad MAC \"" + req->mac + "\" (six hex pairs joined by ':', "
-             "unicast)";
-      return false;
-    }
-  }
-  if (HasDaemonize(req->qemu_args)) {
-    *err = "-daemonize would give QEMU another pid than the one runqemuos "
-           "records";
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    *err = ErrnoMessage(what + " " + dir + ": not writable");
     return false;
   }
   return true;
 }
 
-void SplitProgram(const std::vector<std::string>& words,
-                  const std::function<bool(const std::string&)>& is_program,
-                  std::string* program, std::vector<std::string>* args) {
-  if (!words.empty() && !words[0].empty() && words[0][0] != '-' &&
-      is_program(words[0])) {
-    *program = words[0];
-    args->assign(words.begin() + 1, words.end());
+}  // namespace
+
+int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
+               LaunchPlan* plan, std::string* err) {
+  *plan = LaunchPlan();
+  plan->req = req;
+  plan->own_dir = own_dir;
+  if (!req.settings_path.empty()) {
+    if (RunThroughSudo()) {
+      *err = "-C: refused when run through sudo";
+      return kExitUsage;
+    }
+    if (!req.nic.empty() && geteuid() != 0) {
+      *err = "-C: only root can point start-tun-interface at another "
+             "settings file";
+      return kExitUsage;
+    }
+  }
+  if (!req.nic.empty()) {
+    // start-tun-interface looks for the hostname file in its own
+    // hostname_dir; another directory here would leave it nameless.
+    Settings settings = DefaultSettings();
+    std::string path =
+        req.settings_path.empty() ? DefaultSettingsPath() : req.settings_path;
+    if (!LoadSettings(path, false, !req.settings_path.empty(), &settings, err))
+      return kExitUsage;
+    if (settings.hostname_dir != req.hostname_dir)
+      plan->warnings.push_back("warning: HOSTNAMEDIR " + req.hostname_dir +
+                               " is not " + settings.hostname_dir +
+                               " (hostname_dir of " + path +
+                               "), where start-tun-interface looks");
+  }
+  SplitProgram(req.qemu_args, IsProgramWord, &plan->program, &plan->qemu_args);
+  if (!FindProgram(plan->program, &plan->program_path)) {
+    *err = plan->program + ": QEMU not found" +
+           (plan->program.find('/') == std::string::npos ? " in PATH"
+                                                          : " or not executable");
+    return kExitUsage;
+  }
+  plan->image = req.image;
+  if (plan->image.empty() && !FindImageArg(plan->qemu_args, &plan->image)) {
+    *err = "no disk image among the QEMU arguments; name it with -i";
+    return kExitUsage;
+  }
+  struct stat st;
+  if (stat(plan->image.c_str(), &st) != 0) {
+    *err = ErrnoMessage(plan->image);
+    return kExitUsage;
+  }
+  if (access(plan->image.c_str(), R_OK | W_OK) != 0) {
+    *err = ErrnoMessage(plan->image + ": must be readable and writable "
+                                      "(runall locks it for writing)");
+    return kExitUsage;
+  }
+  if (!CheckDirectory("HOSTNAMEDIR", req.hostname_dir, err) ||
+      !CheckDirectory("LAUNCHDIR", req.launch_dir, err))
+    return kExitUsage;
+  if (!req.console_log.empty()) {
+    plan->console_fd =
+        open(req.console_log.c_str(),
+             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    if (plan->console_fd < 0) {
+      *err = ErrnoMessage(req.console_log);
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
+}
+
+namespace {
+
+// What the process that becomes QEMU has made, undone when a launch fails:
+// no stale file is left for the driver or start-tun-interface to believe
+// in. The tap and the lock go with their fds. On success the process is
+// QEMU, and none of this is ever destroyed.
+struct Made {
+  std::string hostname_file;
+  std::string launch_file;
+  Fd lock;
+  Fd tap;
+  ~Made() {
+    if (!hostname_file.empty()) unlink(hostname_file.c_str());
+    if (!launch_file.empty()) unlink(launch_file.c_str());
+  }
+};
+
+// The groups whose taps we may attach: the supplementary ones and our own.
+std::vector<gid_t> OurGroups() {
+  std::vector<gid_t> groups;
+  int n = getgroups(0, nullptr);
+  if (n > 0) {
+    groups.resize(static_cast<size_t>(n));
+    n = getgroups(n, groups.data());
+    groups.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  groups.push_back(getegid());
+  return groups;
+}
+
+// Runs start-tun-interface for `tap` and waits for it: it gives the tap its
+// address, starts the DHCP server and maps the hostname it finds in
+// HOSTNAMEDIR/<our pid>, which is why that file is written first. Returns
+// kExitOk or the exit status, with *err.
+int StartTunInterface(const LaunchPlan& plan, const std::string& tap,
+                      const Made& made, std::string* err) {
+  std::vector<std::string> argv;
+  const bool root = geteuid() == 0;
+  if (root) {
+    std::string helper = plan.own_dir + "/start-tun-interface";
+    if (plan.own_dir.empty() || !IsExecutableFile(helper))
+      helper = std::string(RUNALL_SBINDIR) + "/start-tun-interface";
+    argv.push_back(helper);
+    if (!plan.req.settings_path.empty())
+      argv.insert(argv.end(), {"-C", plan.req.settings_path});
   } else {
-    *program = kDefaultQemu;
-    *args = words;
-  }
-}
-
-bool FindImageArg(const std::vector<std::string>& args, std::string* image) {
-  std::string hda, bare;
-  bool have_hda = false, have_bare = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string opt = OptionName(args[i]);
-    if (opt.empty()) {
-      if (!have_bare && !args[i].empty()) {
-        bare = args[i];
-        have_bare = true;
-      }
-      continue;
-    }
-    if (IsFlag(opt) || i + 1 >= args.size()) continue;
-    const std::string& value = args[++i];
-    if (opt == "-drive") {
-      std::string file;
-      if (DriveFile(value, &file)) {
-        *image = file;
-        return true;
-      }
-    } else if (opt == "-hda" && !have_hda) {
-      hda = value;
-      have_hda = true;
+    // Exactly the command the sudoers drop-in allows.
+    argv = {"sudo", "-n", std::string(RUNALL_SBINDIR) + "/start-tun-interface"};
+    if (!FindProgram("sudo", &argv[0])) {
+      *err = "cannot run start-tun-interface " + tap +
+             " through sudo: sudo not found in PATH";
+      return kExitRefused;
     }
   }
-  if (have_hda) *image = hda;
-  else if (have_bare) *image = bare;
-  return have_hda || have_bare;
+  argv.push_back(tap);
+  // The helper must not hold the image lock or the tap: a DHCP daemon
+  // keeping them would outlive QEMU. Its stdout goes to our stderr, as
+  // our stdout carries QEMU's pid in background mode.
+  ChildOptions options;
+  options.out = ChildOutput::kToStderr;
+  options.close_fds = {made.lock.get(), made.tap.get()};
+  Child child;
+  if (!StartChild(argv, options, &child, err)) {
+    *err = "cannot run " + *err;
+    return kExitRefused;
+  }
+  ExitStatus status;
+  if (!WaitChild(child.pid, &status, err)) return kExitSystem;
+  if (status.success()) return kExitOk;
+  *err = "start-tun-interface " + tap + (root ? "" : " through sudo") +
+         " failed (" + status.Describe() + ")";
+  if (!root && status.exited() && status.number() == 1)
+    *err += "; is this user allowed to run " RUNALL_SBINDIR
+            "/start-tun-interface through sudo without a password? "
+            "(see runqemuos(1))";
+  return kExitRefused;
 }
 
-bool HasDaemonize(const std::vector<std::string>& args) {
-  for (const auto& a : args)
-    if (OptionName(a) == "-daemonize") return true;
-  return false;
+// QEMU's stdin, stdout and stderr: the console log (or /dev/null) with -o
+// or -b, and no terminal with -b. *saved_stderr keeps the caller's stderr
+// for a message if the exec then fails.
+int RedirectQemuStdio(const LaunchPlan& plan, Fd* saved_stderr,
+                      std::string* err) {
+  if (!plan.req.background && plan.console_fd < 0) return kExitOk;
+  saved_stderr->Reset(fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3));
+  Fd null_out;
+  int out = plan.console_fd;
+  if (out < 0) {
+    null_out.Reset(open("/dev/null", O_WRONLY | O_CLOEXEC));
+    out = null_out.get();
+  }
+  if (out < 0) {
+    *err = ErrnoMessage("/dev/null");
+    return kExitSystem;
+  }
+  if (plan.req.background) {
+    Fd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!in.ok() || dup2(in.get(), STDIN_FILENO) < 0) {
+      *err = ErrnoMessage("/dev/null");
+      return kExitSystem;
+    }
+  }
+  if (dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) {
+    *err = ErrnoMessage("cannot redirect QEMU's output");
+    return kExitSystem;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int LaunchQemu(const LaunchPlan& plan, std::string* err) {
+  const LaunchRequest& req = plan.req;
+  const pid_t pid = getpid();
+  Made made;
+  int lock_fd = -1;
+  switch (LockImage(plan.image, DefaultLockKind(), &lock_fd, err)) {
+    case LockResult::kLocked:
+      made.lock.Reset(lock_fd);
+      break;
+    case LockResult::kInUse:
+      return kRunqemuosImageInUse;
+    case LockResult::kError:
+      return kExitSystem;
+  }
+  // The article's order: hostname file, then launch file (whose mtime is
+  // the launch time the driver compares the up-file with). The hostname
+  // file is HOSTNAMEDIR/<pid>.<random>, not the article's <pid>: the
+  // directory is shared by the group, and a member could make <pid> (or
+  // any name we could predict) in advance to stop us.
+  const std::string pid_text = std::to_string(pid);
+  if (!CreateHostnameFile(req.hostname_dir, pid, req.host + "\n",
+                          &made.hostname_file, err) ||
+      !WriteFileAtomically(req.launch_dir, req.host, pid_text + "\n", err))
+    return kExitSystem;
+  made.launch_file = req.launch_dir + "/" + req.host;
+
+  std::vector<std::string> argv = {plan.program};
+  argv.insert(argv.end(), plan.qemu_args.begin(), plan.qemu_args.end());
+  if (!req.nic.empty()) {
+    std::string tap;
+    // Root also claims a group's or nobody's tap (it runs
+    // start-tun-interface itself, not through sudo).
+    made.tap.Reset(ClaimTap(getuid(), OurGroups(), geteuid() == 0, &tap, err));
+    if (!made.tap.ok()) return kExitRefused;
+    int status = StartTunInterface(plan, tap, made, err);
+    if (status != kExitOk) return status;
+    std::vector<std::string> net = NetworkArgs(req.nic, req.mac, made.tap.get());
+    argv.insert(argv.end(), net.begin(), net.end());
+  }
+
+  Fd saved_stderr;
+  int status = RedirectQemuStdio(plan, &saved_stderr, err);
+  if (status == kExitOk) {
+    int exec_errno = ExecProgram(plan.program_path, argv);
+    *err = ErrnoMessage("cannot run " + plan.program, exec_errno);
+    status = kExitSystem;
+  }
+  // The message is for the caller, not for the console log.
+  if (saved_stderr.ok()) dup2(saved_stderr.get(), STDERR_FILENO);
+  return status;
+}
+
+std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
+                                   const ExitStatus& status) {
+  // Its hostname file's name is random, so it is found by its pid; its
+  // launch file is removed only while it still names that pid.
+  const std::string pid_text = std::to_string(pid);
+  RemoveHostnameFiles(plan.req.hostname_dir, pid, geteuid());
+  const std::string launch_file = plan.req.launch_dir + "/" + plan.req.host;
+  std::string text, err;
+  FileCheck check;
+  check.max_bytes = 64;
+  if (ReadFileText(launch_file, check, &text, &err) && text == pid_text + "\n")
+    unlink(launch_file.c_str());
+  return "QEMU is not running: its process (pid " + pid_text + ") " +
+         (status.signaled()
+              ? "was killed by signal " + std::to_string(status.number())
+              : "exited at once with status " + std::to_string(status.number())) +
+         (plan.req.console_log.empty() ? std::string()
+                                       : "; see " + plan.req.console_log);
 }
 
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,

@@ -1,6 +1,7 @@
-// qemu_launch: the pieces of runqemuos - its command line, finding the disk
-// image among QEMU's arguments, the hostname and launch files, and claiming
-// a tap - apart from its main, so they are tested on their own.
+// qemu_launch: what runqemuos does, apart from its main so that it is
+// tested on its own - the checks before anything is made, the hostname and
+// launch files, the image lock, claiming a tap, start-tun-interface and the
+// exec of QEMU. Its command line is runqemuos_args', QEMU's qemu_args'.
 #pragma once
 
 #include <sys/types.h>
@@ -9,49 +10,46 @@
 #include <string>
 #include <vector>
 
+#include "process.hpp"
+#include "runqemuos_args.hpp"
 #include "tun.hpp"
 
 namespace runall {
 
-/// The QEMU runqemuos runs when its arguments name none.
-extern const char kDefaultQemu[];
-
-/// What runqemuos was asked to do.
-struct LaunchRequest {
-  bool help = false;
-  bool background = false;        ///< -b: own session, detached
-  std::string console_log;        ///< -o: QEMU's stdout and stderr
-  std::string settings_path;      ///< -C: passed on to start-tun-interface
-  std::string image;              ///< -i, else found in the QEMU arguments
-  std::string nic;                ///< -N: claim a tap, add this card
-  std::string mac;                ///< -M: the card's address
-  std::string host;
-  std::string hostname_dir;
-  std::string launch_dir;
-  std::vector<std::string> qemu_args;  ///< as given, perhaps the program first
+/// What runqemuos found when it checked a request, before it made
+/// anything.
+struct LaunchPlan {
+  LaunchRequest req;
+  std::string program;       ///< the QEMU word as given: QEMU's argv[0]
+  std::string program_path;  ///< where that program is
+  std::vector<std::string> qemu_args;  ///< its arguments, less the card -N adds
+  std::string image;         ///< the disk image to lock
+  /// runqemuos's own directory: root runs the start-tun-interface there
+  /// (a build tree's) before the installed one.
+  std::string own_dir;
+  int console_fd = -1;       ///< -o's log, open for appending; -1 without -o
+  std::vector<std::string> warnings;  ///< to print, not refusals
 };
 
-/// Parses runqemuos's arguments (without argv[0]). Checks their form only:
-/// the hostname, the MAC and the NIC model; not the files.
-bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
-                     std::string* err);
+/// Checks `req` before anything is made, as runqemuos(1) says: -C only for
+/// root and never through sudo, QEMU found, the image found, readable and
+/// writable, HOSTNAMEDIR and LAUNCHDIR writable directories, the console
+/// log open. Returns kExitOk, or the exit status with *err.
+int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
+               LaunchPlan* plan, std::string* err);
 
-/// Splits the QEMU words into the program and its arguments: the first word
-/// is the program if it does not begin with '-' and `is_program` says so
-/// (runqemuos: unless it names an existing file that is not executable);
-/// otherwise kDefaultQemu runs and every word is an argument - so the
-/// article's bare image as the only argument still works.
-void SplitProgram(const std::vector<std::string>& words,
-                  const std::function<bool(const std::string&)>& is_program,
-                  std::string* program, std::vector<std::string>* args);
+/// runqemuos's work, in the process that becomes QEMU: locks the image,
+/// writes the hostname and launch files, claims a tap and runs
+/// start-tun-interface for it (with -N), then execs QEMU, which keeps the
+/// pid, the lock and the tap. Returns only on failure: the exit status,
+/// with *err, everything it made undone and stderr as it was.
+int LaunchQemu(const LaunchPlan& plan, std::string* err);
 
-/// The disk image among QEMU arguments: file= of the first -drive that has
-/// one, else the value of -hda, else the first word that is neither an
-/// option nor an option's value. False if there is none.
-bool FindImageArg(const std::vector<std::string>& args, std::string* image);
-
-/// True if the arguments hold -daemonize, which would change QEMU's pid.
-bool HasDaemonize(const std::vector<std::string>& args);
+/// For runqemuos -b when its child, which was to become QEMU as `pid`,
+/// died without a word (killed, or QEMU ending at once): removes the
+/// hostname and launch files it left for that pid, and says how it ended.
+std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
+                                   const ExitStatus& status);
 
 /// The taps runqemuos may claim: persistent taps named tapN with N in the
 /// address plan that `uid` (with `groups`) may attach, in number order.

@@ -8,7 +8,7 @@
 #include "driver.hpp"
 #include "driver_args.hpp"
 #include "fail.hpp"
-#include "spawn.hpp"
+#include "process.hpp"
 
 using namespace runall;
 

@@ -8,30 +8,11 @@
 #include <unistd.h>
 
 #include "fail.hpp"
+#include "fd.hpp"
 
 namespace runall {
 
 namespace {
-
-// An fd closed when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 int OpenRegular(const std::string& path, struct stat* st, std::string* err) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -139,7 +120,7 @@ bool CopyScript(const std::string& source, const std::string& target,
     *err = ErrnoMessage(tmp);
     ok = false;
   }
-  if (ok && close(out.release()) != 0) {
+  if (ok && out.Close() != 0) {
     *err = ErrnoMessage(tmp);
     ok = false;
   }

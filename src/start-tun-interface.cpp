@@ -9,12 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "daemon.hpp"
 #include "fail.hpp"
 #include "invoker.hpp"
 #include "proc.hpp"
+#include "process.hpp"
 #include "settings.hpp"
-#include "spawn.hpp"
 #include "start_tun.hpp"
 
 using namespace runall;

@@ -14,16 +14,18 @@
 #include <sstream>
 
 #include "clock.hpp"
-#include "daemon.hpp"
 #include "dhcp_daemon.hpp"
 #include "dhcpd_args.hpp"
 #include "fail.hpp"
+#include "guest_dns.hpp"
+#include "fd.hpp"
 #include "file_io.hpp"
 #include "hostname_file.hpp"
 #include "net_routes.hpp"
+#include "options.hpp"
 #include "pidfile.hpp"
 #include "proc.hpp"
-#include "spawn.hpp"
+#include "process.hpp"
 #include "tun.hpp"
 #include "validate.hpp"
 
@@ -41,19 +43,6 @@ constexpr int kTermWaitMs = 2000;
 // How long a run waits for another one at work on the same interface: a
 // restart takes at most the two timeouts above, and the hosts update.
 constexpr int kLockWaitMs = 20000;
-
-bool Fail(std::string* err, const std::string& text) {
-  *err = text;
-  return false;
-}
-
-// Closes its fd (a lock, a directory) on every way out of a scope.
-struct ScopedFd {
-  int fd;
-  ~ScopedFd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 // Reads a small regular file, never through a symlink.
 bool ReadSmallFile(const std::string& path, std::string* text,
@@ -258,17 +247,12 @@ int StartServer(const StartTunContext& ctx, const std::string& pidfile,
       WriteAll(report, "error: " + ErrnoMessage(pidfile + ": F_SETFD") + "\n");
       return kExitSystem;
     }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(&a[0]);
-    argv.push_back(nullptr);
     // Nothing of sudo's environment reaches the server.
-    char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
-                          nullptr};
+    const std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
     WriteAll(report, "ok\n");
     close(report);
-    execve(dhcpd.c_str(), argv.data(), envp);
+    int saved = ExecProgram(dhcpd, args, &env);
     // Nobody reads our stderr any more; the parent sees us exit.
-    int saved = errno;
     openlog("runall-dhcpd", LOG_PID, LOG_DAEMON);
     syslog(LOG_ERR, "cannot run %s: %s", dhcpd.c_str(), strerror(saved));
     return kExitSystem;
@@ -326,14 +310,14 @@ void MapHostname(const StartTunContext& ctx, const std::string& hostname,
   }
   argv.push_back(hostname);
   argv.push_back(FormatIPv4(guest));
-  int status = 0;
+  ExitStatus status;
   std::string err;
-  if (!RunProgram(argv, nullptr, &status, &err))
+  if (!RunChild(argv, nullptr, &status, &err))
     Warn("cannot run update-dynamic-hosts: " + err + "; " +
          ctx.settings.hosts_file + " not updated");
-  else if (status != 0)
+  else if (!status.success())
     Warn("update-dynamic-hosts " + hostname + " " + FormatIPv4(guest) +
-         " failed (exit " + std::to_string(status) + "); " +
+         " failed (exit " + std::to_string(status.code()) + "); " +
          ctx.settings.hosts_file + " not updated");
 }
 
@@ -402,40 +386,33 @@ std::string StartTunUsage() {
 bool ParseStartTunArgs(const std::vector<std::string>& args,
                        StartTunArgs* out, std::string* err) {
   *out = StartTunArgs();
-  bool create = false, stop = false, count_given = false, settings = false;
-  std::vector<std::string> names;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      out->mode = StartTunMode::kHelp;
-      return true;
-    }
-    if (a == "-c") {
+  if (AsksForHelp(args)) {
+    out->mode = StartTunMode::kHelp;
+    return true;
+  }
+  bool create = false, stop = false, count_given = false;
+  OptionScanner opts(args);
+  while (opts.Next()) {
+    std::string count;
+    if (opts.Flag("-c")) {
       create = true;
-    } else if (a == "-k") {
+    } else if (opts.Flag("-k")) {
       stop = true;
-    } else if (a == "-C" || a == "-n") {
-      if (i + 1 >= args.size()) return Fail(err, a + ": needs a value");
-      const std::string& v = args[++i];
-      if (a == "-C") {
-        if (settings) return Fail(err, "-C given twice");
-        if (v.empty() || v[0] != '/')
-          return Fail(err, "-C: the settings file must be an absolute path");
-        settings = true;
-        out->settings_path = v;
-      } else {
-        unsigned long n = 0;
-        if (count_given || !ParseUnsigned(v, 256, &n) || n == 0)
-          return Fail(err, "-n: a count from 1 to 256 is needed");
-        count_given = true;
-        out->count = static_cast<unsigned>(n);
-      }
-    } else if (!a.empty() && a[0] == '-') {
-      return Fail(err, a + ": unknown option");
+    } else if (opts.Value("-C", &out->settings_path)) {
+      if (opts.ok() && out->settings_path[0] != '/')
+        opts.Error("-C: the settings file must be an absolute path");
+    } else if (opts.Value("-n", &count)) {
+      unsigned long n = 0;
+      if (opts.ok() && (!ParseUnsigned(count, 256, &n) || n == 0))
+        opts.Error("-n: a count from 1 to 256 is needed");
+      count_given = true;
+      out->count = static_cast<unsigned>(n);
     } else {
-      names.push_back(a);
+      opts.Unknown();
     }
   }
+  if (!opts.ok()) return Fail(err, opts.error());
+  const std::vector<std::string> names = opts.Operands();
   if (create && stop) return Fail(err, "-c and -k exclude each other");
   if (count_given && !create) return Fail(err, "-n goes with -c");
   if (count_given && !names.empty())
@@ -596,10 +573,10 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
       dir_notes.push_back(why);
       break;
   }
-  ScopedFd dir_closer{dirfd};
+  Fd dir_closer(dirfd);
 
-  ScopedFd lock{LockInterface(ctx, iface, &status)};
-  if (lock.fd < 0) return status;
+  Fd lock(LockInterface(ctx, iface, &status));
+  if (!lock.ok()) return status;
   // Another run may have changed the tap while we waited for the lock.
   if (!MayActOn(ctx, iface, false, &status)) return status;
 
@@ -629,12 +606,19 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   cfg.server = host;
   cfg.client = guest;
   cfg.netmask = kNetmask;
-  if (!s.dns.empty()) {
-    cfg.dns = ParseDnsList(s.dns);
-  } else {
-    if (!ReadNameservers("/etc/resolv.conf", &cfg.dns, &err))
-      Warn(err + "; the guest gets no DNS servers");
-  }
+  // Only resolvers the guest can reach (guest_dns says why the others go).
+  GuestDnsFacts dns;
+  dns.setting_given = !s.dns.empty();
+  dns.configured = ParseDnsList(s.dns);
+  if (!dns.setting_given &&
+      !ReadNameservers("/etc/resolv.conf", &dns.resolv_conf, &err))
+    Warn(err + "; the guest gets no DNS servers");
+  dns.host_forwards = HostForwardsIpv4();
+  for (const NetUse& use : uses)
+    if (use.kind == NetUse::kAddress) dns.host_addresses.push_back(use.net.addr);
+  const GuestDns offered = ChooseGuestDns(dns);
+  if (!offered.note.empty()) Warn(iface + ": DNS: " + offered.note);
+  cfg.dns = offered.servers;
   cfg.domain = s.domain;
   cfg.hostname = found.hostname;
   cfg.lease_time = s.lease_time;
@@ -667,9 +651,9 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
   // max_taps_per_user are not made meanwhile by another run of the same
   // user, started at once to get round the limit.
   pid_t holder = 0;
-  ScopedFd create_lock{LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs,
-                                    &holder, &err)};
-  if (create_lock.fd < 0) {
+  Fd create_lock(LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs,
+                              &holder, &err));
+  if (!create_lock.ok()) {
     Warn(holder != 0 ? "another start-tun-interface -c is at work: " + err
                      : err);
     return holder != 0 ? kExitRefused : kExitSystem;
@@ -780,8 +764,8 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       status = std::max(status, refused);
       continue;
     }
-    ScopedFd lock{LockInterface(ctx, iface, &refused)};
-    if (lock.fd < 0) {
+    Fd lock(LockInterface(ctx, iface, &refused));
+    if (!lock.ok()) {
       status = std::max(status, refused);
       continue;
     }

@@ -5,17 +5,13 @@
 
 #include <utility>
 
+#include "fail.hpp"
 #include "hosts_section.hpp"
 #include "validate.hpp"
 
 namespace runall {
 
 namespace {
-
-bool Fail(std::string* why, const std::string& text) {
-  if (why) *why = text;
-  return false;
-}
 
 bool SameText(const std::string& a, const std::string& b) {
   return a.size() == b.size() && strcasecmp(a.c_str(), b.c_str()) == 0;

@@ -16,6 +16,7 @@
 #include "hosts_file.hpp"
 #include "hosts_section.hpp"
 #include "invoker.hpp"
+#include "options.hpp"
 #include "restrict_hosts.hpp"
 #include "settings.hpp"
 #include "sudo_hosts.hpp"
@@ -51,11 +52,6 @@ void Help() {
   fputs(kHelp, stdout);
 }
 
-bool Fail(std::string* why, const std::string& text) {
-  if (why) *why = text;
-  return false;
-}
-
 // Whether tapN is `uid`'s, asked in our own network namespace: sudo leaves
 // us in the caller's, so a tap of the same name in another namespace never
 // counts. The name is looked up by the kernel here (if_nametoindex); the
@@ -89,128 +85,138 @@ std::vector<std::string> HostNames() {
   return OwnHostNames(name);
 }
 
+// What the command line asked for.
+struct Request {
+  std::string settings_path, hosts_path;  ///< -C, -f
+  bool settings_given = false, hosts_given = false;
+  bool remove = false;                    ///< -d HOSTNAME
+  bool verbose = false;                   ///< -v
+  std::string hostname, ip;
+};
+
+// Parses the arguments after argv[0]; exits with the usage on bad usage,
+// with the help on --help.
+Request ParseArgs(const std::vector<std::string>& args) {
+  if (AsksForHelp(args)) {
+    Help();
+    exit(kExitOk);
+  }
+  Request req;
+  // The values are taken as getopt takes them, and judged below: a
+  // hostname "-guest" or "" is refused as a bad hostname.
+  const ValueForm any = ValueForm::kAnyWord;
+  OptionScanner opts(args);
+  while (opts.Next()) {
+    if (opts.Flag("-v"))
+      req.verbose = true;
+    else if (opts.Value("-d", &req.hostname, any))
+      req.remove = true;
+    else if (opts.Value("-C", &req.settings_path, any))
+      req.settings_given = true;
+    else if (opts.Value("-f", &req.hosts_path, any))
+      req.hosts_given = true;
+    else
+      opts.Unknown();
+  }
+  if (!opts.ok()) Usage(opts.error());
+  std::vector<std::string> operands = opts.Operands();
+  if (req.remove ? !operands.empty() : operands.size() != 2)
+    Usage(req.remove ? "-d takes the hostname; no other argument"
+                     : "expected HOSTNAME and IP");
+  if (!req.remove) {
+    req.hostname = operands[0];
+    req.ip = operands[1];
+  }
+  return req;
+}
+
+// Through sudo a member maps only a guest of their own (see sudo_hosts.hpp)
+// and, with restrict_hosts, only what the guest config allows; removing
+// grants nothing, so both apply to additions only (a guest dropped from the
+// config can still be removed). Exits on a refusal.
+void CheckAllowed(const Request& req, const Settings& settings,
+                  const OwnsTap& owns_tap) {
+  std::string err;
+  if (RunThroughSudo() && !req.remove && settings.sudo_hosts == SudoHosts::kGuests &&
+      (!CheckGuestName(req.hostname, settings.guest_domain, HostNames(), &err) ||
+       !CheckGuestAddress(settings.net_base, req.ip, owns_tap, &err)))
+    Fatal(kExitRefused, "refusing to map " + req.hostname + " to " + req.ip +
+                            ": " + err + " (sudo_hosts = guests)");
+  bool refused = false;
+  if (settings.restrict_hosts && !req.remove &&
+      !CheckRestrictedHost(settings, req.hostname, req.ip, geteuid() == 0,
+                           &refused, &err))
+    Fatal(refused ? kExitRefused : kExitSystem, err);
+}
+
+// Says what the edit came to, and exits with the status for it.
+[[noreturn]] void Report(const Request& req, const std::string& hosts_path,
+                         const HostsFileResult& result) {
+  switch (result.outcome) {
+    case SectionEdit::kChanged:
+      if (!result.why.empty()) Warn(hosts_path + ": note: " + result.why);
+      if (req.verbose)
+        Warn(hosts_path + ": " +
+             (req.remove ? "removed " + req.hostname : req.ip + " " + req.hostname) +
+             (result.write == HostsWrite::kInPlace
+                  ? "; rewritten in place (rename gave EBUSY: a bind mount)"
+                  : "; replaced by rename"));
+      exit(kExitOk);
+    case SectionEdit::kUnchanged:
+    case SectionEdit::kNotFound:
+      if (req.verbose || result.outcome == SectionEdit::kNotFound)
+        Warn(hosts_path + ": " + result.why + "; nothing to do");
+      exit(kExitOk);
+    case SectionEdit::kRefused:
+      Fatal(kExitRefused, hosts_path + ": " + result.why);
+    case SectionEdit::kInvalid:
+      break;
+  }
+  Fatal(kExitUsage, result.why);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   SetProgramName(argv[0]);
-  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; ++i) {
-    if (strcmp(argv[i], "--help") == 0) {
-      Help();
-      return kExitOk;
-    }
-  }
-  std::string settings_path, hosts_path, remove;
-  bool have_settings = false, have_hosts = false, have_remove = false;
-  bool verbose = false;
-  int opt;
-  opterr = 0;
-  while ((opt = getopt(argc, argv, "+C:f:d:vh")) != -1) {
-    switch (opt) {
-      case 'C':
-        settings_path = optarg;
-        have_settings = true;
-        break;
-      case 'f':
-        hosts_path = optarg;
-        have_hosts = true;
-        break;
-      case 'd':
-        remove = optarg;
-        have_remove = true;
-        break;
-      case 'v':
-        verbose = true;
-        break;
-      case 'h':
-        Help();
-        return kExitOk;
-      default:
-        Usage(std::string("unknown option or missing argument: -") +
-              static_cast<char>(optopt));
-    }
-  }
-  int operands = argc - optind;
-  if (have_remove ? operands != 0 : operands != 2)
-    Usage(have_remove ? "-d takes the hostname; no other argument"
-                      : "expected HOSTNAME and IP");
+  const Request req = ParseArgs(std::vector<std::string>(argv + 1, argv + argc));
   // A sudo user must not choose which files a root helper reads or writes.
-  if (RunThroughSudo() && (have_settings || have_hosts))
-    Fatal(kExitUsage, std::string(have_settings ? "-C" : "-f") +
+  if (RunThroughSudo() && (req.settings_given || req.hosts_given))
+    Fatal(kExitUsage, std::string(req.settings_given ? "-C" : "-f") +
                           ": refused when run through sudo (SUDO_UID is set)");
-
-  const std::string hostname = have_remove ? remove : argv[optind];
-  const std::string ip = have_remove ? "" : argv[optind + 1];
   std::string err;
-  if (!CheckDynamicHostname(hostname, &err) ||
-      (!have_remove && !CheckDynamicAddress(ip, nullptr, &err)))
+  if (!CheckDynamicHostname(req.hostname, &err) ||
+      (!req.remove && !CheckDynamicAddress(req.ip, nullptr, &err)))
     Fatal(kExitUsage, err);
 
-  const bool privileged = geteuid() == 0;
-  const bool through_sudo = RunThroughSudo();
   bool uid_ok = true;
   const uid_t uid = InvokingUid(&uid_ok);
   if (!uid_ok) Fatal(kExitUsage, "SUDO_UID: not a uid");
   Settings settings = DefaultSettings();
-  if (!LoadSettings(have_settings ? settings_path : DefaultSettingsPath(),
-                    privileged, have_settings, &settings, &err))
+  if (!LoadSettings(req.settings_given ? req.settings_path : DefaultSettingsPath(),
+                    geteuid() == 0, req.settings_given, &settings, &err))
     Fatal(kExitSystem, err);
-  if (!have_hosts) hosts_path = settings.hosts_file;
-
-  // Every program on the host resolves through this file: through sudo a
-  // member names only a guest of their own (see sudo_hosts.hpp).
-  // Removing grants nothing; whose line it is decides (SectionRules).
+  const std::string hosts_path =
+      req.hosts_given ? req.hosts_path : settings.hosts_file;
+  // Every program on the host resolves through this file.
   const OwnsTap owns_tap = [uid](unsigned n, std::string* why) {
     return CallerOwnsTap(uid, n, why);
   };
-  if (through_sudo && !have_remove &&
-      settings.sudo_hosts == SudoHosts::kGuests &&
-      (!CheckGuestName(hostname, settings.guest_domain, HostNames(), &err) ||
-       !CheckGuestAddress(settings.net_base, ip, owns_tap, &err)))
-    Fatal(kExitRefused, "refusing to map " + hostname + " to " + ip + ": " +
-                            err + " (sudo_hosts = guests)");
+  CheckAllowed(req, settings, owns_tap);
 
-  // Removing a mapping grants nothing, so the restriction applies to
-  // additions only: a guest dropped from the config can still be removed.
-  bool refused = false;
-  if (settings.restrict_hosts && !have_remove &&
-      !CheckRestrictedHost(settings, hostname, ip, privileged, &refused, &err))
-    Fatal(refused ? kExitRefused : kExitSystem, err);
-
+  // Whose line it is decides a change or removal (SectionRules).
   SectionRules rules;
   rules.uid = uid;
-  rules.through_sudo = through_sudo;
+  rules.through_sudo = RunThroughSudo();
   rules.max_per_user = settings.hosts_max_per_user;
   rules.max_entries = settings.hosts_max_entries;
   rules.owns_guest_address = OwnsGuestAddress(settings.net_base, owns_tap);
   HostsFileResult result;
-  auto edit = [&](const std::string& old_text, std::string* out,
-                  std::string* why) {
-    return have_remove
-               ? UnmapDynamicHost(old_text, hostname, rules, out, why)
-               : MapDynamicHost(old_text, hostname, ip, rules, out, why);
-  };
-  if (!EditHostsFile(hosts_path, edit, HostsFileOptions(), &result, &err))
+  DynamicHostEdit edit;
+  edit.hostname = req.hostname;
+  edit.ip = req.ip;
+  edit.remove = req.remove;
+  if (!EditDynamicHosts(hosts_path, edit, rules, HostsFileOptions(), &result, &err))
     Fatal(kExitSystem, err);
-
-  switch (result.outcome) {
-    case SectionEdit::kChanged:
-      if (!result.why.empty()) Warn(hosts_path + ": note: " + result.why);
-      if (verbose)
-        Warn(hosts_path + ": " +
-             (have_remove ? "removed " + hostname : ip + " " + hostname) +
-             (result.write == HostsWrite::kInPlace
-                  ? "; rewritten in place (rename gave EBUSY: a bind mount)"
-                  : "; replaced by rename"));
-      return kExitOk;
-    case SectionEdit::kUnchanged:
-    case SectionEdit::kNotFound:
-      if (verbose || result.outcome == SectionEdit::kNotFound)
-        Warn(hosts_path + ": " + result.why + "; nothing to do");
-      return kExitOk;
-    case SectionEdit::kRefused:
-      Fatal(kExitRefused, hosts_path + ": " + result.why);
-    case SectionEdit::kInvalid:
-      Fatal(kExitUsage, result.why);
-  }
-  return kExitOk;
+  Report(req, hosts_path, result);
 }

@@ -1,5 +1,6 @@
 #include "validate.hpp"
 
+#include "fail.hpp"
 #include <arpa/inet.h>
 #include <net/if.h>
 
@@ -10,11 +11,6 @@ namespace {
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9');
-}
-
-bool Fail(std::string* why, const std::string& text) {
-  if (why) *why = text;
-  return false;
 }
 
 }  // namespace

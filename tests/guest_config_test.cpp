@@ -9,57 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "qemu_args.hpp"
+#include "test_guests.hpp"
+
 using namespace runall;
+using namespace runall::test;
 
 namespace {
 
-// The article's example config, as printed there, with the blank lines
-// that delimit its records.
-const char kArticleConfig[] =
-    "## GUEST OS CONFIGURATION FILE\n"
-    "##\n"
-    "## Commented lines are ignored; blank lines delimit the OSes\n"
-    "## For safely, timeouts must be calculated based on running without\n"
-    "## kqemu. Timeouts are for boot and shutdown respectively.\n"
-    "##\n"
-    "## The first line of each OS is delimited by single spaces with fields\n"
-    "## as below. The next set of consecutive lines are additional options\n"
-    "## to pass to qemu (one specified per line)\n"
-    "# hostname imgfile starttimeout endtimeout memsize -localtime?(L=yes)\n"
-    "netqemu netbsd-2.0.2.img 240 60 64 L\n"
-    "\n"
-    "solqemu solaris-10.img 2400 2000 128 L\n"
-    "-cdrom /data/os/solaris-10/sol-10-ccd-GA-x86-iso.iso\n"
-    "\n"
-    "gentqemu gentoo.img 1200 1200 64 L\n"
-    "\n"
-    "freeqemu freebsd-5.4.img 720 60 64 L\n"
-    "-cdrom /data/os/freeBSD-5.4/5.4-RELEASE-i386-disc1.iso\n"
-    "\n"
-    "# openqemu should be last as it suffers least under kqemu-less\n"
-    "# operation\n"
-    "openqemu openbsd-3.7.img 240 60 64 L\n"
-    "\n"
-    "#the last OS must be terminated by a blank line\n";
-
-Settings TestSettings() {
-  Settings s = DefaultSettings();
-  s.image_dir = "/data/qemu";
-  s.start_timeout = 600;
-  s.stop_timeout = 500;
-  s.common_ro_host = "/srv/ro";
-  s.common_rw_host = "/srv/rw/common";
-  s.rw_host_base = "/srv/rw";
-  return s;
-}
-
-std::vector<GuestRecord> Parse(const std::string& text) {
-  std::vector<GuestRecord> records;
-  std::string err;
-  EXPECT_TRUE(ParseGuestConfig(text, "guests", TestSettings(), &records, &err))
-      << err;
-  return records;
-}
+std::vector<GuestRecord> Parse(const std::string& text) { return ParseGuests(text); }
 
 std::string ParseError(const std::string& text) {
   std::vector<GuestRecord> records;
@@ -261,141 +219,6 @@ TEST(GuestConfig, QuotedOptionLinesKeepPathsWithSpaces) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].option_lines,
             (std::vector<Words>{{"-cdrom", "/data/my isos/install.iso"}}));
-}
-
-TEST(MacForHostname, IsStableLocallyAdministeredAndCaseInsensitive) {
-  // Reference values computed independently of this code (FNV-1a 32, the
-  // top byte xor-folded into the low 24 bits).
-  EXPECT_EQ(MacForHostname("netqemu"), "52:54:00:76:cd:09");
-  EXPECT_EQ(MacForHostname("solqemu"), "52:54:00:5c:21:ab");
-  EXPECT_EQ(MacForHostname("NetQemu"), "52:54:00:76:cd:09");
-  EXPECT_EQ(MacForHostname("a"), "52:54:00:0c:29:c8");
-  EXPECT_EQ(MacForHostname("guest-x86"), "52:54:00:36:14:2a");
-  std::string mac = MacForHostname("anything");
-  EXPECT_TRUE(ValidMac(mac));
-  unsigned first = static_cast<unsigned>(std::stoul(mac.substr(0, 2), nullptr, 16));
-  EXPECT_EQ(first & 2u, 2u);  // locally administered
-  EXPECT_EQ(first & 1u, 0u);  // unicast
-}
-
-TEST(MacForHostname, ValidMac) {
-  EXPECT_TRUE(ValidMac("52:54:00:12:34:56"));
-  EXPECT_TRUE(ValidMac("02:AB:cd:00:00:00"));
-  EXPECT_FALSE(ValidMac("01:00:5e:00:00:01"));  // multicast
-  EXPECT_FALSE(ValidMac("52:54:00:12:34"));
-  EXPECT_FALSE(ValidMac("52-54-00-12-34-56"));
-  EXPECT_FALSE(ValidMac("52:54:00:12:34:5g"));
-}
-
-TEST(BuildQemuArgv, ArticleRecordForTodaysQemu) {
-  std::vector<GuestRecord> r = Parse(kArticleConfig);
-  ASSERT_EQ(r.size(), 5u);
-  QemuCommand cmd = BuildQemuArgv(r[1], TestSettings());
-  EXPECT_EQ(cmd.argv,
-            (Words{"qemu-system-x86_64", "-m", "128", "-rtc", "base=localtime",
-                   "-drive", "file=/data/qemu/solaris-10.img,format=raw,if=virtio",
-                   "-device", "virtio-rng-pci", "-cdrom",
-                   "/data/os/solaris-10/sol-10-ccd-GA-x86-iso.iso"}));
-  EXPECT_EQ(cmd.image, "/data/qemu/solaris-10.img");
-  EXPECT_EQ(cmd.nic, "virtio-net-pci");
-  EXPECT_EQ(cmd.mac, "52:54:00:5c:21:ab");
-}
-
-TEST(BuildQemuArgv, SharesDisplayAndOptionLinesLast) {
-  std::vector<GuestRecord> r = Parse(
-      "g g.img 60 60 256\n"
-      "arch = aarch64\n"
-      "share = 9p\n"
-      "display = nographic\n"
-      "-kernel /k\n"
-      "-append \"console=ttyAMA0 quiet\"\n");
-  ASSERT_EQ(r.size(), 1u);
-  QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
-  EXPECT_EQ(cmd.argv,
-            (Words{"qemu-system-aarch64", "-machine", "virt", "-cpu", "max",
-                   "-m", "256", "-drive", "file=/data/qemu/g.img,format=raw,if=virtio",
-                   "-fsdev", "local,id=runall_common_ro,path=/srv/ro,security_model=none,readonly=on",
-                   "-device", "virtio-9p-pci,fsdev=runall_common_ro,mount_tag=common_ro",
-                   "-fsdev", "local,id=runall_rw,path=/srv/rw/g,security_model=none",
-                   "-device", "virtio-9p-pci,fsdev=runall_rw,mount_tag=rw",
-                   "-fsdev", "local,id=runall_common_rw,path=/srv/rw/common,security_model=none",
-                   "-device", "virtio-9p-pci,fsdev=runall_common_rw,mount_tag=common_rw",
-                   "-device", "virtio-rng-pci", "-nographic", "-kernel", "/k",
-                   "-append", "console=ttyAMA0 quiet"}));
-  EXPECT_EQ(SharedDirectories(r[0], TestSettings()),
-            (Words{"/srv/ro", "/srv/rw/g", "/srv/rw/common"}));
-}
-
-TEST(BuildQemuArgv, S390xUsesChannelIoDevices) {
-  std::vector<GuestRecord> r = Parse("s s.img\narch = s390x\nshare = 9p\n");
-  ASSERT_EQ(r.size(), 1u);
-  QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
-  EXPECT_EQ(cmd.argv[0], "qemu-system-s390x");
-  EXPECT_EQ(cmd.argv[1], "-machine");
-  EXPECT_EQ(cmd.argv[2], "s390-ccw-virtio");
-  EXPECT_NE(std::find(cmd.argv.begin(), cmd.argv.end(),
-                      "virtio-9p-ccw,fsdev=runall_rw,mount_tag=rw"),
-            cmd.argv.end());
-  EXPECT_NE(std::find(cmd.argv.begin(), cmd.argv.end(), "virtio-rng-ccw"),
-            cmd.argv.end());
-  EXPECT_EQ(cmd.nic, "virtio-net-ccw");
-}
-
-TEST(BuildQemuArgv, RecordsBringingTheirOwnNetworkGetNone) {
-  for (const char* line : {"-net nic -net tap,script=/etc/qemu-ifup",
-                           "-netdev user,id=u0 -device e1000,netdev=u0",
-                           "-nic user", "--netdev user,id=u"}) {
-    std::vector<GuestRecord> r = Parse(std::string("h h.img\n") + line + "\n");
-    ASSERT_EQ(r.size(), 1u);
-    QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
-    EXPECT_EQ(cmd.nic, "") << line;
-    EXPECT_EQ(cmd.mac, "") << line;
-    EXPECT_EQ(std::find(cmd.argv.begin(), cmd.argv.end(), "none"), cmd.argv.end())
-        << line;
-  }
-  // nic = none: no card at all, so QEMU's default user network is switched
-  // off too.
-  std::vector<GuestRecord> r = Parse("h h.img\nnic = none\n");
-  QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
-  EXPECT_EQ(cmd.nic, "");
-  ASSERT_GE(cmd.argv.size(), 2u);
-  EXPECT_EQ(cmd.argv[cmd.argv.size() - 2], "-nic");
-  EXPECT_EQ(cmd.argv.back(), "none");
-}
-
-TEST(BuildQemuArgv, OptionLinesOverrideMachineAndCpuAndCommasAreEscaped) {
-  std::vector<GuestRecord> r = Parse(
-      "h \"/imgs/a,b.img\"\n"
-      "arch = aarch64\n"
-      "drive_if = none\n"
-      "-M virt,gic-version=3\n"
-      "-cpu cortex-a72\n"
-      "-device virtio-blk-pci,drive=disk0\n");
-  ASSERT_EQ(r.size(), 1u);
-  QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
-  EXPECT_EQ(cmd.argv,
-            (Words{"qemu-system-aarch64", "-drive",
-                   "file=/imgs/a,,b.img,format=raw,if=none,id=disk0", "-device",
-                   "virtio-rng-pci", "-M", "virt,gic-version=3", "-cpu",
-                   "cortex-a72", "-device", "virtio-blk-pci,drive=disk0"}));
-  EXPECT_EQ(cmd.image, "/imgs/a,b.img");
-}
-
-TEST(BuildQemuArgv, NetworkArgsAndRunqemuosArgs) {
-  EXPECT_EQ(NetworkArgs("e1000", "52:54:00:01:02:03", 7),
-            (Words{"-netdev", "tap,id=runall0,fd=7", "-device",
-                   "e1000,netdev=runall0,mac=52:54:00:01:02:03"}));
-  Settings s = TestSettings();
-  s.hostname_dir = "/run/hn";
-  s.launch_dir = "/run/launch";
-  std::vector<GuestRecord> r = Parse("h h.img 10 10 64\n");
-  QemuCommand cmd = BuildQemuArgv(r[0], s);
-  Words args = RunqemuosArgs(r[0], cmd, s);
-  EXPECT_EQ(args, (Words{"-i", "/data/qemu/h.img", "-N", "virtio-net-pci", "-M",
-                         MacForHostname("h"), "h", "/run/hn", "/run/launch",
-                         "qemu-system-x86_64", "-m", "64", "-drive",
-                         "file=/data/qemu/h.img,format=raw,if=virtio", "-device",
-                         "virtio-rng-pci"}));
 }
 
 TEST(GuestConfig, ShippedExampleParsesCommentedAndUncommented) {

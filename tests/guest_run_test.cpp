@@ -65,6 +65,7 @@ class FakeGuestOps : public GuestOps {
   // make QEMU exit, and how long that takes.
   pid_t qemu_pid = 4242;
   ImageFact image_without_qemu = ImageFact::kFree;
+  std::string image_problem;  ///< ImageProblem's answer
   StopRequest shutdown_request{true, false, ""};
   StopRequest sigterm_request{true, false, ""};
   std::set<StopWay> stops_qemu{StopWay::kShutdownCommand, StopWay::kSigterm};
@@ -128,6 +129,7 @@ class FakeGuestOps : public GuestOps {
     Call("ProbeImage");
     return image_without_qemu;
   }
+  std::string ImageProblem() override { return image_problem; }
   StopRequest RequestStop(StopWay way) override {
     bool shutdown = way == StopWay::kShutdownCommand;
     Call(shutdown ? "RequestStop shutdown command" : "RequestStop SIGTERM");
@@ -457,6 +459,19 @@ TEST_F(GuestRunTest, ImageProbeErrorIsAnError) {
   EXPECT_EQ(StatusText(r), "error");
   EXPECT_EQ(r.detail, "could not tell whether the disk image is in use");
   EXPECT_FALSE(Called("Launch"));
+}
+
+TEST_F(GuestRunTest, AMissingImageIsSaidToBeMissing) {
+  ops_.files = {{ImageFact::kProbeError, false, false, false}};
+  ops_.image_problem = "the disk image /srv/img/x.qcow2 does not exist";
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "error");
+  EXPECT_EQ(r.detail, "the disk image /srv/img/x.qcow2 does not exist");
+  EXPECT_FALSE(Called("Launch"));
+  ops_.qemu_pid = 0;
+  ops_.image_without_qemu = ImageFact::kProbeError;
+  r = Stop();
+  EXPECT_EQ(r.detail, "the disk image /srv/img/x.qcow2 does not exist");
 }
 
 TEST_F(GuestRunTest, QemuStillInitialisingIsGivenTimeToOpenTheImage) {

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,6 +30,33 @@ const char kStatic[] =
     "172.20.1.2 guest1 # uid=0\n"
     "##ENDDYNAMIC\n"
     "# after the section\n";
+
+// Root's mapping and removal in one call, as update-dynamic-hosts run by
+// root makes them: true if the mapping is (or is no longer) in place
+// afterwards, else *err says why.
+bool UpdateDynamicHosts(const std::string& path, const std::string& hostname,
+                        const std::string& ip, std::string* err) {
+  HostsFileResult r;
+  if (!EditDynamicHosts(path, {hostname, ip, false}, SectionRules(),
+                        HostsFileOptions(), &r, err))
+    return false;
+  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kUnchanged)
+    return true;
+  *err = path + ": " + r.why;
+  return false;
+}
+
+bool RemoveDynamicHost(const std::string& path, const std::string& hostname,
+                       std::string* err) {
+  HostsFileResult r;
+  if (!EditDynamicHosts(path, {hostname, "", true}, SectionRules(),
+                        HostsFileOptions(), &r, err))
+    return false;
+  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kNotFound)
+    return true;
+  *err = path + ": " + r.why;
+  return false;
+}
 
 class HostsFileTest : public testing::Test {
  protected:
@@ -288,6 +316,22 @@ TEST_F(HostsFileTest, OldAlreadyLinkedToTheFileLeavesNoTemporary) {
             List());
 }
 
+// The lock wait runs on a clock of the test's: it takes no real time, and
+// what it waited is exact.
+struct FakeLockClock {
+  uint64_t now_ns = 1000000000;
+  std::vector<uint64_t> sleeps;
+  std::function<void()> on_sleep;  ///< what happens while it sleeps
+  void Use(HostsFileOptions* options) {
+    options->clock_ns = [this]() { return now_ns; };
+    options->sleep_ns = [this](uint64_t ns) {
+      sleeps.push_back(ns);
+      now_ns += ns;
+      if (on_sleep) on_sleep();
+    };
+  }
+};
+
 TEST_F(HostsFileTest, GivesUpWhenTheLockIsHeld) {
   Write(path_, kStatic);
   int held = open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC,
@@ -296,23 +340,51 @@ TEST_F(HostsFileTest, GivesUpWhenTheLockIsHeld) {
   ASSERT_EQ(0, flock(held, LOCK_EX));
   HostsFileOptions quick;
   quick.lock_timeout_ms = 300;
+  FakeLockClock clock;
+  clock.Use(&quick);
   HostsFileResult r;
   std::string err;
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  const uint64_t t0 = clock.now_ns;
   EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), quick, &r,
                              &err));
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  double waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  double waited = (clock.now_ns - t0) / 1e9;
   EXPECT_GE(waited, 0.29);
   EXPECT_LT(waited, 2.0);
+  EXPECT_EQ(300000000u, clock.now_ns - t0);  // the last sleep ends at the limit
   EXPECT_NE(std::string::npos, err.find("still locked")) << err;
+  EXPECT_NE(std::string::npos, err.find("after 0.3 s")) << err;
+  // Short sleeps first, growing: a lock held briefly costs little.
+  ASSERT_GE(clock.sleeps.size(), 3u);
+  EXPECT_LT(clock.sleeps[0], 100000u);
+  EXPECT_LE(clock.sleeps[0], clock.sleeps[2]);
   EXPECT_EQ(kStatic, Read(path_));
   // Released: it goes through.
   close(held);
   EXPECT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), quick, &r,
                             &err))
       << err;
+}
+
+TEST_F(HostsFileTest, TakesTheLockOnceItsHolderLetsGo) {
+  Write(path_, kStatic);
+  int held = open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC,
+                  0600);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(0, flock(held, LOCK_EX));
+  HostsFileOptions options;
+  FakeLockClock clock;
+  clock.Use(&options);
+  clock.on_sleep = [&]() {
+    if (clock.sleeps.size() == 4) close(held);  // the other writer is done
+  };
+  HostsFileResult r;
+  std::string err;
+  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), options, &r,
+                            &err))
+      << err;
+  EXPECT_EQ(4u, clock.sleeps.size());
+  EXPECT_EQ(SectionEdit::kChanged, r.outcome);
+  EXPECT_NE(std::string::npos, Read(path_).find("172.20.2.2 guest2"));
 }
 
 TEST_F(HostsFileTest, ConcurrentWritersLoseNoUpdate) {
@@ -345,7 +417,7 @@ TEST_F(HostsFileTest, ConcurrentWritersLoseNoUpdate) {
             text.find("##ENDDYNAMIC\n# after the section\n"));
 }
 
-TEST_F(HostsFileTest, LibraryFunctions) {
+TEST_F(HostsFileTest, EditDynamicHostsMapsAndRemoves) {
   Write(path_, kStatic);
   std::string err;
   EXPECT_TRUE(UpdateDynamicHosts(path_, "guest3", "172.20.3.2", &err)) << err;

@@ -95,6 +95,18 @@ TEST_F(PidFileTest, EnsureRunDirMakesAPrivateDirectory) {
   EXPECT_TRUE(EnsureRunDir(run, &err)) << err;  // again: already there
 }
 
+TEST_F(PidFileTest, EnsureRunDirNamesAMissingParent) {
+  std::string err;
+  const std::string run = dir_ + "/missing/deeper/run";
+  EXPECT_FALSE(EnsureRunDir(run, &err));
+  EXPECT_EQ(run + ": cannot make it: its parent " + dir_ +
+                "/missing/deeper does not exist (create it, or set run_dir "
+                "in runall.conf)",
+            err);
+  struct stat st;
+  EXPECT_NE(0, lstat((dir_ + "/missing").c_str(), &st));  // nothing made
+}
+
 TEST_F(PidFileTest, EnsureRunDirNarrowsAnOlderRunDirectory) {
   // An older runall made it 0755, so that anyone could open the pid files.
   std::string err;

@@ -21,20 +21,6 @@ namespace {
 
 using Words = std::vector<std::string>;
 
-LaunchRequest Parse(const Words& args) {
-  LaunchRequest req;
-  std::string err;
-  EXPECT_TRUE(ParseLaunchArgs(args, &req, &err)) << err;
-  return req;
-}
-
-std::string ParseError(const Words& args) {
-  LaunchRequest req;
-  std::string err;
-  EXPECT_FALSE(ParseLaunchArgs(args, &req, &err));
-  return err;
-}
-
 std::string ReadAll(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY);
   if (fd < 0) return "<missing>";
@@ -45,98 +31,6 @@ std::string ReadAll(const std::string& path) {
 }
 
 }  // namespace
-
-TEST(LaunchArgs, TheArticlesFormStillWorks) {
-  LaunchRequest r = Parse({"netqemu", "/tmp/hn", "/tmp/launch", "-localtime",
-                           "-m", "64", "/data/qemu/netbsd.img"});
-  EXPECT_FALSE(r.background);
-  EXPECT_EQ(r.host, "netqemu");
-  EXPECT_EQ(r.hostname_dir, "/tmp/hn");
-  EXPECT_EQ(r.launch_dir, "/tmp/launch");
-  EXPECT_EQ(r.qemu_args, (Words{"-localtime", "-m", "64", "/data/qemu/netbsd.img"}));
-  EXPECT_EQ(r.nic, "");
-}
-
-TEST(LaunchArgs, Options) {
-  LaunchRequest r = Parse({"-b", "-o", "/tmp/console", "-C/etc/test.conf", "-i",
-                           "/img/a.img", "-N", "e1000", "-M", "52:54:00:aa:bb:cc",
-                           "host1", "/hn", "/launch", "qemu-system-i386", "-m", "64"});
-  EXPECT_TRUE(r.background);
-  EXPECT_EQ(r.console_log, "/tmp/console");
-  EXPECT_EQ(r.settings_path, "/etc/test.conf");
-  EXPECT_EQ(r.image, "/img/a.img");
-  EXPECT_EQ(r.nic, "e1000");
-  EXPECT_EQ(r.mac, "52:54:00:aa:bb:cc");
-  EXPECT_EQ(r.qemu_args, (Words{"qemu-system-i386", "-m", "64"}));
-  // Without -M the card's address comes from the hostname.
-  r = Parse({"-N", "virtio-net-pci", "host1", "/hn", "/launch"});
-  EXPECT_EQ(r.mac, MacForHostname("host1"));
-  EXPECT_TRUE(r.qemu_args.empty());
-  EXPECT_TRUE(Parse({"--help"}).help);
-  EXPECT_EQ(Parse({"--", "h", "/a", "/b", "-x"}).qemu_args, (Words{"-x"}));
-}
-
-TEST(LaunchArgs, BadUsage) {
-  EXPECT_EQ(ParseError({"host", "/hn"}), "HOST, HOSTNAMEDIR and LAUNCHDIR are required");
-  EXPECT_EQ(ParseError({"-x", "host", "/hn", "/l"}), "unknown option -x");
-  EXPECT_EQ(ParseError({"-o"}), "option -o needs a value");
-  EXPECT_EQ(ParseError({"bad_host", "/hn", "/l"}).compare(0, 27, "invalid hostname \"bad_host\""), 0);
-  EXPECT_EQ(ParseError({"-M", "52:54:00:00:00:01", "h", "/hn", "/l"}),
-            "-M needs -N (the MAC is the address of the card -N adds)");
-  EXPECT_EQ(ParseError({"-N", "e1000", "-M", "01:00:00:00:00:01", "h", "/hn", "/l"})
-                .compare(0, 13, "-M: bad MAC \""), 0);
-  EXPECT_EQ(ParseError({"-N", "e1000,x=1", "h", "/hn", "/l"}),
-            "-N: bad NIC model \"e1000,x=1\"");
-  EXPECT_EQ(ParseError({"h", "/hn", "/l", "-daemonize"}).compare(0, 10, "-daemonize"), 0);
-}
-
-TEST(LaunchArgs, SplitProgram) {
-  auto known = [](const std::string& w) { return w == "qemu-system-aarch64"; };
-  std::string program;
-  Words args;
-  SplitProgram({"qemu-system-aarch64", "-M", "virt"}, known, &program, &args);
-  EXPECT_EQ(program, "qemu-system-aarch64");
-  EXPECT_EQ(args, (Words{"-M", "virt"}));
-  SplitProgram({"-m", "64", "x.img"}, known, &program, &args);
-  EXPECT_EQ(program, "qemu-system-x86_64");
-  EXPECT_EQ(args, (Words{"-m", "64", "x.img"}));
-  // The article's record without options: the image is the only argument,
-  // and it is not a program.
-  SplitProgram({"/data/qemu/netbsd.img"}, known, &program, &args);
-  EXPECT_EQ(program, "qemu-system-x86_64");
-  EXPECT_EQ(args, (Words{"/data/qemu/netbsd.img"}));
-}
-
-TEST(LaunchArgs, FindImageArg) {
-  std::string image;
-  ASSERT_TRUE(FindImageArg({"-m", "64", "-drive", "if=virtio,file=/i/a,,b.img,format=raw",
-                            "-hda", "/i/hda.img"}, &image));
-  EXPECT_EQ(image, "/i/a,b.img");
-  ASSERT_TRUE(FindImageArg({"-drive", "if=none,id=x", "-hda", "/i/hda.img", "/bare"}, &image));
-  EXPECT_EQ(image, "/i/hda.img");
-  ASSERT_TRUE(FindImageArg({"-localtime", "-m", "64", "/data/qemu/netbsd.img"}, &image));
-  EXPECT_EQ(image, "/data/qemu/netbsd.img");
-  ASSERT_TRUE(FindImageArg({"-cdrom", "/x.iso", "-nographic", "-snapshot", "/i/x.img"}, &image));
-  EXPECT_EQ(image, "/i/x.img");
-  EXPECT_FALSE(FindImageArg({"-m", "64", "-kernel", "/k", "-nographic"}, &image));
-  EXPECT_FALSE(FindImageArg({}, &image));
-}
-
-// Options that take no value must not swallow the word after them: the
-// article's form, options then the bare image, would otherwise lock the
-// wrong file or find none.
-TEST(LaunchArgs, FindImageArgKnowsQemusOtherFlags) {
-  for (const char* flag :
-       {"-mem-prealloc", "-singlestep", "-one-insn-per-tb", "-async-teardown",
-        "-nodefconfig", "-audio-help", "-xen-attach", "-xen-domid-restrict",
-        "-enable-sync-profile", "-perfmap", "-jitdump"}) {
-    std::string image;
-    ASSERT_TRUE(FindImageArg({"-m", "64", flag, "/i/a.img"}, &image)) << flag;
-    EXPECT_EQ(image, "/i/a.img") << flag;
-    ASSERT_TRUE(FindImageArg({flag, "-m", "64", "/i/b.img"}, &image)) << flag;
-    EXPECT_EQ(image, "/i/b.img") << flag;
-  }
-}
 
 TEST(TapCandidates, RootTakesPersistentTapsOfThePlanItMayAttachOwnFirst) {
   auto tap = [](const char* name, bool persistent, long owner, long group = -1,

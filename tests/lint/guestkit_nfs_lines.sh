@@ -81,7 +81,7 @@ gentoo:/var/lib/runall/netshare/common-rw - /netshare-rw/common nfs - yes rw,ver
 common_ro /netshare-ro 9p trans=virtio,version=9p2000.L,ro 0 0
 rw /netshare-rw 9p trans=virtio,version=9p2000.L,rw 0 0
 common_rw /netshare-rw/common 9p trans=virtio,version=9p2000.L,rw 0 0
-# gentqemu: QEMU options for its record in GUESTS
+# gentqemu: QEMU options for its record in GUESTS (or the line share = 9p instead)
 -virtfs local,path=/var/lib/runall/netshare/common-ro,mount_tag=common_ro,security_model=none,readonly=on
 -virtfs local,path=/var/lib/runall/netshare/gentqemu,mount_tag=rw,security_model=none
 -virtfs local,path=/var/lib/runall/netshare/common-rw,mount_tag=common_rw,security_model=none
@@ -148,6 +148,26 @@ if [ $rc -ne 0 ] || [ "$(grep '^/srv' "$work/out")" != "$want_exports" ] ||
 	cat "$work/out" "$work/err"
 else
 	echo "ok: settings, -u root, -t GUEST=linux-nfs, named guests"
+fi
+
+# A Linux guest whose record already says share = 9p: runall-os-test adds
+# the 9p devices, so -virtfs lines would give it every share twice.
+cat >"$work/guests9p" <<'EOF'
+lnxqemu debian-12.qcow2 300 60 1024
+arch = x86_64
+share = 9p
+
+otherqemu ubuntu.img 300 60 1024
+EOF
+sh "$lines" -g "$work/guests9p" -H h >"$work/out" 2>&1
+if grep -q -- '-virtfs .*lnxqemu' "$work/out" ||
+	! grep -q '^# lnxqemu: its record in .* says share = 9p: runall-os-test adds the 9p devices itself$' "$work/out" ||
+	! grep -q -- '^-virtfs local,path=/var/lib/runall/netshare/otherqemu,' "$work/out" ||
+	! grep -q '^rw /netshare-rw 9p trans=virtio' "$work/out"; then
+	fail "share = 9p: -virtfs lines printed for a record that adds its shares"
+	cat "$work/out"
+else
+	echo "ok: a record with share = 9p gets fstab lines and no -virtfs lines"
 fi
 
 # Nested the other way (the exclusive directory inside the common one):

@@ -7,7 +7,7 @@ status=0
 # with shellcheck at POSIX level. bash scripts get shellcheck as bash.
 for f in $(git ls-files 2>/dev/null || find . -type f -not -path './build/*'); do
 	[ -f "$f" ] || continue
-	first=$(head -n 1 "$f")
+	first=$(head -n 1 "$f" | tr -d '\000')
 	case $first in
 	'#!/bin/sh'*|'#!/usr/bin/env sh'*)
 		dash -n "$f" || { echo "$f: dash -n failed"; status=1; }

@@ -16,6 +16,9 @@ make_link 45 "$host" "$guest2"
 start_daemon "$host" 44 -n first
 first=$DAEMON_PID
 start_daemon "$host" 45 -n second
+# With no DNS server to offer, the log says so rather than saying nothing.
+grep -q "serving 172.20.45.2 to one guest: .*, dns none" "$TMP/dhcpd-45.log" ||
+  fail "the log does not say no DNS server is offered: $(head -3 "$TMP/dhcpd-45.log")"
 second=$DAEMON_PID
 
 mkdir "$TMP/a" "$TMP/b"

@@ -14,6 +14,9 @@ make_ns "$guest"
 make_link 41 "$host" "$guest"
 start_daemon "$host" 41 -n guest41 -d example.test -D 192.0.2.53 -D 192.0.2.54 -l 120
 daemon=$DAEMON_PID
+# Its log says what it offers, DNS servers included.
+grep -q "serving 172.20.41.2 to one guest: .*, dns 192.0.2.53,192.0.2.54" "$TMP/dhcpd-41.log" ||
+  fail "the log does not say which DNS servers are offered: $(head -3 "$TMP/dhcpd-41.log")"
 hook=$TMP/hook
 write_env_hook "$hook" "$TMP"
 

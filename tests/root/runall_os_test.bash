@@ -26,7 +26,13 @@
 # Helpers: e2e_guest (a guest record for a test guest of tests/guest/),
 # e2e_host (one more namespace, as another host running the same guests),
 # e2e_run (runall-os-test inside the namespace with the test's settings),
+# e2e_stage_tools (the tools where another user can run them),
 # e2e_qemu_pids, e2e_wait_gone, fail, ok.
+#
+# Whatever the guests' QEMU reads is under $E2E_DIR, never in the build
+# directory: a test may run QEMU as another user, and the checkout may lie
+# where that user cannot reach (a clone under a home directory of mode
+# 0700).
 set -u
 
 E2E_BUILD=${RUNALL_BUILD:?RUNALL_BUILD must point at the build directory}
@@ -168,7 +174,8 @@ e2e_host() {
 # [RECORD-LINES]]]]: appends a record for the test guest of ARCH (built by
 # tests/guest/build-guest, cached) to the guest config, with an empty image
 # of its own for runqemuos to lock (the guest itself runs from its
-# initramfs). RECORD-LINES are more lines of the record ("nic = none").
+# initramfs, which with its kernel is linked or copied into the images
+# directory). RECORD-LINES are more lines of the record ("nic = none").
 e2e_guest() {
 	local name=$1 arch=$2 start=${3:-120} stop=${4:-30} extra=${5:-} lines=${6:-}
 	local env_out
@@ -176,6 +183,13 @@ e2e_guest() {
 	local GUEST_KERNEL='' GUEST_INITRD='' GUEST_MACHINE_ARGS='' GUEST_CMDLINE=''
 	eval "$(printf '%s\n' "$env_out" | grep -E '^GUEST_(KERNEL|INITRD|MACHINE_ARGS|CMDLINE)=')"
 	truncate -s 1M "$E2E_DIR/images/$name.img"
+	local f
+	for f in kernel initrd; do
+		local from=GUEST_${f^^} to=$E2E_DIR/images/$name.$f
+		ln -f "${!from}" "$to" 2>/dev/null || cp "${!from}" "$to" || fail "staging $f"
+		chmod 0644 "$to"
+		printf -v "$from" '%s' "$to"
+	done
 	{
 		printf '\n# %s test guest (tests/guest/build-guest %s)\n' "$arch" "$arch"
 		printf '%s %s.img %s %s 256\n' "$name" "$name" "$start" "$stop"
@@ -186,6 +200,19 @@ e2e_guest() {
 		printf -- '-append "%s runall.user=root:0:0 runall.hostos=runall-host %s"\n' \
 			"$GUEST_CMDLINE" "$extra"
 	} >>"$E2E_GUESTS"
+}
+
+# e2e_stage_tools: copies of runall-os-test and runqemuos (which the driver
+# runs from beside itself) in $E2E_BIN, for a test that runs them as
+# another user.
+e2e_stage_tools() {
+	E2E_BIN=$E2E_DIR/bin
+	mkdir -p "$E2E_BIN"
+	chmod 0755 "$E2E_BIN"
+	local t
+	for t in runall-os-test runqemuos; do
+		install -m 0755 "$E2E_BUILD/$t" "$E2E_BIN/$t" || fail "staging $t"
+	done
 }
 
 # e2e_run ARGS...: runall-os-test in the namespace with the test's settings,

@@ -30,6 +30,9 @@ sbindir=$("$B/runqemuos" --help | sed -n 's|^  sudo -n \(.*\)/start-tun-interfac
 [ -d "$sbindir" ] || fail "the compiled-in sbin directory '$sbindir' does not exist"
 
 e2e_guest sudo-x86 x86_64
+# nobody runs runall-os-test (and the runqemuos beside it) from where it
+# can reach them.
+e2e_stage_tools
 # The guest's user is the driver's: same name, same uid.
 sed -i 's/runall\.user=root:0:0/runall.user=nobody:65534:65534/' "$E2E_GUESTS"
 
@@ -75,14 +78,14 @@ as_nobody() {
 }
 as_nobody sudo -n "$SBIN/start-tun-interface" -c -n 1 >"$D/create.out" 2>&1 ||
 	{ echo "sudo start-tun-interface -c -n 1 failed"; cat "$D/create.out"; exit 95; }
-as_nobody "$B/runall-os-test" -i "$D/ssh/id_ed25519" --log-dir "$D/logs" \
+as_nobody "$BIN/runall-os-test" -i "$D/ssh/id_ed25519" --log-dir "$D/logs" \
 	--shutdown -s "$D/script" sudo-x86 >"$D/run.out" 2>"$D/run.err"
 echo "runall-os-test: exit $?" >>"$D/run.out"
 as_nobody sudo -n "$SBIN/start-tun-interface" -k tap0 >"$D/remove.out" 2>&1 ||
 	{ echo "sudo start-tun-interface -k tap0 failed"; cat "$D/remove.out"; exit 96; }
 EOF
 chmod 0755 "$d/inside"
-D=$d B=$B SYSCONF=$sysconf SBIN=$sbindir ip netns exec "$E2E_NS" unshare -m "$d/inside" ||
+D=$d B=$B BIN=$E2E_BIN SYSCONF=$sysconf SBIN=$sbindir ip netns exec "$E2E_NS" unshare -m "$d/inside" ||
 	fail "staging in the mount namespace failed (exit $?)"
 cat "$d/create.out" "$d/run.out"
 

@@ -119,7 +119,7 @@ rq_wait_for "$work/foreign" || fail "foreign fake-qemu did not start"
 out=$("$image_in_use" "$img")
 [[ $out == "qemu: open for writing by a QEMU that runall did not start"* ]] ||
 	fail "image-in-use with a foreign QEMU: $out"
-expect 1 "$img: in use: open for writing by a QEMU that runall did not start" \
+expect 2 "$img: in use: open for writing by a QEMU that runall did not start" \
 	rq g "$hn" "$launch" "$fake_qemu" -drive "file=$img,format=raw"
 kill "$pid"
 wait "$pid"

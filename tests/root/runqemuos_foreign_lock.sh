@@ -38,7 +38,7 @@ export NS A M
 
 cat >"$TMP/foreign.bash" <<'EOF'
 HN=$TMP/hostnames
-T=$BUILD/tests
+T=$TOOLS
 # snapshot STEP: alice's launch and hostname files, and what root's probe
 # says of the image, after STEP.
 snapshot() {
@@ -89,7 +89,7 @@ field() { sed -n "s/^$2=//p" "$1"; }
 img=$A/g.img
 # refused STEP: alice's runqemuos was refused and left nothing behind.
 refused() {
-  [ "$(rc "$1")" = 1 ] || fail "$1: exit $(rc "$1"): $(out "$1")"
+  [ "$(rc "$1")" = 2 ] || fail "$1: exit $(rc "$1"), not 2 (image in use): $(out "$1")"
   [ ! -e "$A/$1.rep" ] || fail "$1: QEMU started"
   [ ! -s "$TMP/$1.launch" ] || fail "$1: launch file left: $(cat "$TMP/$1.launch")"
   [ ! -s "$TMP/$1.hn" ] || fail "$1: hostname file left: $(cat "$TMP/$1.hn")"
@@ -123,7 +123,7 @@ ok "root's probe of it: $(cat "$TMP/ofd.root-probe")"
 guest=$(tail -n 1 "$TMP/guest.log")
 STARTED+=("$guest")
 [ "$(field "$A/guest.rep" pid)" = "$guest" ] || fail "alice's guest did not start as $guest"
-[ "$(rc second)" = 1 ] || fail "second runqemuos: exit $(rc second): $(out second)"
+[ "$(rc second)" = 2 ] || fail "second runqemuos: exit $(rc second), not 2 (image in use): $(out second)"
 [ "$(out second)" = "runqemuos: $img: in use: locked by a guest that runqemuos started (pid $guest: fake-qemu, user alice)" ] ||
   fail "second runqemuos was told: $(out second)"
 [ "$(cat "$TMP/second.launch")" = g1 ] || fail "launch files: $(cat "$TMP/second.launch")"

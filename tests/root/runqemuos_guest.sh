@@ -232,7 +232,7 @@ ok "lock on byte 0 held by QEMU's fd $lfd, still after QEMU opened and closed it
 
 out=$(in_ns "$runqemuos" -b -C "$conf" "${args[@]}" 2>&1)
 rc=$?
-[ "$rc" = 1 ] || die "second runqemuos: exit $rc: $out"
+[ "$rc" = 2 ] || die "second runqemuos: exit $rc, not 2 (image in use): $out"
 [[ $out == *"in use: locked by a guest that runqemuos started"* ]] || die "second: $out"
 [ "$(cat "$work/launch/$host")" = "$pid" ] || die "refused launch touched the launch file"
 left=$(find "$work/hn" "$work/launch" -mindepth 1 -printf '%f ')

@@ -44,7 +44,7 @@ as "$NS" bob plant "$TMP/plant.sh" "$HN" "$PLANTED"
 unshare --pid --fork --mount-proc bash -c '
   . "$STAGE/lib.bash"
   as "$NS" alice launch "$STAGE/bin/runqemuos" -b g1 "$1" "$A/launch" \
-    "$BUILD/tests/fake-qemu" -drive "file=$A/g.img,format=raw" \
+    "$TOOLS/fake-qemu" -drive "file=$A/g.img,format=raw" \
     -fake-report "$A/g1.rep"
   for _ in $(seq 100); do [ -e "$A/g1.rep" ] && break; sleep 0.1; done
   find "$1" -mindepth 1 -user 61001 -printf "%f %m %s\n" >"$TMP/alice.files"

@@ -37,7 +37,7 @@ out=$("$image_in_use" "$img")
 out=$("$runqemuos" -b g1b "$work/hn" "$work/launch" "$fake_qemu" \
 	-drive "file=$img,format=raw" 2>&1)
 rc=$?
-[ "$rc" = 1 ] || fail "second runqemuos on the image: exit $rc ($out)"
+[ "$rc" = 2 ] || fail "second runqemuos on the image: exit $rc, not 2 (image in use) ($out)"
 [[ $out == *"$img: in use: locked by a guest that runqemuos started"* ]] ||
 	fail "second runqemuos message: $out"
 [ ! -e "$work/launch/g1b" ] || fail "refused launch left a launch file"

@@ -43,7 +43,7 @@ ok "after 5 s of QEMU: byte 0 locked beside QEMU's own locks"
 out=$(rq g2 "$work/hn" "$work/launch" qemu-system-x86_64 "${qemu_args[@]}" \
 	-drive "file=$img,format=raw,if=virtio" 2>&1)
 rc=$?
-[ "$rc" = 1 ] || fail "second runqemuos: exit $rc: $out"
+[ "$rc" = 2 ] || fail "second runqemuos: exit $rc, not 2 (image in use): $out"
 [[ $out == *"in use: locked by a guest that runqemuos started"* ]] || fail "message: $out"
 [ ! -e "$work/launch/g2" ] || fail "refused launch left a launch file"
 ok "second runqemuos refused: $out"
@@ -73,7 +73,7 @@ done
 out=$(rq g3 "$work/hn" "$work/launch" qemu-system-x86_64 "${qemu_args[@]}" \
 	-drive "file=$img,format=raw,if=virtio" 2>&1)
 rc=$?
-[ "$rc" = 1 ] || fail "runqemuos beside a foreign QEMU: exit $rc: $out"
+[ "$rc" = 2 ] || fail "runqemuos beside a foreign QEMU: exit $rc, not 2 (image in use): $out"
 [[ $out == *"in use: open for writing by a QEMU that runall did not start"* ]] ||
 	fail "message: $out"
 rq_no_files "refused beside a foreign QEMU"

@@ -31,7 +31,7 @@ chown -R 61001:61000 "$A"
 export NS A
 
 cat >"$TMP/claim.bash" <<'EOF'
-FQ=$BUILD/tests/fake-qemu
+FQ=$TOOLS/fake-qemu
 HN=$TMP/hostnames
 rq() {  # rq NAME HOST IMAGE: alice's runqemuos -b -N
   as "$NS" alice "$1" "$STAGE/bin/runqemuos" -b -N e1000 "$2" "$HN" "$A/launch" \

@@ -30,6 +30,11 @@
 #                 as the README installs it) and hosts_file of that file
 #   $SBIN, $SYSCONF             the compiled-in directories
 #   $BIN          copies of runqemuos and runall-os-test any user can run
+#   $TOOLS        copies of the test tools (build/tests/*: fake-qemu,
+#                 read_lock, lock-holder, ...) any user can run
+# The users run only those copies, never the build directory's programs:
+# a checkout under a directory of mode 0700 (a home directory) is out of
+# their reach.
 #   stage_run FILE   runs the bash script FILE as root inside the stage;
 #                 FILE may use the functions below and the variables above
 # and inside the stage:
@@ -52,6 +57,7 @@ RUN_DIR=$TMP/run
 HN_DIR=$TMP/hostnames
 HOSTS=$TMP/hosts
 BIN=$STAGE/bin
+TOOLS=$STAGE/tools
 SYSCONF=$("$BUILD/start-tun-interface" --help |
   sed -n 's/.*settings file instead of \(.*\)\/runall.conf/\1/p')
 SBIN=$("$BUILD/runqemuos" --help |
@@ -59,7 +65,7 @@ SBIN=$("$BUILD/runqemuos" --help |
 [ -d "$SYSCONF" ] || fail "the compiled-in settings directory '$SYSCONF' does not exist"
 [ -d "$SBIN" ] || fail "the compiled-in sbin directory '$SBIN' does not exist"
 
-mkdir -p "$STAGE" "$BIN"
+mkdir -p "$STAGE" "$BIN" "$TOOLS"
 for u in alice bob mallory; do mkdir -p "$TMP/home-$u"; done
 chown 61001:61000 "$TMP/home-alice"
 chown 61002:61000 "$TMP/home-bob"
@@ -68,6 +74,9 @@ install -d -m 1770 -o 0 -g 61000 "$HN_DIR"
 printf '127.0.0.1\tlocalhost\n' >"$HOSTS"
 for t in runqemuos runall-os-test; do
   [ -x "$BUILD/$t" ] && install -m 0755 "$BUILD/$t" "$BIN/$t"
+done
+for t in "$BUILD"/tests/*; do
+  [ -f "$t" ] && [ -x "$t" ] && install -m 0755 "$t" "$TOOLS/${t##*/}"
 done
 
 {
@@ -132,7 +141,7 @@ chmod 0644 "$STAGE/lib.bash"
 stage_run() {
   local script=$1
   # shellcheck disable=SC2016 # expanded by the inner bash
-  TMP=$TMP STAGE=$STAGE BUILD=$BUILD SBIN=$SBIN SYSCONF=$SYSCONF \
+  TMP=$TMP STAGE=$STAGE BUILD=$BUILD SBIN=$SBIN SYSCONF=$SYSCONF BIN=$BIN TOOLS=$TOOLS \
     unshare -m --propagation private bash -c '
       set -u
       mount --bind "$STAGE/passwd" /etc/passwd || exit 90

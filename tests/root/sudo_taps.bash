@@ -16,13 +16,13 @@
 #   expect NAME STATUS TEXT   NAME (run by `as`) exited STATUS and said
 #                    TEXT (anything, when TEXT is empty)
 #   serving NS IFACE a DHCP server of runall's runs for IFACE in NS
-#   READ_LOCK        tests/tools/read_lock, which any user may run
+#   READ_LOCK        tests/tools/read_lock, staged where any user may run it
 set -u
 # shellcheck disable=SC1091 # sudo_stage.bash is linted on its own
 . "$RUNALL_TOP/tests/root/sudo_stage.bash"
 # shellcheck disable=SC2034 # used by the tests and the stage's scripts
 STI=$SBIN/start-tun-interface
-READ_LOCK=$BUILD/tests/read_lock
+READ_LOCK=$TOOLS/read_lock
 export STI HN_DIR RUN_DIR HOSTS READ_LOCK
 
 ns_run_dir() {

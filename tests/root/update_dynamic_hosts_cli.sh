@@ -87,9 +87,11 @@ expect 111 "not a regular file" "${C[@]}" -f "$T/d/fifo" guest1 172.20.1.2
 # Unreadable: a root-only file in a directory the user may write.
 install -d -o nobody -m 0755 "$T/nobody"
 install -m 0600 "$T/orig" "$T/nobody/hosts"
+# nobody runs a copy: the build directory may be out of its reach.
+install -m 0755 "$UDH" "$T/nobody/update-dynamic-hosts"
 chmod 0711 "$T"
 if setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    "$UDH" -f "$T/nobody/hosts" guest1 172.20.1.2 2>"$T/err"; then
+    "$T/nobody/update-dynamic-hosts" -f "$T/nobody/hosts" guest1 172.20.1.2 2>"$T/err"; then
   fail "an unreadable hosts file was accepted"
 else
   rc=$?

@@ -33,7 +33,8 @@
 #include <linux/if_tun.h>
 #endif
 
-#include "qemu_launch.hpp"
+#include "qemu_args.hpp"
+#include "tun.hpp"
 
 namespace {
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "guest_config.hpp"
+#include "qemu_args.hpp"
+#include "runqemuos_args.hpp"
 #include "settings.hpp"
 
 int main(int argc, char** argv) {

@@ -6,13 +6,13 @@
 // The root tests use it to show that start-tun-interface's daemon does not
 // keep the tap, and that -k does not remove a tap in use.
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
+#include "process.hpp"
 #include "tun.hpp"
 
 int main(int argc, char** argv) {
@@ -33,16 +33,14 @@ int main(int argc, char** argv) {
     fflush(stdout);
     for (;;) pause();
   }
-  pid_t pid = fork();
-  if (pid < 0) return 111;
-  if (pid == 0) {
-    execv(argv[2], argv + 2);
-    perror(argv[2]);
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
+  // The fd is inheritable, so the command gets it, as QEMU's ifup script
+  // does; its stdin is /dev/null.
+  runall::ExitStatus status;
+  if (!runall::RunChild(std::vector<std::string>(argv + 2, argv + argc), nullptr,
+                        &status, &err)) {
+    fprintf(stderr, "tap_holder: %s\n", err.c_str());
+    return 127;
   }
   close(fd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return status.code();
 }
