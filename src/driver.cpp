@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "clock.hpp"
 #include "console.hpp"
 #include "fail.hpp"
 #include "file_io.hpp"
@@ -18,6 +19,7 @@
 #include "guest_run.hpp"
 #include "interrupt.hpp"
 #include "invoker.hpp"
+#include "junit.hpp"
 #include "log.hpp"
 #include "proc.hpp"
 #include "process.hpp"
@@ -25,6 +27,7 @@
 #include "report.hpp"
 #include "script_copy.hpp"
 #include "settings.hpp"
+#include "shard.hpp"
 #include "ssh.hpp"
 #include "worker_pool.hpp"
 
@@ -158,13 +161,42 @@ std::string FindRunqemuos() {
   return std::string(RUNALL_BINDIR) + "/runqemuos";
 }
 
+// The most of a guest's log a JUnit report holds for one guest: CI servers
+// show the end of a long output, and choke on tens of megabytes.
+constexpr size_t kJunitOutputBytes = 1 << 20;
+
+// `text` to `path`, or to stdout for "-": a report (TAP, JUnit) written
+// through a temporary file and renamed, so that a CI server never reads
+// half of one.
+bool WriteReport(const std::string& path, const std::string& text, Console* console,
+                 std::string* err) {
+  if (path == "-") {
+    console->Text(STDOUT_FILENO, text);
+    return true;
+  }
+  return WriteFileAtomically(DirName(path), path.substr(path.rfind('/') + 1), text, err);
+}
+
+// The run's start as JUnit's timestamp wants it: ISO 8601, local time.
+std::string IsoLocalTime(time_t when) {
+  struct tm tm;
+  char buf[32];
+  if (localtime_r(&when, &tm) == nullptr ||
+      strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    return "";
+  return buf;
+}
+
 // One run of runall-os-test: what it loaded, the guests' results, the
 // summary. Each step returns the exit status to end with, or kExitOk to go
 // on; a failure before any guest is touched changes nothing.
 class Driver {
  public:
   explicit Driver(const DriverArgs& args)
-      : args_(args), console_(!args.quiet && isatty(STDERR_FILENO), args.jobs > 1) {}
+      : args_(args),
+        console_(!args.quiet && isatty(STDERR_FILENO), args.jobs > 1),
+        started_(time(nullptr)),
+        started_ms_(MonotonicMs()) {}
 
   int Load(std::string* err);
   int Prepare(std::string* err);
@@ -172,7 +204,8 @@ class Driver {
   int Report();
 
  private:
-  GuestResult HandleGuest(const GuestRecord& guest);
+  GuestResult HandleGuest(const GuestRecord& guest, std::string* output);
+  std::string Junit() const;
   GuestRunOptions RunOptions(const GuestRecord& guest) const;
 
   const DriverArgs& args_;
@@ -182,8 +215,11 @@ class Driver {
   std::vector<size_t> picked_;
   std::vector<std::string> missing_;
   std::vector<GuestResult> results_;
+  std::vector<std::string> outputs_;  ///< for --junit: each guest's output
   Log log_;
   Console console_;
+  const time_t started_;
+  const int64_t started_ms_;
 };
 
 // The settings, the guest config and the log; the signal handlers and the
@@ -246,6 +282,21 @@ int Driver::Load(std::string* err) {
 int Driver::Prepare(std::string* err) {
   if (args_.guests.empty()) log_.Msg("", "No operating systems specified; assuming all");
   picked_ = SelectGuests(records_, args_.guests, &missing_);
+  if (args_.shards > 0) {
+    // After the OS names: every shard of one command line splits the same
+    // selection, so the shards together cover it once.
+    std::vector<size_t> shard;
+    std::string names;
+    for (size_t i : ShardIndices(picked_.size(), args_.shard, args_.shards)) {
+      shard.push_back(picked_[i]);
+      names += " " + records_[picked_[i]].hostname;
+    }
+    log_.Msg("", "Shard " + std::to_string(args_.shard) + "/" + std::to_string(args_.shards) +
+                     ": " + std::to_string(shard.size()) + " of " +
+                     std::to_string(picked_.size()) + " guests" +
+                     (shard.empty() ? ", nothing to do" : ":" + names));
+    picked_ = shard;
+  }
   if (args_.copy != CopyMode::kNone) {
     int status = PrepareScript(args_, setup_.settings, &log_, &setup_.script_name, err);
     if (status != kExitOk) return status;
@@ -258,13 +309,17 @@ int Driver::Prepare(std::string* err) {
 // The picked guests, -j at a time, each result in its config-file place.
 void Driver::RunGuests() {
   results_.assign(picked_.size(), GuestResult());
+  outputs_.assign(picked_.size(), std::string());
   for (size_t i = 0; i < picked_.size(); ++i) {
     results_[i].host = records_[picked_[i]].hostname;
     results_[i].status = GuestStatus::kNotRun;
   }
   RunPool(
       picked_.size(), args_.jobs,
-      [&](size_t i) { results_[i] = HandleGuest(records_[picked_[i]]); },
+      [&](size_t i) {
+        results_[i] = HandleGuest(records_[picked_[i]],
+                                  args_.junit_file.empty() ? nullptr : &outputs_[i]);
+      },
       // Once interrupted, the guests not started are left as "not run".
       []() { return Interrupted(); });
 }
@@ -283,7 +338,8 @@ GuestRunOptions Driver::RunOptions(const GuestRecord& guest) const {
 }
 
 // One guest's run, with its own log and the real operations.
-GuestResult Driver::HandleGuest(const GuestRecord& guest) {
+// With `output`, also what the script printed in this run, for --junit.
+GuestResult Driver::HandleGuest(const GuestRecord& guest, std::string* output) {
   GuestLog guest_log(&log_, guest.hostname);
   std::string err;
   if (!guest_log.Open(setup_.log_dir + "/" + guest.hostname + ".log", &err)) Warn(err);
@@ -292,7 +348,21 @@ GuestResult Driver::HandleGuest(const GuestRecord& guest) {
   GuestRun run(options, ops.get(), &guest_log);
   GuestResult result = args_.stop ? run.Stop() : run.Run();
   result.log_path = guest_log.path();
+  if (output != nullptr && !guest_log.path().empty() &&
+      !ReadRunOutput(guest_log.path(), guest.hostname, guest_log.run_start(),
+                     kJunitOutputBytes, output, &err))
+    guest_log.Error(err);
   return result;
+}
+
+// The results as JUnit XML: the run's start, this host's name, its time.
+std::string Driver::Junit() const {
+  JunitRun run;
+  run.timestamp = IsoLocalTime(started_);
+  char host[256] = "";
+  if (gethostname(host, sizeof host - 1) == 0) run.hostname = host;
+  run.seconds = static_cast<double>(MonotonicMs() - started_ms_) / 1000.0;
+  return JunitReport(results_, outputs_, run);
 }
 
 // The guests not found, the summary, TAP; the exit status.
@@ -314,20 +384,20 @@ int Driver::Report() {
                        "; guests are left as they are");
 
   if (!args_.quiet) console_.Text(STDOUT_FILENO, "\n" + SummaryTable(results_));
-  if (!args_.tap_file.empty()) {
-    std::string tap = TapReport(results_);
-    if (args_.tap_file == "-") {
-      console_.Text(STDOUT_FILENO, tap);
-    } else {
-      std::string dir = DirName(args_.tap_file);
-      std::string name = args_.tap_file.substr(args_.tap_file.rfind('/') + 1);
-      std::string err;
-      if (!WriteFileAtomically(dir, name, tap, &err)) {
-        Warn(err);
-        return kExitSystem;
-      }
-    }
+  std::string err;
+  if (!args_.tap_file.empty() &&
+      !WriteReport(args_.tap_file, TapReport(results_), &console_, &err)) {
+    Warn(err);
+    return kExitSystem;
   }
+  if (!args_.junit_file.empty() &&
+      !WriteReport(args_.junit_file, Junit(), &console_, &err)) {
+    Warn(err);
+    return kExitSystem;
+  }
+  // A shard with no guest (more shards than guests) had nothing to do,
+  // which is no failure; without --shard, no guest at all is one.
+  if (results_.empty() && args_.shards > 0 && !Interrupted()) return kExitOk;
   return RunExitStatus(results_, Interrupted());
 }
 

@@ -4,6 +4,7 @@
 
 #include "fail.hpp"
 #include "options.hpp"
+#include "shard.hpp"
 #include "validate.hpp"
 
 namespace runall {
@@ -18,7 +19,7 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
   }
   OptionScanner opts(args);
   while (opts.Next()) {
-    std::string jobs;
+    std::string jobs, shard;
     if (opts.Flag("-s") || opts.Flag("-sn") || opts.Flag("-sf")) {
       const std::string w = opts.word();
       if (a.copy != CopyMode::kNone) opts.Error("only one of -s, -sn, -sf, once");
@@ -39,7 +40,11 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
         opts.Error("-j " + jobs + ": not a number from 1 to " +
                    std::to_string(kMaxJobs));
       a.jobs = static_cast<unsigned>(n);
+    } else if (opts.Value("--shard", &shard)) {
+      std::string why;
+      if (opts.ok() && !ParseShard(shard, &a.shard, &a.shards, &why)) opts.Error(why);
     } else if (!opts.Value("--tap", &a.tap_file) &&
+               !opts.Value("--junit", &a.junit_file) &&
                !opts.Value("-C", &a.settings_file) &&
                !opts.Value("-c", &a.guests_file) &&
                !opts.Value("-l", &a.log_file) &&
@@ -71,18 +76,19 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
 bool HasPathOption(const DriverArgs& args) {
   return !args.settings_file.empty() || !args.guests_file.empty() ||
          !args.log_file.empty() || !args.tap_file.empty() ||
+         !args.junit_file.empty() ||
          !args.log_dir.empty() || !args.identity.empty();
 }
 
 std::string DriverUsage(const std::string& program) {
   const std::string& p = program;
   return "usage: " + p +
-         " [-q] [-j N] [--shutdown] [--tap FILE] [-C SETTINGS]\n"
-         "        [-c GUESTS] [-l LOG] [--log-dir DIR] [-i IDENTITY]\n"
-         "        [-s|-sn|-sf SCRIPT] [OS ...]\n"
+         " [-q] [-j N] [--shutdown] [--tap FILE] [--junit FILE]\n"
+         "        [--shard K/N] [-C SETTINGS] [-c GUESTS] [-l LOG]\n"
+         "        [--log-dir DIR] [-i IDENTITY] [-s|-sn|-sf SCRIPT] [OS ...]\n"
          "       " + p +
-         " [-q] [-j N] [-C SETTINGS] [-c GUESTS] [-l LOG]\n"
-         "        [--log-dir DIR] [-i IDENTITY] --stop [OS ...]\n"
+         " [-q] [-j N] [--shard K/N] [-C SETTINGS]\n"
+         "        [-c GUESTS] [-l LOG] [--log-dir DIR] [-i IDENTITY] --stop [OS ...]\n"
          "       " + p + " --help\n"
          "Boots the named guests (all in the guest config file if none is\n"
          "named) unless they are up, and runs SCRIPT on each over ssh.\n"
@@ -95,6 +101,11 @@ std::string DriverUsage(const std::string& program) {
          "  --shutdown   power each guest off after its run\n"
          "  --stop       only shut the guests down, then exit\n"
          "  --tap FILE   also write the results as TAP to FILE (- for stdout)\n"
+         "  --junit FILE also write them as JUnit XML, with each guest's output\n"
+         "               of this run, to FILE (- for stdout)\n"
+         "  --shard K/N  only shard K of N of the selected guests (in config\n"
+         "               order, every Nth from the Kth): N hosts running\n"
+         "               shards 1/N to N/N run every guest once\n"
          "  -C SETTINGS  settings file instead of the installed one\n"
          "  -c GUESTS    guest config file instead of the settings' one\n"
          "  -l LOG       log file instead of the settings' one (- for stderr)\n"

@@ -1,10 +1,11 @@
 // driver_args: runall-os-test's command line. Pure: no system calls.
 //
-//   runall-os-test [-q] [-j N] [--shutdown] [--tap FILE] [-C SETTINGS]
-//                  [-c GUESTS] [-l LOG] [--log-dir DIR] [-i IDENTITY]
-//                  [-s|-sn|-sf SCRIPT] [--] [OS ...]
-//   runall-os-test [-q] [-j N] [-C SETTINGS] [-c GUESTS] [-l LOG]
-//                  [--log-dir DIR] [-i IDENTITY] --stop [--] [OS ...]
+//   runall-os-test [-q] [-j N] [--shutdown] [--tap FILE] [--junit FILE]
+//                  [--shard K/N] [-C SETTINGS] [-c GUESTS] [-l LOG]
+//                  [--log-dir DIR] [-i IDENTITY] [-s|-sn|-sf SCRIPT]
+//                  [--] [OS ...]
+//   runall-os-test [-q] [-j N] [--shard K/N] [-C SETTINGS] [-c GUESTS]
+//                  [-l LOG] [--log-dir DIR] [-i IDENTITY] --stop [--] [OS ...]
 //   runall-os-test --help
 //
 // The article's forms are kept exactly: -s, -sn or -sf, then the script as
@@ -36,6 +37,9 @@ struct DriverArgs {
   bool quiet = false;               ///< -q: no progress line, no summary
   bool help = false;
   std::string tap_file;       ///< --tap: write TAP here ("-": stdout)
+  std::string junit_file;     ///< --junit: write JUnit XML here ("-": stdout)
+  unsigned shard = 0;         ///< --shard K/N: K, from 1; 0: no sharding
+  unsigned shards = 0;        ///< N
   std::string settings_file;  ///< -C; empty: the compiled-in settings file
   std::string guests_file;    ///< -c; empty: settings' guests_file
   std::string log_file;       ///< -l; empty: settings' log_file; "-": stderr

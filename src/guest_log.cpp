@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fail.hpp"
@@ -45,6 +46,8 @@ bool GuestLog::Open(const std::string& path, std::string* err) {
   }
   while (flock(fd_, LOCK_SH) != 0 && errno == EINTR) {
   }
+  const off_t end = lseek(fd_, 0, SEEK_END);
+  run_start_ = end > 0 ? end : 0;
   return emptied;
 }
 
@@ -74,6 +77,52 @@ void GuestLog::ToFile(const std::string& message) {
   if (!at_line_start_) WriteAll(fd_, "\n");
   WriteAll(fd_, FormatLogLine(clock_(), host_, message));
   at_line_start_ = true;
+}
+
+bool ReadRunOutput(const std::string& path, const std::string& host,
+                   long long start, size_t max_bytes, std::string* output,
+                   std::string* err) {
+  output->clear();
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Fail(err, ErrnoMessage("cannot read the guest's log " + path));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const std::string why = ErrnoMessage("cannot read the guest's log " + path);
+    close(fd);
+    return Fail(err, why);
+  }
+  const long long size = st.st_size;
+  long long from = start < 0 ? 0 : start;
+  const long long left_out = size - from > static_cast<long long>(max_bytes)
+                                 ? size - from - static_cast<long long>(max_bytes)
+                                 : 0;
+  from += left_out;
+  std::string text;
+  if (size > from) text.resize(static_cast<size_t>(size - from));
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = pread(fd, &text[got], text.size() - got, from + static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = ErrnoMessage("cannot read the guest's log " + path);
+      close(fd);
+      return Fail(err, why);
+    }
+    if (n == 0) break;  // the file shrank: a later run emptied it
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  text.resize(got);
+  if (left_out > 0) {
+    // From a line's start, so that a log line is still known for one.
+    const size_t nl = text.find('\n');
+    const size_t skip = nl == std::string::npos ? text.size() : nl + 1;
+    text.erase(0, skip);
+    *output = "[runall: the first " + std::to_string(left_out + static_cast<long long>(skip)) +
+              " bytes of this run's log are left out]\n";
+  }
+  *output += WithoutLogLines(text, host);
+  return true;
 }
 
 }  // namespace runall

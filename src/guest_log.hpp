@@ -35,6 +35,9 @@ class GuestLog {
   const std::string& path() const { return path_; }
   /// True when another run was writing the guest's log when it was opened.
   bool appending() const { return appending_; }
+  /// Where this run's part of the guest's log begins, in bytes: 0 once
+  /// emptied, else where the log ended when it was opened.
+  long long run_start() const { return run_start_; }
 
   void Msg(const std::string& text);
   void Error(const std::string& text);
@@ -55,10 +58,21 @@ class GuestLog {
   std::string path_;
   int fd_ = -1;
   bool appending_ = false;
+  long long run_start_ = 0;
   /// False after script output that ended without a newline: the next log
   /// line then starts a line of its own.
   bool at_line_start_ = true;
   time_t (*clock_)();
 };
+
+/// What the script printed on `host` in one run: the guest's log `path`
+/// from that run's start (GuestLog::run_start) on, less runall's log lines.
+/// When that part is longer than `max_bytes`, only its end is read, from a
+/// line's start, after a line that says how much was left out. A run that
+/// overlapped another on the same guest shares its part of the log with it,
+/// and gets the other's output as well.
+bool ReadRunOutput(const std::string& path, const std::string& host,
+                   long long start, size_t max_bytes, std::string* output,
+                   std::string* err);
 
 }  // namespace runall

@@ -147,7 +147,8 @@ TEST(DriverArgsTest, UsageNamesEveryOption) {
   std::string u = DriverUsage("runall-os-test");
   for (const char* opt : {"-s ", "-sn", "-sf", "-j N", "--shutdown", "--stop",
                           "--tap", "-C", "-c", "-l", "-q", "--help",
-                          "--log-dir", "-i IDENTITY"})
+                          "--log-dir", "-i IDENTITY", "--junit FILE",
+                          "--shard K/N"})
     EXPECT_NE(u.find(opt), std::string::npos) << opt;
   EXPECT_EQ(u.compare(0, 22, "usage: runall-os-test "), 0);
 }
@@ -198,4 +199,32 @@ TEST(DecideCopyTest, EachMode) {
   // Nobody to ask: refuse to overwrite, and say so.
   EXPECT_EQ(DecideCopy(CopyMode::kInteractive, true, false, false),
             CopyStep::kRefuse);
+}
+
+TEST(DriverArgsTest, JunitReportAndShard) {
+  DriverArgs a = Parse({"--junit", "r.xml", "--shard", "2/3", "-s", "t", "a"});
+  EXPECT_EQ(a.junit_file, "r.xml");
+  EXPECT_EQ(a.shard, 2u);
+  EXPECT_EQ(a.shards, 3u);
+  EXPECT_EQ(a.guests, (std::vector<std::string>{"a"}));
+  // --junit names a file: refused through sudo like --tap.
+  EXPECT_TRUE(HasPathOption(Parse({"--junit", "-"})));
+  EXPECT_FALSE(HasPathOption(Parse({"--shard", "1/2"})));
+  a = Parse({"--junit=-", "--shard=1/1", "--stop"});
+  EXPECT_EQ(a.junit_file, "-");
+  EXPECT_EQ(a.shard, 1u);
+  EXPECT_EQ(a.shards, 1u);
+  EXPECT_TRUE(a.stop);
+  EXPECT_EQ(Parse({}).shards, 0u);  // no sharding
+}
+
+TEST(DriverArgsTest, BadShardsAreRefused) {
+  for (const char* bad : {"0/2", "3/2", "2", "/2", "1/", "a/b", "1/1001", "+1/2", " 1/2", "1/2/3"})
+    EXPECT_NE(Bad({"--shard", bad}).find("expected K/N with 1 <= K <= N <= 1000"),
+              std::string::npos)
+        << bad;
+  EXPECT_NE(Bad({"--shard"}).find("--shard needs a value"), std::string::npos);
+  EXPECT_NE(Bad({"--shard", "1/2", "--shard", "2/2"}).find("--shard given twice"),
+            std::string::npos);
+  EXPECT_NE(Bad({"--junit"}).find("--junit needs a value"), std::string::npos);
 }

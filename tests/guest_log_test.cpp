@@ -103,3 +103,53 @@ TEST_F(GuestLogTest, UnwritableLogLeavesTheRunsLog) {
   g.Output("x\n", 2);
   EXPECT_EQ(run_log_, "1970/01/01-00:00.00 netqemu:: START\n");
 }
+
+TEST_F(GuestLogTest, ThisRunsOutputIsItsPartOfTheLogLessTheLogLines) {
+  GuestLog g(&log_, "netqemu");
+  g.SetClock(Epoch);
+  std::string err;
+  ASSERT_TRUE(g.Open(path_, &err)) << err;
+  EXPECT_EQ(g.run_start(), 0);
+  g.Msg("Running script...");
+  g.Output("one\ntwo", 7);
+  g.Error("ssh returned 3");
+  std::string out;
+  ASSERT_TRUE(ReadRunOutput(path_, "netqemu", g.run_start(), 1 << 20, &out, &err)) << err;
+  EXPECT_EQ(out, "one\ntwo\n");
+}
+
+TEST_F(GuestLogTest, BesideAnotherRunOnlyWhatFollowsTheOpenIsThisRuns) {
+  WriteFile("the other run's output\n");
+  int other = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(other, 0);
+  ASSERT_EQ(0, flock(other, LOCK_SH));
+  GuestLog g(&log_, "netqemu");
+  g.SetClock(Epoch);
+  std::string err;
+  ASSERT_TRUE(g.Open(path_, &err)) << err;
+  EXPECT_EQ(g.run_start(), 23);
+  g.Msg("START");
+  g.Output("mine\n", 5);
+  std::string out;
+  ASSERT_TRUE(ReadRunOutput(path_, "netqemu", g.run_start(), 1 << 20, &out, &err)) << err;
+  EXPECT_EQ(out, "mine\n");
+  close(other);
+}
+
+TEST_F(GuestLogTest, ALongRunsOutputKeepsItsEndFromALinesStart) {
+  WriteFile("2005/08/09-12:34.56 netqemu:: START\n"  // 36 bytes
+            "first line\n"                           // 11
+            "second line\n"                          // 12
+            "2005/08/09-12:34.56 netqemu:: END\n");  // 34
+  std::string out, err;
+  // The last 50 bytes begin inside "first line": from the next line on.
+  ASSERT_TRUE(ReadRunOutput(path_, "netqemu", 0, 50, &out, &err)) << err;
+  EXPECT_EQ(out, "[runall: the first 47 bytes of this run's log are left out]\nsecond line\n");
+  ASSERT_TRUE(ReadRunOutput(path_, "netqemu", 36, 1000, &out, &err)) << err;
+  EXPECT_EQ(out, "first line\nsecond line\n");
+  // A log that a later run emptied: nothing of this run is left.
+  ASSERT_TRUE(ReadRunOutput(path_, "netqemu", 5000, 1000, &out, &err)) << err;
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(ReadRunOutput(dir_ + "/missing.log", "netqemu", 0, 1000, &out, &err));
+  EXPECT_EQ(err, "cannot read the guest's log " + dir_ + "/missing.log: No such file or directory");
+}

@@ -4,10 +4,12 @@
 # with a start timeout of 8 s:
 #   - a ^C (SIGINT to the driver's process group, as a terminal sends it)
 #     while the driver waits ends the driver at once with exit 130, and the
-#     guest's QEMU keeps running;
+#     guest's QEMU keeps running; its JUnit report (--junit) says
+#     "interrupted";
 #   - a second driver finds that QEMU booting (launch file, no later
 #     up-file), waits for it rather than booting another, and reports a
 #     boot timeout once the launch is 8 s old (exit 1), leaving QEMU alone;
+#     its JUnit report says "boot timeout";
 #   - --stop, finding it unreachable, stops its QEMU with SIGTERM.
 # shellcheck disable=SC1091 # runall_os_test.bash is checked on its own
 . "$RUNALL_TOP/tests/root/runall_os_test.bash"
@@ -23,7 +25,7 @@ printf '#!/bin/sh\necho never\n' >"$d/never"
 # shellcheck disable=SC2016 # expanded by the inner bash
 setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$d/driver.pid" \
 	ip netns exec "$E2E_NS" "$E2E_BUILD/runall-os-test" -C "$E2E_CONF" \
-	-i "$E2E_KEY" --log-dir "$E2E_LOGS" -s "$d/never" \
+	-i "$E2E_KEY" --log-dir "$E2E_LOGS" --junit "$d/int.xml" -s "$d/never" \
 	>"$d/int.out" 2>"$d/int.err" &
 waiter=$!
 E2E_PIDS+=("$waiter")
@@ -44,14 +46,18 @@ awk -v t="$took" 'BEGIN { exit !(t < 2) }' || fail "^C took ${took}s to stop the
 [ "$(e2e_result "$d/int.out" bt-x86)" = interrupted ] ||
 	fail "^C: '$(e2e_result "$d/int.out" bt-x86)'"
 grep -q "Interrupted by" "$d/int.err" || fail "^C not logged"
+grep -q '<failure message="interrupted"' "$d/int.xml" ||
+	fail "^C: the JUnit report: $(cat "$d/int.xml" 2>&1)"
 sleep 0.5
 kill -0 "$qemu" 2>/dev/null || fail "^C killed the guest's QEMU"
 ok "^C ended the driver in ${took}s (exit 130); QEMU $qemu kept running"
 
 # --- a second driver waits for the booting guest, then times out ---------------------
-e2e_run -s "$d/never" >"$d/bt.out" 2>"$d/bt.err"
+e2e_run --junit "$d/bt.xml" -s "$d/never" >"$d/bt.out" 2>"$d/bt.err"
 rc=$?
 [ "$rc" = 1 ] || fail "boot timeout: exit $rc, expected 1"
+grep -q '<failure message="boot timeout"' "$d/bt.xml" ||
+	fail "boot timeout: the JUnit report: $(cat "$d/bt.xml" 2>&1)"
 [ "$(e2e_result "$d/bt.out" bt-x86)" = "boot timeout" ] ||
 	fail "boot timeout: '$(e2e_result "$d/bt.out" bt-x86)'"
 grep -q "A later upfile does not exist; assuming OS is booting" "$d/bt.err" ||
