@@ -170,3 +170,17 @@ TEST(Settings, RefusesBadSudoLimits) {
         << text << " -> " << err;
   }
 }
+
+TEST(Settings, NetworkIsTapUnlessSaid) {
+  Settings s = DefaultSettings();
+  EXPECT_EQ(s.network, NetworkMode::kTap);
+  std::string err;
+  ASSERT_TRUE(ParseSettings("network = user\n", "f.conf", &s, &err)) << err;
+  EXPECT_EQ(s.network, NetworkMode::kUser);
+  ASSERT_TRUE(ParseSettings("network = tap\n", "f.conf", &s, &err)) << err;
+  EXPECT_EQ(s.network, NetworkMode::kTap);
+  EXPECT_FALSE(ParseSettings("network = slirp\n", "f.conf", &s, &err));
+  EXPECT_EQ(err, "f.conf:1: bad value for network: \"slirp\" (tap or user)");
+  EXPECT_STREQ(NetworkModeName(NetworkMode::kUser), "user");
+  EXPECT_STREQ(NetworkModeName(NetworkMode::kTap), "tap");
+}
