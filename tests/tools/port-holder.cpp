@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
     perror("port-holder: socket");
     return 111;
   }
+  // As QEMU binds its forwarded ports: a port whose last connections are
+  // still in TIME_WAIT is free to take.
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
