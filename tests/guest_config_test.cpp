@@ -243,11 +243,13 @@ TEST(GuestConfig, ShippedExampleParsesCommentedAndUncommented) {
   Words names;
   for (const auto& r : records) names.push_back(r.hostname);
   EXPECT_EQ(names, (Words{"netqemu", "solqemu", "gentqemu", "freeqemu", "openqemu",
-                          "debian", "zdebian", "armdeb"}));
+                          "debian", "zdebian", "alpine", "armdeb"}));
   EXPECT_EQ(records[0].drive_if, "ide");
   EXPECT_EQ(records[0].nic, "e1000");
   EXPECT_EQ(records[6].qemu, "qemu-system-s390x");
-  EXPECT_EQ(records[7].boot_signal, BootSignal::kSsh);
+  EXPECT_EQ(records[7].network, NetworkMode::kUser);
+  EXPECT_EQ(records[7].ssh_port, 2222u);
+  EXPECT_EQ(records[8].boot_signal, BootSignal::kSsh);
 }
 
 TEST(GuestConfig, NetworkComesFromTheSettingsUnlessTheRecordSays) {

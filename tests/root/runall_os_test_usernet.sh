@@ -15,8 +15,10 @@
 #     and the one that did not launch it reaches it through the port the
 #     other's runqemuos recorded;
 #   - --stop powers both off and leaves no QEMU and no monitor socket.
+# shellcheck disable=SC2034 # read by usernet_stage.bash
+UN_TAG=main
 # shellcheck disable=SC1091 # usernet_stage.bash is checked on its own
-UN_TAG=main; . "$RUNALL_TOP/tests/root/usernet_stage.bash"
+. "$RUNALL_TOP/tests/root/usernet_stage.bash"
 
 un_guest ux1 x86_64
 un_guest ux2 x86_64
@@ -40,7 +42,8 @@ check_record() {  # check_record HOST WHEN
 	read -r rpid port <"$launch/$1:port" || fail "$2: no port record for $1"
 	[ "$rpid" = "$pid" ] || fail "$2: the record of $1 names pid $rpid, the launch file $pid"
 	listening=$(un_forwarded "$1")
-	[ -n "$listening" ] && [ "$listening" = "$port" ] ||
+	[ -n "$listening" ] || fail "$2: $1's QEMU listens on no port"
+	[ "$listening" = "$port" ] ||
 		fail "$2: $1's QEMU listens on '$listening', the record says $port"
 	REC_PORT=$port
 }

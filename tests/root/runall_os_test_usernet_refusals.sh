@@ -13,8 +13,10 @@
 #   - a guest's old port, recorded beside a stale launch file, now held by
 #     another program: the guest boots on another port, and the other
 #     program is never connected to.
+# shellcheck disable=SC2034 # read by usernet_stage.bash
+UN_TAG=refuse
 # shellcheck disable=SC1091 # usernet_stage.bash is checked on its own
-UN_TAG=refuse; . "$RUNALL_TOP/tests/root/usernet_stage.bash"
+. "$RUNALL_TOP/tests/root/usernet_stage.bash"
 launch=$UN_DATA/launch
 
 # Nothing of the guest's may be left: no launch file, port record,
@@ -34,7 +36,8 @@ un_run none
 [ "$(un_rc none)" = 100 ] || fail "no config: exit $(un_rc none), expected 100"
 grep -qx "runall-os-test: no guest config: neither the system-wide $UN_SYSCONF/runall-guests nor yours, $UN_GUESTS, exists (see runall-guests(5); -c names another)" \
 	"$UN_DIR/none.err" || fail "no config: $(cat "$UN_DIR/none.err")"
-[ ! -e "$UN_STATE" ] && [ ! -e "$launch" ] || fail "no config: directories were made"
+[ ! -e "$UN_STATE" ] || fail "no config: $UN_STATE was made"
+[ ! -e "$launch" ] || fail "no config: $launch was made"
 ok "no guest config: it says where it looked"
 
 # --- system-wide files win -----------------------------------------------------------
@@ -64,7 +67,8 @@ un_run own -s "$UN_DIR/nothing" own
 [ "$(un_rc own)" = 100 ] || fail "own -netdev: exit $(un_rc own), expected 100"
 grep -q "runall-os-test: $UN_GUESTS:[0-9]*: record for own: network = user (the default of the settings), but its option lines bring their own network (-net, -netdev or -nic): runall adds the card and forwards ssh to it itself; remove them, or set network = tap" \
 	"$UN_DIR/own.err" || fail "own -netdev: $(cat "$UN_DIR/own.err")"
-[ ! -e "$launch" ] && [ ! -e "$UN_STATE/logs/own.log" ] || fail "own -netdev: files were made"
+[ ! -e "$launch" ] || fail "own -netdev: $launch was made"
+[ ! -e "$UN_STATE/logs/own.log" ] || fail "own -netdev: a log was made"
 nothing_left own "own -netdev"
 cp "$UN_DIR/guests.good" "$UN_GUESTS"
 ok "a record with its own -netdev is refused in user mode, nothing made"
