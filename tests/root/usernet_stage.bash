@@ -40,7 +40,7 @@
 #   un_run NAME ARGS...     un_as NAME runall-os-test -i $UN_KEY ARGS...
 #   un_rc NAME              that status
 #   un_result NAME HOST     the RESULT column of HOST in NAME.out
-#   un_qemu_pids            the QEMU processes in $UN_NS
+#   un_qemu_pids            the QEMU processes running in $UN_NS
 #   un_links                the network interfaces of $UN_NS
 #   fail, ok
 set -u
@@ -220,6 +220,8 @@ un_result() {
 un_qemu_pids() {
 	local pid
 	for pid in $(ip netns pids "$UN_NS" 2>/dev/null); do
+		# One that has exited, waiting for init to reap it, runs no more.
+		case $(ps -o stat= -p "$pid" 2>/dev/null) in Z*|'') continue ;; esac
 		case $(cat "/proc/$pid/comm" 2>/dev/null) in
 			qemu-system*) echo "$pid" ;;
 		esac
