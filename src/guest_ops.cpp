@@ -115,6 +115,7 @@ class RealGuestOps : public GuestOps {
 
   void ResolveEndpoint();
   void LearnForwardedPort(pid_t pid);
+  TcpProbe Knock(int timeout_ms, std::string* why);
   SshRun Ssh(const std::string& remote, bool forward, int64_t timeout_ms);
   Reach Connect(int knock_ms);
 
@@ -262,6 +263,14 @@ RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
   return run;
 }
 
+// A knock on the guest's ssh port. QEMU's forwarded port (user mode)
+// accepts a connection whether or not the guest's sshd listens, and then
+// closes it: there only sshd's banner says that it does.
+TcpProbe RealGuestOps::Knock(int timeout_ms, std::string* why) {
+  return user_net_ ? ProbeSshBanner(endpoint_.hostname, endpoint_.port, timeout_ms, why)
+                   : ProbeTcp(endpoint_.hostname, endpoint_.port, timeout_ms, why);
+}
+
 // The article's f_can_connect: the ssh port first (a quick knock instead
 // of the article's ping), then `./hostname` must print this guest's name.
 Reach RealGuestOps::Connect(int knock_ms) {
@@ -272,7 +281,7 @@ Reach RealGuestOps::Connect(int knock_ms) {
   }
   if (!endpoint_.proxied) {
     std::string why;
-    TcpProbe p = ProbeTcp(endpoint_.hostname, endpoint_.port, knock_ms, &why);
+    TcpProbe p = Knock(knock_ms, &why);
     if (p != TcpProbe::kOpen) {
       log_->Msg("ssh port " + endpoint_.hostname + ":" + endpoint_.port + ": " +
                 TcpProbeName(p) + " (" + why + ")");
@@ -303,13 +312,11 @@ Reach RealGuestOps::Connect(int knock_ms) {
 bool RealGuestOps::AwaitSsh() {
   const int64_t deadline = MonotonicMs() + kReadySeconds * 1000LL;
   for (unsigned attempt = 0;; ++attempt) {
-    // QEMU's forwarded port accepts a connection whether or not the
-    // guest's sshd listens (it then closes it): only ssh tells.
-    if (endpoint_.proxied || user_net_) {
-      if (Connect(1000) == Reach::kYes) return true;
+    if (endpoint_.proxied) {
+      if (Connect(0) == Reach::kYes) return true;
     } else {
       std::string why;
-      TcpProbe p = ProbeTcp(endpoint_.hostname, endpoint_.port, 1000, &why);
+      TcpProbe p = Knock(1000, &why);
       if (p == TcpProbe::kOpen) return true;
       if (p == TcpProbe::kInterrupted) return false;
       if (attempt == 0)
