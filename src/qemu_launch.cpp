@@ -401,6 +401,7 @@ int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
                       std::string* err) {
   const LaunchRequest& req = plan.req;
   *port = 0;
+  err->clear();
   ExitStatus ended;
   bool died = false;
   // QEMU is our child until we exit: reaping it is how its death is seen
@@ -425,14 +426,21 @@ int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
              std::to_string(*port) + ": " + *err;
     return kExitOk;
   }
-  if (!died && !alive()) died = true;
+  // The query may have given up just as QEMU died: look once more.
+  if (!died) alive();
   if (!died) {
     *err = "warning: " + why + "; QEMU (pid " + std::to_string(pid) +
            ") runs, its ssh port not recorded";
     return kExitOk;
   }
+  return UserNetLaunchDied(plan, pid, ended, err);
+}
+
+int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid,
+                      const ExitStatus& status, std::string* err) {
+  const LaunchRequest& req = plan.req;
   const std::string said = LastConsoleLine(req.console_log);
-  *err = CleanUpAfterLaunchDied(plan, pid, ended);
+  *err = CleanUpAfterLaunchDied(plan, pid, status);
   if (!said.empty()) *err += "; QEMU said: " + said;
   // The one way a fixed port is lost after PlanLaunch found it free:
   // another program bound it in between.

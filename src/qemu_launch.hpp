@@ -67,6 +67,14 @@ constexpr int kMonitorTimeoutMs = 30000;
 int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
                       std::string* err);
 
+/// For runqemuos -b -u when its QEMU `pid` ended at once (`status`),
+/// before or after the exec was seen: CleanUpAfterLaunchDied, with QEMU's
+/// last words from the console log in *err. Returns the exit status:
+/// kExitRefused when QEMU could not bind the fixed port (-p) because
+/// another program took it first, else kExitSystem.
+int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid,
+                      const ExitStatus& status, std::string* err);
+
 /// The taps runqemuos may claim: persistent taps named tapN with N in the
 /// address plan that `uid` (with `groups`) may attach, in number order.
 /// Not `root`: only those owned by `uid`, the only ones start-tun-interface

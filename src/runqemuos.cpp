@@ -78,6 +78,10 @@ int main(int argc, char** argv) {
     case Handoff::kFailed:  // it said why itself
       return status;
     case Handoff::kDied:
+      if (req.user_net) {
+        status = UserNetLaunchDied(plan, pid, ended, &err);
+        Fatal(status, err);
+      }
       Fatal(kExitSystem, CleanUpAfterLaunchDied(plan, pid, ended));
     case Handoff::kExeced:
       break;

@@ -9,7 +9,8 @@
 #   - a QEMU built without user-mode networking (the guest "boot failed",
 #     exit 1, no launch file, no QEMU);
 #   - a fixed ssh_port another program holds (the same, and that program
-#     is never connected to);
+#     is never connected to), or takes as QEMU starts (QEMU exits at once,
+#     and what it said is shown);
 #   - a guest's old port, recorded beside a stale launch file, now held by
 #     another program: the guest boots on another port, and the other
 #     program is never connected to.
@@ -99,6 +100,29 @@ grep -q "runqemuos failed (exit 100): runqemuos: $UN_DIR/qemu-nouser was built w
 nothing_left mine "no user net"
 cp "$UN_DIR/guests.good" "$UN_GUESTS"
 ok "a QEMU without user-mode networking: boot failed, said why, nothing left"
+
+# --- a QEMU that exits at once -----------------------------------------------------------------------
+# As QEMU does when another program binds a fixed port in the moment
+# between runqemuos's look and QEMU's bind.
+cat >"$UN_DIR/qemu-exits" <<'EOF'
+#!/bin/sh
+if [ "$*" = "-netdev help" ]; then
+	printf 'Available netdev backend types:\ntap\nuser\n'
+	exit 0
+fi
+echo "qemu-exits: -netdev user,id=runall0: Could not set up host forwarding rule 'tcp:127.0.0.1:2222-:22'" >&2
+exit 1
+EOF
+chmod 0755 "$UN_DIR/qemu-exits"
+sed -i "s|^arch = x86_64\$|arch = x86_64\nqemu = $UN_DIR/qemu-exits\nssh_port = 2222|" "$UN_GUESTS"
+un_run exits mine
+[ "$(un_rc exits)" = 1 ] || fail "QEMU exiting: exit $(un_rc exits), expected 1"
+[ "$(un_result exits mine)" = "boot failed" ] || fail "QEMU exiting: $(cat "$UN_DIR/exits.out")"
+grep -q "runqemuos: -p 2222: 127.0.0.1:2222 was taken by another program as QEMU started (QEMU is not running: its process (pid [0-9]*) exited at once with status 1; see $UN_STATE/logs/mine.console; QEMU said: qemu-exits: -netdev user,id=runall0: Could not set up host forwarding rule 'tcp:127.0.0.1:2222-:22')" \
+	"$UN_DIR/exits.err" || fail "QEMU exiting: $(cat "$UN_DIR/exits.err")"
+nothing_left mine "QEMU exiting"
+cp "$UN_DIR/guests.good" "$UN_GUESTS"
+ok "a QEMU that exits at once: its last words shown, nothing left"
 
 # --- a fixed port another program holds ----------------------------------------------------------
 un_bg "$UN_TOOLS/port-holder" 0 "$UN_HOME/held.port" "$UN_HOME/held.accepted"
