@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +49,15 @@ std::vector<std::string> Lines(const std::string& text) {
     pos = nl + 1;
   }
   return lines;
+}
+
+// True if `path` is ours (not a symbolic link): in a launch directory
+// someone else may write to, a record or socket of theirs must not send
+// our ssh, or our question, to them.
+bool OwnedByUs(const std::string& path, bool socket_file) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0 && st.st_uid == geteuid() &&
+         (socket_file ? S_ISSOCK(st.st_mode) : S_ISREG(st.st_mode));
 }
 
 bool ParsePort(const std::string& text, unsigned* port) {
@@ -160,8 +170,14 @@ bool QueryForwardedPort(const std::string& socket, int timeout_ms,
     }
     // A short wait for the greeting at a time: a QEMU that has made its
     // socket answers at once, unless another client holds the monitor.
-    if (qmp.Connect(socket, static_cast<int>(std::min<int64_t>(left, 1000)), &why))
+    // A socket that is not ours is not our QEMU's (which replaces
+    // whatever is at its path as it starts).
+    if (!OwnedByUs(socket, true)) {
+      why = "no socket of this user's there yet";
+    } else if (qmp.Connect(socket, static_cast<int>(std::min<int64_t>(left, 1000)),
+                           &why)) {
       break;
+    }
     SleepMs(20);
   }
   JsonValue result;
@@ -195,6 +211,10 @@ bool ReadForwardedPort(const std::string& launch_dir, const std::string& host,
   const std::string path = ForwardedPortPath(launch_dir, host);
   if (!ReadFileText(path, check, &text, err, &errnum)) {
     if (errnum == ENOENT) err->clear();
+    return false;
+  }
+  if (!OwnedByUs(path, false)) {
+    *err = path + ": not this user's file: ignored";
     return false;
   }
   pid_t recorded = 0;

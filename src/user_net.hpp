@@ -57,7 +57,8 @@ UserNetSupport QemuUserNetSupport(const std::string& program);
 /// Asks the QMP monitor at `socket` which port of 127.0.0.1 QEMU forwards
 /// to the guest's port 22. The socket may not exist yet (QEMU is starting),
 /// or another client may hold the monitor: tries until `timeout_ms` is up,
-/// or until `alive` says QEMU is gone. False with *err.
+/// or until `alive` says QEMU is gone. Only a socket of this user's is
+/// asked. False with *err.
 bool QueryForwardedPort(const std::string& socket, int timeout_ms,
                         const std::function<bool()>& alive, unsigned* port,
                         std::string* err);
@@ -68,8 +69,9 @@ bool RecordForwardedPort(const std::string& launch_dir, const std::string& host,
                          pid_t pid, unsigned port, std::string* err);
 
 /// The port recorded for the QEMU `pid`: true with *port only when the
-/// record exists, is well-formed and names `pid`. A record that cannot be
-/// read for another reason than its absence sets *err.
+/// record exists, is this user's regular file, is well-formed and names
+/// `pid`. A record that cannot be read for another reason than its absence,
+/// or is someone else's, sets *err.
 bool ReadForwardedPort(const std::string& launch_dir, const std::string& host,
                        pid_t pid, unsigned* port, std::string* err);
 

@@ -232,3 +232,27 @@ TEST(UserNet, LocalPortFreeSeesAListener) {
   s.Reset();
   EXPECT_TRUE(LocalPortFree(port, &why)) << why;
 }
+
+TEST(UserNet, SomeoneElsesRecordOrSocketIsIgnored) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to make a file another user owns";
+  TempDir d;
+  std::string err;
+  ASSERT_TRUE(RecordForwardedPort(d.path(), "g", 100, 2222, &err)) << err;
+  ASSERT_EQ(chown((d.path() + "/g:port").c_str(), 65534, 65534), 0);
+  unsigned port = 0;
+  EXPECT_FALSE(ReadForwardedPort(d.path(), "g", 100, &port, &err));
+  EXPECT_EQ(err, d.path() + "/g:port: not this user's file: ignored");
+  // A monitor that answers, at a socket somebody else owns: never asked.
+  const std::string sock = d.path() + "/h:qmp";
+  std::string info = "\"Hub -1 (runall0):\\r\\n  TCP[HOST_FORWARD]   8  127.0.0.1 "
+                     "4444  10.0.2.15  22  0  0\\r\\n\"";
+  LateMonitor m(sock, 0, info);
+  for (int i = 0; i < 100 && access(sock.c_str(), F_OK) != 0; ++i) SleepMs(10);
+  ASSERT_EQ(chown(sock.c_str(), 65534, 65534), 0);
+  EXPECT_FALSE(QueryForwardedPort(sock, 300, nullptr, &port, &err));
+  EXPECT_NE(err.find("no socket of this user's there yet"), std::string::npos) << err;
+  // Let the monitor's thread end: connect as its one client, then leave.
+  ASSERT_EQ(chown(sock.c_str(), geteuid(), getegid()), 0);
+  EXPECT_TRUE(QueryForwardedPort(sock, 2000, nullptr, &port, &err)) << err;
+  EXPECT_EQ(port, 4444u);
+}
