@@ -12,8 +12,10 @@
 // unix:PATH,server=on,wait=off), a serial console to a pipe, an
 // accelerator (-accel), -loadvm - is one more Add* step at its place in
 // that list, fed by a field of GuestRecord (a "name = value" line of the
-// config file) or of Settings; a different network (a user-mode one,
-// -netdev user,hostfwd=...) is another NetworkCard backend. An option QEMU takes without a value also goes into
+// config file) or of Settings; a different network is another
+// NetworkCard backend, as the user-mode one is (UserNetworkArgs, which
+// runqemuos -u adds in place of a tap's card, with the monitor of
+// UserNetMonitorArgs). An option QEMU takes without a value also goes into
 // kFlags in the .cpp, or FindImageArg would take the word after it for
 // the option's value.
 #pragma once
