@@ -4,9 +4,10 @@
 # hers, as a user's clone would be: it boots the two test guests (x86_64,
 # big-endian s390x) on QEMU's user-mode network, runs the sample script on
 # both twice, stops them, and says every guest passed; it never calls sudo
-# and makes no tap. The copy's build directory links the objects and the
-# guest cache already built here (read-only to her), so make and
-# build-guest find them up to date instead of building again.
+# and makes no tap. The copy's build directory holds copies of the objects
+# built here (hers, so that make may redo any that are out of date) and
+# links the guest cache (read-only to her, and complete), so make and
+# build-guest have little or nothing to do.
 # shellcheck disable=SC2034 # read by usernet_stage.bash
 UN_TAG=demo
 # shellcheck disable=SC1091 # usernet_stage.bash is checked on its own
@@ -19,14 +20,14 @@ mkdir -p "$tree/build"
 (cd "$UN_TOP" && git ls-files -z | cpio -0 -pdm --quiet "$tree") ||
 	fail "copying the checkout"
 b=$UN_BUILD
-for f in "$b"/obj "$b"/libruntime.a "$b"/guests "$b"/runall-os-test "$b"/runqemuos \
+for f in "$b"/obj "$b"/gen "$b"/libruntime.a "$b"/runall-os-test "$b"/runqemuos \
 	"$b"/start-tun-interface "$b"/update-dynamic-hosts "$b"/runall-dhcpd; do
-	cp -al "$f" "$tree/build/" 2>/dev/null || cp -a "$f" "$tree/build/" || fail "copying $f"
+	cp -a "$f" "$tree/build/" || fail "copying $f"
 done
-# What make rewrites on every run must be hers.
-cp -a "$b/gen" "$tree/build/gen"
-chown "$UN_UID:$UN_UID" "$tree" "$tree/build"
-chown -R "$UN_UID:$UN_UID" "$tree/build/gen"
+chown -R "$UN_UID:$UN_UID" "$tree/build"
+cp -al "$b/guests" "$tree/build/guests" 2>/dev/null || cp -a "$b/guests" "$tree/build/guests" ||
+	fail "copying the guest cache"
+chown "$UN_UID:$UN_UID" "$tree"
 (cd "$tree" && git -C "$UN_TOP" ls-files -z | xargs -0 chown -h "$UN_UID:$UN_UID")
 find "$tree" -type d -not -path "$tree/build/*" -exec chown "$UN_UID:$UN_UID" {} +
 
@@ -42,7 +43,7 @@ grep -q "^endianness: big-endian" "$out" || fail "no big-endian guest answered"
 grep -q "^user:       carol, uid $UN_UID (the same as on the host)" "$out" ||
 	fail "the script did not run as carol"
 grep -q "launch/demo-amd64:port: [0-9]* [0-9]*" "$out" || fail "no port record shown"
-grep -q "start-tun-interface" "$out" && fail "the user demo ran start-tun-interface"
+grep -q "^namespace runall-demo" "$out" && fail "the root demo ran"
 [ ! -s "$UN_SUDO_LOG" ] || fail "sudo was called: $(cat "$UN_SUDO_LOG")"
 [ "$(un_links | tr '\n' ' ')" = "lo " ] || fail "links in the namespace: $(un_links)"
 [ -z "$(un_qemu_pids)" ] || fail "QEMU left: $(un_qemu_pids)"
