@@ -1,5 +1,6 @@
 #include "driver.hpp"
 
+#include <errno.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "script_copy.hpp"
 #include "settings.hpp"
 #include "shard.hpp"
+#include "settings_source.hpp"
 #include "ssh.hpp"
 #include "worker_pool.hpp"
 
@@ -74,6 +76,13 @@ std::string DefaultLogDir(const char* xdg_state_home, const std::string& home) {
 }
 
 namespace {
+
+// True unless `path` is known to be missing: a file that cannot be looked
+// at for another reason is left for its reader to report.
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 || errno != ENOENT;
+}
 
 std::string HomeDirectory() {
   const char* home = getenv("HOME");
@@ -231,14 +240,25 @@ int Driver::Load(std::string* err) {
     return kExitUsage;
   }
   setup_.root = geteuid() == 0;
-  setup_.settings = DefaultSettings();
   setup_.settings_path = args_.settings_file;
-  std::string settings_path =
-      args_.settings_file.empty() ? DefaultSettingsPath() : args_.settings_file;
-  if (!LoadSettings(settings_path, false, !args_.settings_file.empty(), &setup_.settings, err))
+  const std::string home = HomeDirectory();
+  // The system-wide files win when either exists; without them a user
+  // runs from files of their own (settings_source).
+  const std::string system_guests = DefaultSettings().guests_file;
+  const bool system_files = Exists(DefaultSettingsPath()) || Exists(system_guests);
+  const SettingsChoice choice =
+      ChooseSettings(args_.settings_file, system_files,
+                     RunallXdgDirs(getenv("XDG_CONFIG_HOME"), getenv("XDG_DATA_HOME"),
+                                   getenv("XDG_STATE_HOME"), home));
+  setup_.settings = choice.defaults;
+  if (!LoadSettings(choice.path, false, choice.must_exist, &setup_.settings, err))
     return kExitUsage;
   const Settings& settings = setup_.settings;
   guests_path_ = args_.guests_file.empty() ? settings.guests_file : args_.guests_file;
+  if (args_.guests_file.empty() && !Exists(guests_path_)) {
+    *err = MissingGuestConfigMessage(choice, guests_path_, system_guests);
+    return kExitUsage;
+  }
   if (!LoadGuestConfig(guests_path_, settings, &records_, err)) return kExitUsage;
 
   std::string log_path = args_.log_file.empty() ? settings.log_file : args_.log_file;
@@ -256,7 +276,11 @@ int Driver::Load(std::string* err) {
   if (log_.ToStderr())
     log_.SetWriter([this](const std::string& line) { console_.Text(STDERR_FILENO, line); });
 
-  const std::string home = HomeDirectory();
+  if (choice.per_user)
+    log_.Msg("", "No system-wide settings (" + DefaultSettingsPath() + ", " +
+                     system_guests + "): using yours, " + choice.path + " (" +
+                     (Exists(choice.path) ? "read" : "absent: the defaults") +
+                     ") and " + guests_path_);
   setup_.log_dir = args_.log_dir.empty() ? DefaultLogDir(getenv("XDG_STATE_HOME"), home)
                                          : args_.log_dir;
   setup_.up_dir = settings.up_dir.empty() ? settings.common_rw_host : settings.up_dir;

@@ -114,6 +114,14 @@ std::string DriverUsage(const std::string& program) {
          "               (default ~/.local/state/runall/logs)\n"
          "  -i IDENTITY  ssh private key for the guests (default: ssh's own)\n"
          "  -q           no progress line and no summary table\n"
+         "Settings: -C, else the system-wide runall.conf and runall-guests\n"
+         "when either exists, else your own in ~/.config/runall/\n"
+         "($XDG_CONFIG_HOME), with images, launch files and shares in\n"
+         "~/.local/share/runall/ and the user-mode network.\n"
+         "A guest with network = user runs on QEMU's own network: no sudo, no\n"
+         "tap, no hostname file, no /etc/hosts entry, no /etc/qemu-ifup, no\n"
+         "privileged helper; ssh goes to the port of 127.0.0.1 QEMU forwards\n"
+         "to the guest, which cannot be reached by name nor reach other guests.\n"
          "Exit status: 0 every guest passed, 1 some did not, 100 bad usage,\n"
          "111 system error, 130 interrupted.\n";
 }

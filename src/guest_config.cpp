@@ -165,6 +165,7 @@ class Parser {
     record_.line = lineno_;
     record_.start_timeout = settings_.start_timeout;
     record_.stop_timeout = settings_.stop_timeout;
+    record_.network = settings_.network;
     set_at_.clear();
     const std::string& host = f[0];
     if (!ValidHostname(host, &why)) {
@@ -275,6 +276,14 @@ class Parser {
         record_.boot_signal = BootSignal::kSsh;
       else
         return Error(bad + " (upfile or ssh)");
+    } else if (name == "network") {
+      if (!ParseNetworkMode(value, &record_.network))
+        return Error(bad + " (tap or user)");
+    } else if (name == "ssh_port") {
+      unsigned long port = 0;
+      if (!ParseUnsigned(value, 65535, &port) || port == 0)
+        return Error(bad + " (a port number from 1 to 65535)");
+      record_.ssh_port = static_cast<unsigned>(port);
     } else if (name == "console_log") {
       if (value[0] != '/') return Error(name + " must be an absolute path");
       record_.console_log = value;
@@ -305,7 +314,63 @@ class Parser {
                                    ": its read-write directory " + own +
                                    " would be a common shared directory");
     }
+    if (!CheckNetwork()) return false;
     records_->push_back(record_);
+    return true;
+  }
+
+  // What the user-mode network cannot do, refused before anything runs:
+  // in it runall adds the card and learns the port ssh goes to, so a
+  // record must leave both to it.
+  bool CheckNetwork() {
+    const std::string& host = record_.hostname;
+    auto at = [this](const char* name) {
+      auto it = set_at_.find(name);
+      return it == set_at_.end() ? record_.line : it->second;
+    };
+    if (record_.network != NetworkMode::kUser) {
+      if (record_.ssh_port != 0)
+        return ErrorAt(at("ssh_port"), "record for " + host +
+                                           ": ssh_port is for network = "
+                                           "user (a tap guest is reached at "
+                                           "its own address)");
+      return true;
+    }
+    const std::string mode =
+        set_at_.count("network")
+            ? std::string("network = user")
+            : std::string("network = user (the default of the settings)");
+    std::vector<std::string> own;
+    for (const auto& line : record_.option_lines)
+      own.insert(own.end(), line.begin(), line.end());
+    if (HasQemuOption(own, {"-net", "-netdev", "-nic"}))
+      return ErrorAt(record_.line,
+                     "record for " + host + ": " + mode +
+                         ", but its option lines bring their own network "
+                         "(-net, -netdev or -nic): runall adds the card and "
+                         "forwards ssh to it itself; remove them, or set "
+                         "network = tap");
+    if (record_.nic == "none")
+      return ErrorAt(at("nic"), "record for " + host + ": " + mode +
+                                    " needs a network card, and nic = none "
+                                    "gives it none");
+    if (host.size() > kUserNetHostnameMax)
+      return ErrorAt(record_.line,
+                     "record for " + host + ": " + mode + ": QEMU's DHCP "
+                         "server gives a guest at most " +
+                         std::to_string(kUserNetHostnameMax) +
+                         " characters of its name, and this one has " +
+                         std::to_string(host.size()) +
+                         " (~/hostname would not answer it)");
+    if (record_.ssh_port != 0) {
+      for (const auto& seen : *records_)
+        if (seen.network == NetworkMode::kUser && seen.ssh_port == record_.ssh_port)
+          return ErrorAt(at("ssh_port"),
+                         "record for " + host + ": ssh_port " +
+                             std::to_string(record_.ssh_port) +
+                             " is also the ssh_port of " + seen.hostname +
+                             " (line " + std::to_string(seen.line) + ")");
+    }
     return true;
   }
 

@@ -52,7 +52,17 @@ struct GuestRecord {
   std::string shutdown = "poweroff";  ///< run over ssh to stop the guest
   BootSignal boot_signal = BootSignal::kUpFile;
   std::string console_log;   ///< empty: the driver's default
+  /// Its own tap, or QEMU's user-mode network (the settings' network
+  /// unless the record says).
+  NetworkMode network = NetworkMode::kTap;
+  /// With the user-mode network: the port of 127.0.0.1 forwarded to the
+  /// guest's port 22; 0 (the default) lets QEMU take a free one.
+  unsigned ssh_port = 0;
 };
+
+/// The longest name QEMU's user-mode DHCP server hands a guest in full
+/// (libslirp keeps 32 characters and cuts the rest).
+constexpr size_t kUserNetHostnameMax = 32;
 
 /// Parses guest config text. `filename` names the text in errors, which read
 /// "FILE:LINE: what". `settings` gives image_dir and the default timeouts.

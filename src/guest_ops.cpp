@@ -18,6 +18,7 @@
 #include "qemu_args.hpp"
 #include "runqemuos_args.hpp"
 #include "tcp_probe.hpp"
+#include "user_net.hpp"
 #include "wait_file.hpp"
 
 namespace runall {
@@ -37,6 +38,9 @@ const int kQuickKnockMs = 300;
 const int kShutdownSshSeconds = 10;
 // How much of ssh's stderr is kept to tell its own failures apart.
 const size_t kTailBytes = 4096;
+// How long QEMU's monitor may take to say which port it forwards, when no
+// record says (another client may be holding the monitor).
+const int kPortQuerySeconds = 10;
 
 // The wall clock, for comparing with file times (the launch file's and the
 // up-file's mtimes); durations are measured on MonotonicMs.
@@ -61,14 +65,20 @@ class RealGuestOps : public GuestOps {
         guest_(guest),
         log_(log),
         launch_path_(setup.settings.launch_dir + "/" + guest.hostname),
-        up_file_(setup.up_dir + "/" + guest.hostname) {
+        up_file_(setup.up_dir + "/" + guest.hostname),
+        user_net_(guest.network == NetworkMode::kUser) {
     endpoint_.hostname = guest.hostname;
+    if (user_net_) {
+      // Where QEMU forwards the guest's ssh; the port is learned per QEMU.
+      endpoint_.hostname = "127.0.0.1";
+      endpoint_.port.clear();
+    }
   }
 
   void Begin() override {
     if (setup_.guest_headers)
       setup_.console->Text(STDOUT_FILENO, "-----" + guest_.hostname + "-----\n");
-    ResolveEndpoint();
+    if (!user_net_) ResolveEndpoint();
   }
   void End() override { setup_.console->ClearProgress(guest_.hostname); }
   void Gather(StartupFacts* facts) override;
@@ -104,6 +114,8 @@ class RealGuestOps : public GuestOps {
   };
 
   void ResolveEndpoint();
+  void LearnForwardedPort(pid_t pid);
+  TcpProbe Knock(int timeout_ms, std::string* why);
   SshRun Ssh(const std::string& remote, bool forward, int64_t timeout_ms);
   Reach Connect(int knock_ms);
 
@@ -116,7 +128,42 @@ class RealGuestOps : public GuestOps {
   std::string image_problem_;  ///< why the last image probe failed
   SshEndpoint endpoint_;
   std::unique_ptr<ProcessWatch> qemu_;  ///< the stop path's pinned QEMU
+  /// On QEMU's user-mode network: ssh goes to 127.0.0.1 and the port the
+  /// QEMU of port_pid_ forwards (endpoint_.port; empty while none is known).
+  const bool user_net_;
+  pid_t port_pid_ = 0;
 };
+
+// User mode: the port the live QEMU `pid` forwards to the guest's port 22
+// (0: none runs, so there is no port to knock on). runqemuos -b recorded
+// it beside the launch file; a QEMU started otherwise (runqemuos without
+// -b) has no record, and its monitor is asked, and the answer recorded for
+// the next run.
+void RealGuestOps::LearnForwardedPort(pid_t pid) {
+  if (pid == port_pid_) return;
+  port_pid_ = pid;
+  endpoint_.port.clear();
+  if (pid == 0) return;
+  const std::string& dir = setup_.settings.launch_dir;
+  unsigned port = 0;
+  std::string err;
+  if (!ReadForwardedPort(dir, guest_.hostname, pid, &port, &err)) {
+    if (!err.empty()) log_->Error(err);
+    ProcessWatch qemu(pid);
+    const std::string monitor = MonitorSocketPath(dir, guest_.hostname);
+    log_->Msg("No port recorded for QEMU (pid " + std::to_string(pid) +
+              "); asking its monitor " + monitor);
+    if (!QueryForwardedPort(monitor, kPortQuerySeconds * 1000,
+                            [&qemu]() { return qemu.Alive(); }, &port, &err)) {
+      log_->Error(err);
+      return;
+    }
+    if (!RecordForwardedPort(dir, guest_.hostname, pid, port, &err)) log_->Error(err);
+  }
+  endpoint_.port = std::to_string(port);
+  log_->Msg("ssh goes to 127.0.0.1:" + endpoint_.port +
+            ", which QEMU (pid " + std::to_string(pid) + ") forwards to the guest");
+}
 
 // Where ssh really goes for this guest (the user's ssh_config may set
 // another HostName or Port), so the port knocks hit the right door.
@@ -168,6 +215,7 @@ void RealGuestOps::Gather(StartupFacts* facts) {
     launch_ = LaunchFile();
   }
   GatherFileFacts(launch_, up_file_, guest_.start_timeout, WallClockNow(), facts);
+  if (user_net_) LearnForwardedPort(facts->launch_names_live_qemu ? launch_.pid : 0);
 }
 
 // Runs ssh with `remote` on the guest. With `forward`, its output goes to
@@ -175,7 +223,9 @@ void RealGuestOps::Gather(StartupFacts* facts) {
 RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
                                        int64_t timeout_ms) {
   SshRun run;
-  std::vector<std::string> argv = SshArgv(setup_.ssh, guest_.hostname, remote);
+  SshRoute route{endpoint_.hostname, endpoint_.port};
+  std::vector<std::string> argv =
+      SshArgv(setup_.ssh, guest_.hostname, remote, user_net_ ? &route : nullptr);
   log_->Cmd(argv);
   ChildOptions opts;
   opts.out = opts.err = ChildOutput::kPipe;
@@ -213,12 +263,25 @@ RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
   return run;
 }
 
+// A knock on the guest's ssh port. QEMU's forwarded port (user mode)
+// accepts a connection whether or not the guest's sshd listens, and then
+// closes it: there only sshd's banner says that it does.
+TcpProbe RealGuestOps::Knock(int timeout_ms, std::string* why) {
+  return user_net_ ? ProbeSshBanner(endpoint_.hostname, endpoint_.port, timeout_ms, why)
+                   : ProbeTcp(endpoint_.hostname, endpoint_.port, timeout_ms, why);
+}
+
 // The article's f_can_connect: the ssh port first (a quick knock instead
 // of the article's ping), then `./hostname` must print this guest's name.
 Reach RealGuestOps::Connect(int knock_ms) {
+  if (user_net_ && endpoint_.port.empty()) {
+    log_->Msg("no forwarded ssh port: no QEMU of this guest runs, or it did "
+              "not say which port it forwards");
+    return Reach::kNo;
+  }
   if (!endpoint_.proxied) {
     std::string why;
-    TcpProbe p = ProbeTcp(endpoint_.hostname, endpoint_.port, knock_ms, &why);
+    TcpProbe p = Knock(knock_ms, &why);
     if (p != TcpProbe::kOpen) {
       log_->Msg("ssh port " + endpoint_.hostname + ":" + endpoint_.port + ": " +
                 TcpProbeName(p) + " (" + why + ")");
@@ -253,7 +316,7 @@ bool RealGuestOps::AwaitSsh() {
       if (Connect(0) == Reach::kYes) return true;
     } else {
       std::string why;
-      TcpProbe p = ProbeTcp(endpoint_.hostname, endpoint_.port, 1000, &why);
+      TcpProbe p = Knock(1000, &why);
       if (p == TcpProbe::kOpen) return true;
       if (p == TcpProbe::kInterrupted) return false;
       if (attempt == 0)
@@ -275,7 +338,10 @@ bool RealGuestOps::AwaitSsh() {
 LaunchResult RealGuestOps::Launch() {
   LaunchResult result;
   std::string err;
-  for (const std::string& dir : {setup_.settings.launch_dir, setup_.settings.hostname_dir}) {
+  // A user-mode guest has no hostname file: no directory for one.
+  std::vector<std::string> dirs = {setup_.settings.launch_dir};
+  if (!user_net_) dirs.push_back(setup_.settings.hostname_dir);
+  for (const std::string& dir : dirs) {
     if (!MakeDirs(dir, 0755, &err)) {
       log_->Error(err);
       result.detail = err;
@@ -497,6 +563,7 @@ bool RealGuestOps::FindQemu(pid_t* pid) {
     if (!LaunchFileNamesLiveQemu(launch)) qemu_.reset();
   }
   *pid = qemu_ ? launch.pid : 0;
+  if (user_net_) LearnForwardedPort(*pid);
   return qemu_ != nullptr;
 }
 

@@ -235,10 +235,33 @@ std::vector<std::string> SharedDirectories(const GuestRecord& record,
 }
 
 std::vector<std::string> NetworkCardArgs(const NetworkCard& card) {
-  std::string netdev = card.backend + ",id=runall0";
+  std::string netdev = card.backend + ",id=" + kNetdevId;
   if (!card.backend_options.empty()) netdev += "," + card.backend_options;
   return {"-netdev", netdev, "-device",
-          card.model + ",netdev=runall0,mac=" + card.mac};
+          card.model + ",netdev=" + kNetdevId + ",mac=" + card.mac};
+}
+
+const char kNetdevId[] = "runall0";
+
+std::vector<std::string> UserNetworkArgs(const std::string& nic,
+                                         const std::string& mac,
+                                         const std::string& hostname,
+                                         unsigned port) {
+  NetworkCard card;
+  card.model = nic;
+  card.mac = mac;
+  card.backend = "user";
+  // Only 127.0.0.1: the guest's sshd is for this host's users, not for
+  // the network the host is on. The name is what the guest's DHCP client
+  // takes as its hostname, so that ~/hostname answers it.
+  card.backend_options = "hostname=" + EscapeCommas(hostname) +
+                         ",hostfwd=tcp:127.0.0.1:" + std::to_string(port) +
+                         "-:22";
+  return NetworkCardArgs(card);
+}
+
+std::vector<std::string> UserNetMonitorArgs(const std::string& path) {
+  return {"-qmp", "unix:" + EscapeCommas(path) + ",server=on,wait=off"};
 }
 
 std::vector<std::string> NetworkArgs(const std::string& nic,
@@ -319,6 +342,8 @@ void PlanNetwork(const GuestRecord& r, const Args& own, QemuCommand* cmd) {
   } else {
     cmd->nic = r.nic;
     cmd->mac = r.mac;
+    cmd->user_net = r.network == NetworkMode::kUser;
+    cmd->ssh_port = r.ssh_port;
   }
 }
 

@@ -12,8 +12,10 @@
 // unix:PATH,server=on,wait=off), a serial console to a pipe, an
 // accelerator (-accel), -loadvm - is one more Add* step at its place in
 // that list, fed by a field of GuestRecord (a "name = value" line of the
-// config file) or of Settings; a different network (a user-mode one,
-// -netdev user,hostfwd=...) is another NetworkCard backend. An option QEMU takes without a value also goes into
+// config file) or of Settings; a different network is another
+// NetworkCard backend, as the user-mode one is (UserNetworkArgs, which
+// runqemuos -u adds in place of a tap's card, with the monitor of
+// UserNetMonitorArgs). An option QEMU takes without a value also goes into
 // kFlags in the .cpp, or FindImageArg would take the word after it for
 // the option's value.
 #pragma once
@@ -120,20 +122,46 @@ std::vector<std::string> NetworkCardArgs(const NetworkCard& card);
 std::vector<std::string> NetworkArgs(const std::string& nic,
                                      const std::string& mac, int tap_fd);
 
+/// The netdev id of runall's card, which the user-mode network's
+/// forwarding is looked up under (info usernet).
+extern const char kNetdevId[];
+
+/// The arguments of runall's user-mode network (the "user" backend of
+/// NetworkCard): a `nic` card with address `mac` on QEMU's own network,
+/// whose DHCP server names the guest `hostname`, and which forwards
+/// `port` of 127.0.0.1 on the host (0: a free port the kernel picks when
+/// QEMU binds it) to the guest's port 22:
+///   -netdev user,id=runall0,hostname=HOST,hostfwd=tcp:127.0.0.1:PORT-:22
+///   -device NIC,netdev=runall0,mac=MAC
+std::vector<std::string> UserNetworkArgs(const std::string& nic,
+                                         const std::string& mac,
+                                         const std::string& hostname,
+                                         unsigned port);
+
+/// A QMP monitor on the unix socket `path`, which QEMU makes (and replaces)
+/// at its start and which takes one client at a time:
+///   -qmp unix:PATH,server=on,wait=off
+/// runqemuos asks it which port the user-mode network forwards.
+std::vector<std::string> UserNetMonitorArgs(const std::string& path);
+
 /// A record's QEMU command line, less the network card that runqemuos adds
-/// once it has claimed a tap.
+/// once it has claimed a tap (or, for the user-mode network, without a
+/// tap: UserNetworkArgs).
 struct QemuCommand {
   std::vector<std::string> argv;  ///< the QEMU program, then its arguments
   std::string image;              ///< the image runqemuos locks
   std::string nic;                ///< for runqemuos -N; empty: none to add
   std::string mac;                ///< for runqemuos -M
+  bool user_net = false;          ///< runqemuos -u: the card on QEMU's network
+  unsigned ssh_port = 0;          ///< runqemuos -p; 0: a free port
 };
 
 /// Turns a record into today's QEMU command line: -machine/-cpu when set,
 /// -m, -rtc base=localtime for L, the image as -drive file=,format=,if=,
 /// the 9p shares, the RNG device, the display, then the record's option
-/// lines. Networking is left to runqemuos (nic and mac) unless the option
-/// lines bring their own (-net, -netdev, -nic) or nic is "none".
+/// lines. Networking is left to runqemuos (nic and mac, and user_net for
+/// the user-mode network) unless the option lines bring their own (-net,
+/// -netdev, -nic) or nic is "none".
 QemuCommand BuildQemuArgv(const GuestRecord& record, const Settings& settings);
 
 }  // namespace runall

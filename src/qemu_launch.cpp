@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/random.h>
@@ -17,7 +18,9 @@
 #include "file_io.hpp"
 #include "image_lock.hpp"
 #include "invoker.hpp"
+#include "qmp.hpp"  // FitsSocketPath
 #include "settings.hpp"
+#include "user_net.hpp"
 #include "validate.hpp"
 
 #ifndef RUNALL_SBINDIR
@@ -68,6 +71,31 @@ bool CheckDirectory(const std::string& what, const std::string& dir,
   return true;
 }
 
+// What the user-mode network needs before anything is made: a monitor
+// socket path that fits, a QEMU built with it, and a free fixed port.
+int PlanUserNetwork(const LaunchPlan& plan, std::string* err) {
+  const LaunchRequest& req = plan.req;
+  const std::string monitor = MonitorSocketPath(req.launch_dir, req.host);
+  if (!FitsSocketPath(monitor)) {
+    *err = "-u: QEMU's monitor socket " + monitor +
+           " would be longer than a unix socket's path may be; use a "
+           "shorter LAUNCHDIR (launch_dir)";
+    return kExitUsage;
+  }
+  if (QemuUserNetSupport(plan.program_path) == UserNetSupport::kNo) {
+    *err = plan.program + " was built without user-mode networking (its "
+           "\"-netdev help\" lists no \"user\"): use network = tap, or a "
+           "QEMU built with libslirp";
+    return kExitUsage;
+  }
+  if (req.ssh_port != 0 && !LocalPortFree(req.ssh_port, err)) {
+    *err = "-p " + std::to_string(req.ssh_port) + ": " + *err +
+           "; choose another ssh_port, or leave it out for a free one";
+    return kExitRefused;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
@@ -80,13 +108,13 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
       *err = "-C: refused when run through sudo";
       return kExitUsage;
     }
-    if (!req.nic.empty() && geteuid() != 0) {
+    if (!req.nic.empty() && !req.user_net && geteuid() != 0) {
       *err = "-C: only root can point start-tun-interface at another "
              "settings file";
       return kExitUsage;
     }
   }
-  if (!req.nic.empty()) {
+  if (!req.nic.empty() && !req.user_net) {
     // start-tun-interface looks for the hostname file in its own
     // hostname_dir; another directory here would leave it nameless.
     Settings settings = DefaultSettings();
@@ -122,9 +150,14 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
                                       "(runall locks it for writing)");
     return kExitUsage;
   }
-  if (!CheckDirectory("HOSTNAMEDIR", req.hostname_dir, err) ||
+  // In user mode nobody reads a hostname file, so none is written.
+  if ((!req.user_net && !CheckDirectory("HOSTNAMEDIR", req.hostname_dir, err)) ||
       !CheckDirectory("LAUNCHDIR", req.launch_dir, err))
     return kExitUsage;
+  if (req.user_net) {
+    int status = PlanUserNetwork(*plan, err);
+    if (status != kExitOk) return status;
+  }
   if (!req.console_log.empty()) {
     plan->console_fd =
         open(req.console_log.c_str(),
@@ -246,6 +279,17 @@ int RedirectQemuStdio(const LaunchPlan& plan, Fd* saved_stderr,
   return kExitOk;
 }
 
+// The card on QEMU's user-mode network, and the monitor runqemuos -b (or
+// runall-os-test) asks which port it forwards: no tap, no helper.
+void AddUserNetwork(const LaunchRequest& req, std::vector<std::string>* argv) {
+  std::vector<std::string> net =
+      UserNetworkArgs(req.nic, req.mac, req.host, req.ssh_port);
+  std::vector<std::string> monitor =
+      UserNetMonitorArgs(MonitorSocketPath(req.launch_dir, req.host));
+  argv->insert(argv->end(), net.begin(), net.end());
+  argv->insert(argv->end(), monitor.begin(), monitor.end());
+}
+
 }  // namespace
 
 int LaunchQemu(const LaunchPlan& plan, std::string* err) {
@@ -268,15 +312,22 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
   // directory is shared by the group, and a member could make <pid> (or
   // any name we could predict) in advance to stop us.
   const std::string pid_text = std::to_string(pid);
-  if (!CreateHostnameFile(req.hostname_dir, pid, req.host + "\n",
-                          &made.hostname_file, err) ||
-      !WriteFileAtomically(req.launch_dir, req.host, pid_text + "\n", err))
+  if (!req.user_net &&
+      !CreateHostnameFile(req.hostname_dir, pid, req.host + "\n",
+                          &made.hostname_file, err))
+    return kExitSystem;
+  // An earlier QEMU's port record and monitor socket go before the new
+  // launch file names this pid: nobody may take them for this one's.
+  if (req.user_net) RemoveUserNetFiles(req.launch_dir, req.host);
+  if (!WriteFileAtomically(req.launch_dir, req.host, pid_text + "\n", err))
     return kExitSystem;
   made.launch_file = req.launch_dir + "/" + req.host;
 
   std::vector<std::string> argv = {plan.program};
   argv.insert(argv.end(), plan.qemu_args.begin(), plan.qemu_args.end());
-  if (!req.nic.empty()) {
+  if (req.user_net) {
+    AddUserNetwork(req, &argv);
+  } else if (!req.nic.empty()) {
     std::string tap;
     // Root also claims a group's or nobody's tap (it runs
     // start-tun-interface itself, not through sudo).
@@ -310,14 +361,96 @@ std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
   std::string text, err;
   FileCheck check;
   check.max_bytes = 64;
-  if (ReadFileText(launch_file, check, &text, &err) && text == pid_text + "\n")
+  if (ReadFileText(launch_file, check, &text, &err) && text == pid_text + "\n") {
     unlink(launch_file.c_str());
+    if (plan.req.user_net) RemoveUserNetFiles(plan.req.launch_dir, plan.req.host);
+  }
   return "QEMU is not running: its process (pid " + pid_text + ") " +
          (status.signaled()
               ? "was killed by signal " + std::to_string(status.number())
               : "exited at once with status " + std::to_string(status.number())) +
          (plan.req.console_log.empty() ? std::string()
                                        : "; see " + plan.req.console_log);
+}
+
+namespace {
+
+// The last non-blank line of the console log, where QEMU said why it
+// stopped at once; empty if there is none to read.
+std::string LastConsoleLine(const std::string& console_log) {
+  if (console_log.empty()) return "";
+  Fd fd(open(console_log.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.ok()) return "";
+  // Only its end: the log is appended to across boots.
+  off_t size = lseek(fd.get(), 0, SEEK_END);
+  const off_t tail = 4096;
+  if (size < 0 || lseek(fd.get(), size > tail ? size - tail : 0, SEEK_SET) < 0)
+    return "";
+  std::string text;
+  if (!ReadFdText(fd.get(), static_cast<size_t>(tail), &text)) return "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' ||
+                           text.back() == ' '))
+    text.pop_back();
+  size_t nl = text.find_last_of("\r\n");
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+}  // namespace
+
+int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
+                      std::string* err) {
+  const LaunchRequest& req = plan.req;
+  *port = 0;
+  err->clear();
+  ExitStatus ended;
+  bool died = false;
+  // QEMU is our child until we exit: reaping it is how its death is seen
+  // (a zombie would still answer kill(pid, 0)).
+  auto alive = [&]() {
+    int ws = 0;
+    pid_t r;
+    do {
+      r = waitpid(pid, &ws, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid) {
+      ended = ExitStatus::FromWait(ws);
+      died = true;
+    }
+    return !died;
+  };
+  std::string why;
+  if (QueryForwardedPort(MonitorSocketPath(req.launch_dir, req.host),
+                         kMonitorTimeoutMs, alive, port, &why)) {
+    if (!RecordForwardedPort(req.launch_dir, req.host, pid, *port, err))
+      *err = "warning: cannot record the forwarded port " +
+             std::to_string(*port) + ": " + *err;
+    return kExitOk;
+  }
+  // The query may have given up just as QEMU died: look once more.
+  if (!died) alive();
+  if (!died) {
+    *err = "warning: " + why + "; QEMU (pid " + std::to_string(pid) +
+           ") runs, its ssh port not recorded";
+    return kExitOk;
+  }
+  return UserNetLaunchDied(plan, pid, ended, err);
+}
+
+int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid,
+                      const ExitStatus& status, std::string* err) {
+  const LaunchRequest& req = plan.req;
+  const std::string said = LastConsoleLine(req.console_log);
+  *err = CleanUpAfterLaunchDied(plan, pid, status);
+  if (!said.empty()) *err += "; QEMU said: " + said;
+  // The one way a fixed port is lost after PlanLaunch found it free:
+  // another program bound it in between.
+  if (req.ssh_port != 0 && said.find("host forwarding") != std::string::npos) {
+    *err = "-p " + std::to_string(req.ssh_port) + ": 127.0.0.1:" +
+           std::to_string(req.ssh_port) +
+           " was taken by another program as QEMU started (" + *err + ")";
+    return kExitRefused;
+  }
+  return kExitSystem;
 }
 
 std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,

@@ -51,6 +51,30 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err);
 std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
                                    const ExitStatus& status);
 
+/// How long runqemuos -b waits for QEMU's monitor to tell the forwarded
+/// port (user mode).
+constexpr int kMonitorTimeoutMs = 30000;
+
+/// For runqemuos -b -u once its child has become QEMU as `pid`: asks QEMU's
+/// monitor which port of 127.0.0.1 it forwards to the guest's port 22 and
+/// records it beside the launch file (user_net); *port is that port.
+/// Returns kExitOk, or, when QEMU died meanwhile, the exit status with
+/// *err, having removed what the launch left (as CleanUpAfterLaunchDied,
+/// with QEMU's last words from the console log; a fixed port another
+/// program took first is kExitRefused). A QEMU that runs but whose monitor
+/// stays silent is left running: kExitOk, *port 0 and a warning in *err
+/// (runall-os-test asks the monitor again).
+int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
+                      std::string* err);
+
+/// For runqemuos -b -u when its QEMU `pid` ended at once (`status`),
+/// before or after the exec was seen: CleanUpAfterLaunchDied, with QEMU's
+/// last words from the console log in *err. Returns the exit status:
+/// kExitRefused when QEMU could not bind the fixed port (-p) because
+/// another program took it first, else kExitSystem.
+int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid,
+                      const ExitStatus& status, std::string* err);
+
 /// The taps runqemuos may claim: persistent taps named tapN with N in the
 /// address plan that `uid` (with `groups`) may attach, in number order.
 /// Not `root`: only those owned by `uid`, the only ones start-tun-interface

@@ -78,9 +78,21 @@ int main(int argc, char** argv) {
     case Handoff::kFailed:  // it said why itself
       return status;
     case Handoff::kDied:
+      if (req.user_net) {
+        status = UserNetLaunchDied(plan, pid, ended, &err);
+        Fatal(status, err);
+      }
       Fatal(kExitSystem, CleanUpAfterLaunchDied(plan, pid, ended));
     case Handoff::kExeced:
       break;
+  }
+  // In user mode the guest's ssh is the port QEMU bound: learned from its
+  // monitor and recorded before anyone is told QEMU runs.
+  if (req.user_net) {
+    unsigned port = 0;
+    status = RecordUserNetPort(plan, pid, &port, &err);
+    if (status != kExitOk) Fatal(status, err);
+    if (!err.empty()) Warn(err);
   }
   // The child is QEMU now (it is not waited for; it outlives us).
   printf("%d\n", static_cast<int>(pid));

@@ -12,8 +12,8 @@ namespace runall {
 
 const char kRunqemuosUsage[] =
     "usage: runqemuos [-b] [-o CONSOLE_LOG] [-C SETTINGS] [-i IMAGE]\n"
-    "                 [-N NIC_MODEL [-M MAC]] HOST HOSTNAMEDIR LAUNCHDIR\n"
-    "                 [QEMU] QEMU-ARGS...\n"
+    "                 [-N NIC_MODEL [-M MAC] [-u [-p PORT]]] HOST HOSTNAMEDIR\n"
+    "                 LAUNCHDIR [QEMU] QEMU-ARGS...\n"
     "Locks byte 0 of the disk image, writes HOST to HOSTNAMEDIR/<pid>.<random>\n"
     "and the pid to LAUNCHDIR/HOST, claims a tap (with -N) and runs\n"
     "start-tun-interface for it, then execs QEMU with that pid, lock and tap.\n"
@@ -25,13 +25,20 @@ const char kRunqemuosUsage[] =
     "  -N MODEL     claim a tap and add a MODEL network card on it; unless\n"
     "               root, only a tap owned by this user\n"
     "  -M MAC       that card's address (default: derived from HOST)\n"
+    "  -u           user mode: the card on QEMU's own network instead of a\n"
+    "               tap; port PORT (default: a free one) of 127.0.0.1\n"
+    "               forwarded to the guest's port 22 and recorded, once QEMU\n"
+    "               has it, in LAUNCHDIR/HOST:port (with -b); no tap, no\n"
+    "               sudo, no privileged helper, no hostname file\n"
+    "               (HOSTNAMEDIR is not used: give -)\n"
+    "  -p PORT      with -u, forward this port instead of a free one\n"
     "QEMU is the program when the first word does not begin with '-',\n"
-    "else qemu-system-x86_64. With -N, unless root, it runs\n"
+    "else qemu-system-x86_64. With -N and no -u, unless root, it runs\n"
     "  sudo -n " RUNALL_SBINDIR "/start-tun-interface TAP\n"
     "(see the sudoers drop-in in start-tun-interface(8)).\n"
     "Exit: 0 started (-b), 1 refused (no free tap, start-tun-interface\n"
-    "failed), 2 the disk image is in use, 100 bad usage or input,\n"
-    "111 system error.\n";
+    "failed, the -p port in use), 2 the disk image is in use, 100 bad usage\n"
+    "or input, 111 system error.\n";
 
 bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
                      std::string* err) {
@@ -39,6 +46,7 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
   // Options come before HOST; the first word that is not one is HOST, and
   // what follows it is QEMU's (a "-h" there is QEMU's too).
   OptionScanner opts(args);
+  std::string port;
   while (opts.Next()) {
     if (opts.Flag("--help") || opts.Flag("-h")) {
       req->help = true;
@@ -46,7 +54,9 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
     }
     if (opts.Flag("-b"))
       req->background = true;
-    else if (!opts.Value("-o", &req->console_log) &&
+    else if (opts.Flag("-u"))
+      req->user_net = true;
+    else if (!opts.Value("-p", &port) && !opts.Value("-o", &req->console_log) &&
              !opts.Value("-C", &req->settings_path) &&
              !opts.Value("-i", &req->image) && !opts.Value("-N", &req->nic) &&
              !opts.Value("-M", &req->mac))
@@ -69,6 +79,18 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
     *err = "-M needs -N (the MAC is the address of the card -N adds)";
     return false;
   }
+  if (req->user_net && req->nic.empty())
+    return Fail(err, "-u needs -N (the model of the card on the user-mode "
+                     "network)");
+  if (!port.empty()) {
+    unsigned long n = 0;
+    if (!req->user_net)
+      return Fail(err, "-p needs -u (the port is forwarded by the user-mode "
+                       "network)");
+    if (!ParseUnsigned(port, 65535, &n) || n == 0)
+      return Fail(err, "-p: bad port \"" + port + "\" (1 to 65535)");
+    req->ssh_port = static_cast<unsigned>(n);
+  }
   if (!req->nic.empty()) {
     if (!IsModelName(req->nic)) {
       *err = "-N: bad NIC model \"" + req->nic + "\"";
@@ -89,8 +111,16 @@ std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
                                        const Settings& settings) {
   std::vector<std::string> args = {"-i", cmd.image};
   if (!cmd.nic.empty()) args.insert(args.end(), {"-N", cmd.nic, "-M", cmd.mac});
-  args.insert(args.end(),
-              {record.hostname, settings.hostname_dir, settings.launch_dir});
+  const bool user_net = !cmd.nic.empty() && cmd.user_net;
+  if (user_net) {
+    args.push_back("-u");
+    if (cmd.ssh_port != 0)
+      args.insert(args.end(), {"-p", std::to_string(cmd.ssh_port)});
+  }
+  // In user mode nobody looks for a hostname file: no directory for it.
+  args.insert(args.end(), {record.hostname,
+                           user_net ? std::string("-") : settings.hostname_dir,
+                           settings.launch_dir});
   args.insert(args.end(), cmd.argv.begin(), cmd.argv.end());
   return args;
 }

@@ -3,8 +3,8 @@
 // round trip is tested without root.
 //
 //   runqemuos [-b] [-o CONSOLE_LOG] [-C SETTINGS] [-i IMAGE]
-//             [-N NIC_MODEL [-M MAC]] HOST HOSTNAMEDIR LAUNCHDIR
-//             [QEMU] QEMU-ARGS...
+//             [-N NIC_MODEL [-M MAC] [-u [-p PORT]]] HOST HOSTNAMEDIR
+//             LAUNCHDIR [QEMU] QEMU-ARGS...
 #pragma once
 
 #include <string>
@@ -35,6 +35,10 @@ struct LaunchRequest {
   std::string image;              ///< -i, else found in the QEMU arguments
   std::string nic;                ///< -N: claim a tap, add this card
   std::string mac;                ///< -M: the card's address
+  /// -u: the card on QEMU's user-mode network instead of a tap: no tap, no
+  /// sudo, no hostname file (HOSTNAMEDIR is not used).
+  bool user_net = false;
+  unsigned ssh_port = 0;          ///< -p: with -u, the port to forward; 0: free
   std::string host;
   std::string hostname_dir;
   std::string launch_dir;
@@ -48,8 +52,8 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
                      std::string* err);
 
 /// The runqemuos arguments (after the program name and its -b/-o/-C) that
-/// start `cmd` for `record`: -i IMAGE [-N NIC -M MAC] HOST HOSTNAMEDIR
-/// LAUNCHDIR QEMU ARGS...
+/// start `cmd` for `record`: -i IMAGE [-N NIC -M MAC [-u [-p PORT]]] HOST
+/// HOSTNAMEDIR LAUNCHDIR QEMU ARGS... - with -u, "-" for HOSTNAMEDIR.
 std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
                                        const QemuCommand& cmd,
                                        const Settings& settings);

@@ -122,6 +122,38 @@ std::string DefaultSettingsPath() {
   return std::string(RUNALL_SYSCONFDIR) + "/runall.conf";
 }
 
+Settings PerUserSettings(const std::string& config_dir,
+                         const std::string& data_dir) {
+  Settings s = DefaultSettings();
+  s.hostname_dir = data_dir + "/hostnames";
+  s.launch_dir = data_dir + "/launch";
+  s.image_dir = data_dir + "/images";
+  s.guests_file = config_dir + "/runall-guests";
+  s.common_ro_host = data_dir + "/netshare/common-ro";
+  s.common_rw_host = data_dir + "/netshare/common-rw";
+  s.rw_host_base = data_dir + "/netshare";
+  // A user on their own has no taps, no sudo rule and no DHCP server:
+  // QEMU's own network is the one that works without them.
+  s.network = NetworkMode::kUser;
+  return s;
+}
+
+const char* NetworkModeName(NetworkMode mode) {
+  return mode == NetworkMode::kUser ? "user" : "tap";
+}
+
+bool ParseNetworkMode(const std::string& text, NetworkMode* mode) {
+  if (text == "tap") {
+    *mode = NetworkMode::kTap;
+    return true;
+  }
+  if (text == "user") {
+    *mode = NetworkMode::kUser;
+    return true;
+  }
+  return false;
+}
+
 bool ParseSettings(const std::string& text, const std::string& name,
                    Settings* s, std::string* err) {
   size_t pos = 0;
@@ -190,6 +222,8 @@ bool ParseSettings(const std::string& text, const std::string& name,
       ok = ParseCount(value, 100000, &s->hosts_max_per_user);
     } else if (key == "hosts_max_entries") {
       ok = ParseCount(value, 100000, &s->hosts_max_entries);
+    } else if (key == "network") {
+      ok = ParseNetworkMode(value, &s->network);
     } else if (key == "hostname_delete_age") {
       ok = ParseSeconds(value, &s->hostname_delete_age);
     } else if (key == "hostname_max_age") {
@@ -205,7 +239,8 @@ bool ParseSettings(const std::string& text, const std::string& name,
       return false;
     }
     if (!ok) {
-      *err = where + "bad value for " + key + ": \"" + value + "\"";
+      *err = where + "bad value for " + key + ": \"" + value + "\"" +
+             (key == "network" ? " (tap or user)" : "");
       return false;
     }
   }

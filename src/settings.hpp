@@ -12,6 +12,13 @@
 
 namespace runall {
 
+/// How a guest is networked (the network setting, here the default for
+/// every guest; runall-guests(5) may set it per guest).
+enum class NetworkMode {
+  kTap,   ///< its own tap and subnet, reachable by name (needs host setup)
+  kUser,  ///< QEMU's user-mode network: ssh through a port of 127.0.0.1
+};
+
 /// What update-dynamic-hosts lets a sudo user map (the sudo_hosts setting).
 enum class SudoHosts {
   kGuests,  ///< guest names only, to a guest address of the user's own tap
@@ -58,6 +65,11 @@ struct Settings {
   unsigned hostname_delete_age = 3600;
   unsigned hostname_max_age = 600;
 
+  /// The guests' network when their record does not say. Tap here, and in
+  /// the settings of an administrator (the host is set up for it); user in
+  /// a user's own settings (PerUserSettings), where nothing is.
+  NetworkMode network = NetworkMode::kTap;
+
   // Timeouts, in seconds.
   unsigned start_timeout = 600;    ///< default when a record gives none
   unsigned stop_timeout = 600;
@@ -70,6 +82,20 @@ Settings DefaultSettings();
 
 /// The compiled-in path of the settings file.
 std::string DefaultSettingsPath();
+
+/// The settings of a user without system-wide ones (runall-os-test's zero
+/// setup): DefaultSettings with the guest config in `config_dir` (the
+/// user's ~/.config/runall), every directory of images, launch files,
+/// hostname files and shares under `data_dir` (~/.local/share/runall), and
+/// the user-mode network.
+Settings PerUserSettings(const std::string& config_dir,
+                         const std::string& data_dir);
+
+/// "tap" or "user".
+const char* NetworkModeName(NetworkMode mode);
+
+/// Reads "tap" or "user"; false for anything else.
+bool ParseNetworkMode(const std::string& text, NetworkMode* mode);
 
 /// Reads `path` over *settings. A missing file leaves the defaults and
 /// succeeds unless `must_exist`. With `privileged`, the file must be a

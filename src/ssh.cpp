@@ -13,7 +13,8 @@ std::string DefaultKnownHosts(const std::string& home) {
 }
 
 std::vector<std::string> SshArgv(const SshConfig& c, const std::string& host,
-                                 const std::string& remote_command) {
+                                 const std::string& remote_command,
+                                 const SshRoute* route) {
   std::vector<std::string> argv = {c.program};
   auto opt = [&argv](const std::string& o) {
     argv.push_back("-o");
@@ -34,6 +35,15 @@ std::vector<std::string> SshArgv(const SshConfig& c, const std::string& host,
   opt("ServerAliveInterval=" + std::to_string(c.alive_interval));
   opt("ServerAliveCountMax=" + std::to_string(c.alive_count));
   opt("LogLevel=ERROR");
+  if (route != nullptr) {
+    // Options given on the command line win over ssh_config's, so a Host
+    // block for the guest's name keeps its User or IdentityFile but cannot
+    // send ssh elsewhere.
+    opt("HostName=" + route->address);
+    opt("Port=" + route->port);
+    opt("ProxyCommand=none");
+    opt("ProxyJump=none");
+  }
   if (!c.control_path.empty()) {
     opt("ControlMaster=auto");
     opt("ControlPath=" + c.control_path);

@@ -33,11 +33,22 @@ struct SshConfig {
 /// The known_hosts file runall uses when the settings name none.
 std::string DefaultKnownHosts(const std::string& home);
 
+/// Where ssh connects when runall knows better than ssh_config: a guest
+/// on QEMU's user-mode network is a port of 127.0.0.1 that QEMU forwards.
+struct SshRoute {
+  std::string address;  ///< HostName
+  std::string port;     ///< Port
+};
+
 /// The argv that runs `remote_command` (already quoted for the remote
-/// shell) on `host`, stdin from /dev/null, no terminal.
+/// shell) on `host`, stdin from /dev/null, no terminal. With `route`, ssh
+/// connects there directly (no proxy of the user's ssh_config), still
+/// knowing the guest as `host`: its host key stays filed under the guest's
+/// name, whatever port it answers on this time.
 std::vector<std::string> SshArgv(const SshConfig& config,
                                  const std::string& host,
-                                 const std::string& remote_command);
+                                 const std::string& remote_command,
+                                 const SshRoute* route = nullptr);
 
 /// The connection test: run in the login directory, prints the hostname.
 extern const char kConnectionTestCommand[];

@@ -27,8 +27,43 @@ TcpProbe FromErrno(int e) {
   }
 }
 
+// Waits on connected `fd` until the deadline for the server's first bytes:
+// kOpen when they begin an ssh identification.
+TcpProbe ReadBanner(int fd, long long deadline, std::string* why) {
+  static const char kSsh[] = "SSH-";
+  const size_t want = sizeof kSsh - 1;
+  std::string got;
+  while (got.size() < want) {
+    long long left = deadline - MonotonicMs();
+    if (left <= 0) {
+      *why = "connected, but no ssh banner in time";
+      return TcpProbe::kTimedOut;
+    }
+    struct pollfd p[2] = {{fd, POLLIN, 0}, {InterruptFd(), POLLIN, 0}};
+    int n = poll(p, InterruptFd() >= 0 ? 2 : 1, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (Interrupted()) return TcpProbe::kInterrupted;
+    if (n <= 0 || !(p[0].revents & (POLLIN | POLLERR | POLLHUP))) continue;
+    char buf[8];
+    ssize_t r = read(fd, buf, want - got.size());
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) {
+      *why = r == 0 ? "closed before an ssh banner (nothing listens behind it yet)"
+                    : std::string("reset before an ssh banner: ") + strerror(errno);
+      return TcpProbe::kRefused;
+    }
+    got.append(buf, static_cast<size_t>(r));
+  }
+  if (got != kSsh) {
+    *why = "connected, but what answers is not an ssh server";
+    return TcpProbe::kRefused;
+  }
+  return TcpProbe::kOpen;
+}
+
 // One address: kOpen, a failure, or kTimedOut when the deadline passed.
-TcpProbe TryAddress(const struct addrinfo* ai, long long deadline,
+// With `banner`, kOpen also needs the server's ssh banner.
+TcpProbe TryAddress(const struct addrinfo* ai, long long deadline, bool banner,
                     std::string* why) {
   int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                   ai->ai_protocol);
@@ -70,14 +105,13 @@ TcpProbe TryAddress(const struct addrinfo* ai, long long deadline,
       break;
     }
   }
+  if (banner && result == TcpProbe::kOpen) result = ReadBanner(fd, deadline, why);
   close(fd);
   return result;
 }
 
-}  // namespace
-
-TcpProbe ProbeTcp(const std::string& host, const std::string& port,
-                  int timeout_ms, std::string* why) {
+TcpProbe Probe(const std::string& host, const std::string& port, int timeout_ms,
+               bool banner, std::string* why) {
   const long long deadline = MonotonicMs() + timeout_ms;
   struct addrinfo hints;
   memset(&hints, 0, sizeof hints);
@@ -92,13 +126,25 @@ TcpProbe ProbeTcp(const std::string& host, const std::string& port,
   TcpProbe result = TcpProbe::kNoAddress;
   *why = "no address for " + host;
   for (const struct addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    result = TryAddress(ai, deadline, why);
+    result = TryAddress(ai, deadline, banner, why);
     if (result == TcpProbe::kOpen || result == TcpProbe::kInterrupted ||
         MonotonicMs() >= deadline)
       break;
   }
   freeaddrinfo(list);
   return result;
+}
+
+}  // namespace
+
+TcpProbe ProbeTcp(const std::string& host, const std::string& port,
+                  int timeout_ms, std::string* why) {
+  return Probe(host, port, timeout_ms, false, why);
+}
+
+TcpProbe ProbeSshBanner(const std::string& host, const std::string& port,
+                        int timeout_ms, std::string* why) {
+  return Probe(host, port, timeout_ms, true, why);
 }
 
 const char* TcpProbeName(TcpProbe result) {

@@ -24,6 +24,15 @@ enum class TcpProbe {
 TcpProbe ProbeTcp(const std::string& host, const std::string& port,
                   int timeout_ms, std::string* why);
 
+/// ProbeTcp, and then the first bytes the server sends must be an ssh
+/// identification ("SSH-"), within the same deadline. For a port QEMU's
+/// user-mode network forwards: QEMU accepts the connection whether or not
+/// the guest's sshd listens, and closes it when the guest refuses, so only
+/// the banner tells that sshd is there. kOpen with the banner; kRefused
+/// when the connection ends before it or brings something else.
+TcpProbe ProbeSshBanner(const std::string& host, const std::string& port,
+                        int timeout_ms, std::string* why);
+
 /// "open", "refused", ... for log lines.
 const char* TcpProbeName(TcpProbe result);
 

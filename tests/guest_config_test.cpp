@@ -243,9 +243,85 @@ TEST(GuestConfig, ShippedExampleParsesCommentedAndUncommented) {
   Words names;
   for (const auto& r : records) names.push_back(r.hostname);
   EXPECT_EQ(names, (Words{"netqemu", "solqemu", "gentqemu", "freeqemu", "openqemu",
-                          "debian", "zdebian", "armdeb"}));
+                          "debian", "zdebian", "alpine", "armdeb"}));
   EXPECT_EQ(records[0].drive_if, "ide");
   EXPECT_EQ(records[0].nic, "e1000");
   EXPECT_EQ(records[6].qemu, "qemu-system-s390x");
-  EXPECT_EQ(records[7].boot_signal, BootSignal::kSsh);
+  EXPECT_EQ(records[7].network, NetworkMode::kUser);
+  EXPECT_EQ(records[7].ssh_port, 2222u);
+  EXPECT_EQ(records[8].boot_signal, BootSignal::kSsh);
+}
+
+TEST(GuestConfig, NetworkComesFromTheSettingsUnlessTheRecordSays) {
+  Settings user = TestSettings();
+  user.network = NetworkMode::kUser;
+  std::vector<GuestRecord> r;
+  std::string err;
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\nnetwork = tap\n\n"
+                               "c c.img\nnetwork = user\nssh_port = 2222\n",
+                               "guests", user, &r, &err))
+      << err;
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].network, NetworkMode::kUser);
+  EXPECT_EQ(r[0].ssh_port, 0u);  // QEMU takes a free port
+  EXPECT_EQ(r[1].network, NetworkMode::kTap);
+  EXPECT_EQ(r[2].network, NetworkMode::kUser);
+  EXPECT_EQ(r[2].ssh_port, 2222u);
+  // The administrator's settings: tap unless a record says.
+  std::vector<GuestRecord> t = Parse("a a.img\n\nb b.img\nnetwork = user\n");
+  EXPECT_EQ(t[0].network, NetworkMode::kTap);
+  EXPECT_EQ(t[1].network, NetworkMode::kUser);
+}
+
+TEST(GuestConfig, UserNetworkRefusesWhatItCannotDo) {
+  EXPECT_EQ(ParseError("h h.img\nnetwork = user\n-netdev user,id=n0\n"
+                       "-device e1000,netdev=n0\n"),
+            "guests:1: record for h: network = user, but its option lines "
+            "bring their own network (-net, -netdev or -nic): runall adds the "
+            "card and forwards ssh to it itself; remove them, or set network = "
+            "tap");
+  EXPECT_NE(ParseError("h h.img\nnetwork = user\n-nic user\n").find(
+                "bring their own network"),
+            std::string::npos);
+  EXPECT_NE(ParseError("h h.img\nnetwork = user\n--net nic\n").find(
+                "bring their own network"),
+            std::string::npos);
+  EXPECT_EQ(ParseError("h h.img\nnetwork = user\nnic = none\n"),
+            "guests:3: record for h: network = user needs a network card, and "
+            "nic = none gives it none");
+  EXPECT_EQ(ParseError("abcdefghij-abcdefghij-abcdefghij-x h.img\n"
+                       "network = user\n"),
+            "guests:1: record for abcdefghij-abcdefghij-abcdefghij-x: network "
+            "= user: QEMU's DHCP server gives a guest at most 32 characters of "
+            "its name, and this one has 34 (~/hostname would not answer it)");
+  EXPECT_EQ(ParseError("h h.img\nssh_port = 2222\n"),
+            "guests:2: record for h: ssh_port is for network = user (a tap "
+            "guest is reached at its own address)");
+  EXPECT_EQ(ParseError("h h.img\nnetwork = user\nssh_port = 0\n"),
+            "guests:3: bad value for ssh_port: \"0\" (a port number from 1 to "
+            "65535)");
+  EXPECT_EQ(ParseError("h h.img\nnetwork = user\nssh_port = 65536\n"),
+            "guests:3: bad value for ssh_port: \"65536\" (a port number from 1 "
+            "to 65535)");
+  EXPECT_EQ(ParseError("h h.img\nnetwork = passt\n"),
+            "guests:2: bad value for network: \"passt\" (tap or user)");
+  EXPECT_EQ(ParseError("a a.img\nnetwork = user\nssh_port = 2222\n\n"
+                       "b b.img\nnetwork = user\nssh_port = 2222\n"),
+            "guests:7: record for b: ssh_port 2222 is also the ssh_port of a "
+            "(line 1)");
+  // Tap guests keep their own network lines, as they always could.
+  std::vector<GuestRecord> r = Parse("h h.img\n-netdev user,id=n0\n");
+  EXPECT_EQ(r[0].network, NetworkMode::kTap);
+}
+
+TEST(GuestConfig, UserNetworkDefaultNamedInTheRefusal) {
+  Settings user = TestSettings();
+  user.network = NetworkMode::kUser;
+  std::vector<GuestRecord> r;
+  std::string err;
+  EXPECT_FALSE(ParseGuestConfig("h h.img\n-nic user\n", "guests", user, &r, &err));
+  EXPECT_NE(err.find("network = user (the default of the settings), but its "
+                     "option lines"),
+            std::string::npos)
+      << err;
 }

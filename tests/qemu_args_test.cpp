@@ -192,3 +192,30 @@ TEST(QemuArgs, FindImageArgKnowsQemusOtherFlags) {
   }
 }
 
+
+TEST(BuildQemuArgv, UserNetworkArgs) {
+  // Port 0: QEMU binds a free port, which the kernel picks.
+  EXPECT_EQ(UserNetworkArgs("virtio-net-pci", "52:54:00:01:02:03", "deb12", 0),
+            (Words{"-netdev",
+                   "user,id=runall0,hostname=deb12,hostfwd=tcp:127.0.0.1:0-:22",
+                   "-device", "virtio-net-pci,netdev=runall0,mac=52:54:00:01:02:03"}));
+  EXPECT_EQ(UserNetworkArgs("e1000", "52:54:00:01:02:03", "h", 2222)[1],
+            "user,id=runall0,hostname=h,hostfwd=tcp:127.0.0.1:2222-:22");
+  EXPECT_EQ(UserNetMonitorArgs("/run/a,b/h:qmp"),
+            (Words{"-qmp", "unix:/run/a,,b/h:qmp,server=on,wait=off"}));
+}
+
+TEST(BuildQemuArgv, UserNetworkIsLeftToRunqemuos) {
+  std::vector<GuestRecord> r = Parse("u u.img\nnetwork = user\nssh_port = 2200\n\n"
+                                     "t t.img\n");
+  QemuCommand u = BuildQemuArgv(r[0], TestSettings());
+  EXPECT_EQ(u.nic, "virtio-net-pci");
+  EXPECT_EQ(u.mac, MacForHostname("u"));
+  EXPECT_TRUE(u.user_net);
+  EXPECT_EQ(u.ssh_port, 2200u);
+  // The card is runqemuos's to add, as for a tap.
+  EXPECT_FALSE(HasQemuOption(u.argv, {"-netdev", "-nic", "-net", "-qmp"}));
+  QemuCommand t = BuildQemuArgv(r[1], TestSettings());
+  EXPECT_FALSE(t.user_net);
+  EXPECT_EQ(t.nic, "virtio-net-pci");
+}

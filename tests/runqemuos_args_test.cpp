@@ -89,3 +89,42 @@ TEST(RunqemuosArgs, StartTheRecordsCommand) {
                          "file=/data/qemu/h.img,format=raw,if=virtio", "-device",
                          "virtio-rng-pci"}));
 }
+
+TEST(LaunchArgs, UserMode) {
+  LaunchRequest r = Parse({"-b", "-N", "e1000", "-u", "h", "-", "/launch"});
+  EXPECT_TRUE(r.user_net);
+  EXPECT_EQ(r.ssh_port, 0u);
+  EXPECT_EQ(r.hostname_dir, "-");
+  r = Parse({"-N", "e1000", "-u", "-p", "2222", "h", "-", "/launch"});
+  EXPECT_EQ(r.ssh_port, 2222u);
+  EXPECT_FALSE(Parse({"-N", "e1000", "h", "/hn", "/l"}).user_net);
+  EXPECT_EQ(ParseError({"-u", "h", "-", "/l"}),
+            "-u needs -N (the model of the card on the user-mode network)");
+  EXPECT_EQ(ParseError({"-N", "e1000", "-p", "22", "h", "-", "/l"}),
+            "-p needs -u (the port is forwarded by the user-mode network)");
+  EXPECT_EQ(ParseError({"-N", "e1000", "-u", "-p", "0", "h", "-", "/l"}),
+            "-p: bad port \"0\" (1 to 65535)");
+  EXPECT_EQ(ParseError({"-N", "e1000", "-u", "-p", "http", "h", "-", "/l"}),
+            "-p: bad port \"http\" (1 to 65535)");
+}
+
+TEST(RunqemuosArgs, UserModeNamesNoHostnameDirectory) {
+  Settings s = TestSettings();
+  s.hostname_dir = "/run/hn";
+  s.launch_dir = "/run/launch";
+  std::vector<GuestRecord> r =
+      ParseGuests("h h.img 10 10 64\nnetwork = user\n\ng g.img\nnetwork = user\n"
+                  "ssh_port = 2022\n");
+  Words args = RunqemuosArgs(r[0], BuildQemuArgv(r[0], s), s);
+  EXPECT_EQ(Words(args.begin(), args.begin() + 10),
+            (Words{"-i", "/data/qemu/h.img", "-N", "virtio-net-pci", "-M",
+                   MacForHostname("h"), "-u", "h", "-", "/run/launch"}));
+  args = RunqemuosArgs(r[1], BuildQemuArgv(r[1], s), s);
+  EXPECT_EQ(Words(args.begin() + 6, args.begin() + 12),
+            (Words{"-u", "-p", "2022", "g", "-", "/run/launch"}));
+  // And runqemuos reads back what the driver wrote.
+  LaunchRequest req = Parse(args);
+  EXPECT_TRUE(req.user_net);
+  EXPECT_EQ(req.ssh_port, 2022u);
+  EXPECT_EQ(req.launch_dir, "/run/launch");
+}

@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -169,4 +170,40 @@ TEST(Settings, RefusesBadSudoLimits) {
     EXPECT_NE(err.find("f.conf:1: bad value for"), std::string::npos)
         << text << " -> " << err;
   }
+}
+
+TEST(Settings, NetworkIsTapUnlessSaid) {
+  Settings s = DefaultSettings();
+  EXPECT_EQ(s.network, NetworkMode::kTap);
+  std::string err;
+  ASSERT_TRUE(ParseSettings("network = user\n", "f.conf", &s, &err)) << err;
+  EXPECT_EQ(s.network, NetworkMode::kUser);
+  ASSERT_TRUE(ParseSettings("network = tap\n", "f.conf", &s, &err)) << err;
+  EXPECT_EQ(s.network, NetworkMode::kTap);
+  EXPECT_FALSE(ParseSettings("network = slirp\n", "f.conf", &s, &err));
+  EXPECT_EQ(err, "f.conf:1: bad value for network: \"slirp\" (tap or user)");
+  EXPECT_STREQ(NetworkModeName(NetworkMode::kUser), "user");
+  EXPECT_STREQ(NetworkModeName(NetworkMode::kTap), "tap");
+}
+
+TEST(Settings, ShippedExampleParsesCommentedAndUncommented) {
+  // The test runner works from the top of the tree. Uncommented, every
+  // "#key = value" line must be a setting with its default's form.
+  Settings s = DefaultSettings();
+  std::string err;
+  ASSERT_TRUE(LoadSettings("etc/runall.conf", false, true, &s, &err)) << err;
+  FILE* f = fopen("etc/runall.conf", "r");
+  ASSERT_NE(f, nullptr);
+  std::string text;
+  char line[1024];
+  while (fgets(line, sizeof line, f)) {
+    std::string l = line;
+    if (l.size() > 1 && l[0] == '#' && l[1] != ' ' && l[1] != '#' && l[1] != '\n')
+      l.erase(0, 1);
+    text += l;
+  }
+  fclose(f);
+  Settings u = DefaultSettings();
+  ASSERT_TRUE(ParseSettings(text, "example", &u, &err)) << err;
+  EXPECT_EQ(u.network, NetworkMode::kTap);
 }

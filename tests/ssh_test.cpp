@@ -256,3 +256,42 @@ TEST(SshTest, ProbeBackoff) {
   EXPECT_EQ(ProbeDelayMs(5), 2000u);
   EXPECT_EQ(ProbeDelayMs(1000), 2000u);
 }
+
+TEST(SshArgvTest, RouteGoesToTheForwardedPortUnderTheGuestsName) {
+  SshRoute route{"127.0.0.1", "34853"};
+  std::vector<std::string> argv = SshArgv(Config(), "deb12", "./hostname", &route);
+  EXPECT_TRUE(HasOption(argv, "HostName=127.0.0.1"));
+  EXPECT_TRUE(HasOption(argv, "Port=34853"));
+  EXPECT_TRUE(HasOption(argv, "ProxyCommand=none"));
+  EXPECT_TRUE(HasOption(argv, "ProxyJump=none"));
+  // The key is still checked as the guest's, not as 127.0.0.1's.
+  EXPECT_TRUE(HasOption(argv, "HostKeyAlias=deb12"));
+  EXPECT_EQ(argv[argv.size() - 2], "deb12");
+  EXPECT_FALSE(HasOption(SshArgv(Config(), "deb12", "x"), "Port=34853"));
+}
+
+TEST(SshArgvTest, RouteWinsOverTheUsersSshConfig) {
+  // What ssh itself makes of it (ssh -G prints its resolved settings and
+  // connects nowhere), with an ssh_config that sends the guest elsewhere.
+  char tmpl[] = "/tmp/runall-ssh-test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, cfg = dir + "/config";
+  FILE* f = fopen(cfg.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("Host deb12\n  HostName 192.0.2.7\n  Port 2022\n  User tester\n"
+        "  ProxyJump jump.example\n",
+        f);
+  fclose(f);
+  SshRoute route{"127.0.0.1", "34853"};
+  std::vector<std::string> argv = SshArgv(Config(), "deb12", "true", &route);
+  std::string cmd = "ssh -G -F " + ShellQuote(cfg);
+  for (size_t i = 1; i < argv.size(); ++i) cmd += " " + ShellQuote(argv[i]);
+  std::string out = RunSh(cmd + " 2>&1");
+  EXPECT_NE(out.find("\nhostname 127.0.0.1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nport 34853\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nuser tester\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("proxyjump jump.example"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nhostkeyalias deb12\n"), std::string::npos) << out;
+  unlink(cfg.c_str());
+  rmdir(dir.c_str());
+}
