@@ -1,9 +1,9 @@
 #!/bin/bash
 # `make demo` as an ordinary user (carol of usernet_stage.bash: no sudo
 # rule, no tap, no system-wide settings), in a copy of the checkout that is
-# hers, as a user's clone would be: it boots the two test guests (x86_64,
-# big-endian s390x) on QEMU's user-mode network, runs the sample script on
-# both twice, stops them, and says every guest passed; it never calls sudo
+# hers, as a user's clone would be: it boots the three test guests (x86_64,
+# aarch64, big-endian s390x) on QEMU's user-mode network, runs the sample
+# script on each twice, stops them, and says every guest passed; it never calls sudo
 # and makes no tap. The copy's build directory holds copies of the objects
 # built here (hers, so that make may redo any that are out of date) and
 # links the guest cache (read-only to her, and complete), so make and
@@ -12,7 +12,7 @@
 UN_TAG=demo
 # shellcheck disable=SC1091 # usernet_stage.bash is checked on its own
 . "$RUNALL_TOP/tests/root/usernet_stage.bash"
-for arch in x86_64 s390x; do
+for arch in x86_64 aarch64 s390x; do
 	"$UN_TOP/tests/guest/build-guest" "$arch" >/dev/null || fail "build-guest $arch"
 done
 tree=$UN_DIR/tree
@@ -36,7 +36,7 @@ un_as demo make -C "$tree" demo
 out=$UN_DIR/demo.out
 grep -q "guests on QEMU's user-mode network (no root)" "$out" || fail "not the user-mode demo"
 grep -qx "every guest passed, both times, and is shut down" "$out" || fail "$(tail -20 "$out")"
-for g in demo-amd64 demo-s390x; do
+for g in demo-amd64 demo-arm64 demo-s390x; do
 	grep -q "^$g  passed" "$out" || fail "the summary: $(grep -A4 GUEST "$out")"
 done
 grep -q "^endianness: big-endian" "$out" || fail "no big-endian guest answered"
@@ -47,5 +47,5 @@ grep -q "^namespace runall-demo" "$out" && fail "the root demo ran"
 [ ! -s "$UN_SUDO_LOG" ] || fail "sudo was called: $(cat "$UN_SUDO_LOG")"
 [ "$(un_links | tr '\n' ' ')" = "lo " ] || fail "links in the namespace: $(un_links)"
 [ -z "$(un_qemu_pids)" ] || fail "QEMU left: $(un_qemu_pids)"
-ok "make demo as an ordinary user booted both guests in user mode, no root at any point"
+ok "make demo as an ordinary user booted its three guests in user mode, no root at any point"
 echo PASS
