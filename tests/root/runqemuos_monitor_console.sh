@@ -61,7 +61,7 @@ done
 [ -n "$logger" ] || fail "no console logger in QEMU's session"
 rq_pids+=("$logger")
 # Its descriptors: the pipe, the log, /dev/null - no image, no tap.
-fds=$(ls -l "/proc/$logger/fd" | awk 'NR > 1 { print $NF }' | sort | tr '\n' ' ')
+fds=$(for f in "/proc/$logger/fd"/*; do readlink "$f"; done | sort | tr '\n' ' ')
 [[ $fds == "/dev/null $work/f.console pipe:["*"] " ]] || fail "the logger holds: $fds"
 grep -Eq '^\[ +0\.[0-9]{3}\] fake-qemu: running as pid '"$pid"'$' "$work/f.console" ||
 	fail "stdout not stamped in the console log: $(cat "$work/f.console")"
