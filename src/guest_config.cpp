@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <map>
 
+#include "accel.hpp"
 #include "fail.hpp"
 #include "file_io.hpp"
 #include "qemu_args.hpp"
@@ -165,6 +166,7 @@ class Parser {
     record_.line = lineno_;
     record_.start_timeout = settings_.start_timeout;
     record_.stop_timeout = settings_.stop_timeout;
+    record_.accel = settings_.accel;
     set_at_.clear();
     const std::string& host = f[0];
     if (!ValidHostname(host, &why)) {
@@ -275,6 +277,10 @@ class Parser {
         record_.boot_signal = BootSignal::kSsh;
       else
         return Error(bad + " (upfile or ssh)");
+    } else if (name == "accel") {
+      if (!ValidAccelSetting(value))
+        return Error(bad + " (auto, kvm, tcg, hvf, whpx, nvmm, xen or hax)");
+      record_.accel = value;
     } else if (name == "console_log") {
       if (value[0] != '/') return Error(name + " must be an absolute path");
       record_.console_log = value;

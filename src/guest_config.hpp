@@ -52,6 +52,7 @@ struct GuestRecord {
   std::string shutdown = "poweroff";  ///< run over ssh to stop the guest
   BootSignal boot_signal = BootSignal::kUpFile;
   std::string console_log;   ///< empty: the driver's default
+  std::string accel;         ///< auto, kvm, tcg, ...; the settings' default
 };
 
 /// Parses guest config text. `filename` names the text in errors, which read

@@ -58,6 +58,11 @@ struct Settings {
   unsigned hostname_delete_age = 3600;
   unsigned hostname_max_age = 600;
 
+  /// The accelerator of a guest whose record says none: auto (KVM for a
+  /// guest of the host's own architecture when it is usable, else TCG),
+  /// kvm, tcg, or another accelerator QEMU knows (accel.hpp).
+  std::string accel = "auto";
+
   // Timeouts, in seconds.
   unsigned start_timeout = 600;    ///< default when a record gives none
   unsigned stop_timeout = 600;

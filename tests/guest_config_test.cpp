@@ -130,6 +130,8 @@ TEST(GuestConfig, ErrorsNameFileAndLine) {
       {"h h.img\nmac = 53:54:00:00:00:01\n", "guests:2: bad value for mac"},
       {"h h.img\nconsole_log = rel/log\n", "guests:2: console_log must be an absolute path"},
       {"h h.img\ndrive_if = usb\n", "guests:2: bad value for drive_if"},
+      {"h h.img\naccel = fast\n",
+       "guests:2: bad value for accel: \"fast\" (auto, kvm, tcg, hvf, whpx, nvmm, xen or hax)"},
       {"h h.img\nqemu =\n", "guests:2: qemu needs a value"},
       {"arch = aarch64\nh h.img\n", "guests:1: \"arch = ...\" must follow the first line"},
       {"h h.img\n-daemonize\n", "guests:2: -daemonize would give QEMU another pid"},
@@ -248,4 +250,18 @@ TEST(GuestConfig, ShippedExampleParsesCommentedAndUncommented) {
   EXPECT_EQ(records[0].nic, "e1000");
   EXPECT_EQ(records[6].qemu, "qemu-system-s390x");
   EXPECT_EQ(records[7].boot_signal, BootSignal::kSsh);
+}
+
+TEST(GuestConfig, AccelDefaultsToTheSettings) {
+  Settings settings = TestSettings();
+  settings.accel = "tcg";
+  std::vector<GuestRecord> r;
+  std::string err;
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\naccel = kvm\n", "guests", settings, &r,
+                               &err))
+      << err;
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].accel, "tcg");
+  EXPECT_EQ(r[1].accel, "kvm");
+  EXPECT_EQ(ParseGuests("c c.img\n")[0].accel, "auto");
 }

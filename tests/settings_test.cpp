@@ -57,6 +57,7 @@ TEST(Settings, ErrorsNameFileAndLine) {
       {"restrict_hosts = maybe\n", "f.conf:1: bad value"},
       {"dns = 1.2.3\n", "f.conf:1: bad value for dns"},
       {"just words\n", "f.conf:1: expected \"key = value\""},
+      {"accel = fast\n", "f.conf:1: bad value for accel: \"fast\""},
   };
   for (const auto& c : cases) {
     Settings s = DefaultSettings();
@@ -169,4 +170,12 @@ TEST(Settings, RefusesBadSudoLimits) {
     EXPECT_NE(err.find("f.conf:1: bad value for"), std::string::npos)
         << text << " -> " << err;
   }
+}
+
+TEST(Settings, AccelIsAutoUnlessSet) {
+  Settings s = DefaultSettings();
+  EXPECT_EQ(s.accel, "auto");
+  std::string err;
+  ASSERT_TRUE(ParseSettings("accel = tcg\n", "runall.conf", &s, &err)) << err;
+  EXPECT_EQ(s.accel, "tcg");
 }
