@@ -170,6 +170,11 @@ bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
       *stage = Stage::kAfterLostRace;
       return true;
     }
+    // QEMU may die too soon for runqemuos to see it started: the same
+    // early exit as one the boot wait sees.
+    if (launch.outcome == LaunchOutcome::kNotStarted && attempt == 0 &&
+        !ops_->Interrupted() && ops_->RelaunchAfterEarlyExit())
+      continue;
     if (launch.outcome == LaunchOutcome::kNotStarted) {
       result_.status = GuestStatus::kBootFailed;
       result_.detail = launch.detail;

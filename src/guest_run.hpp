@@ -113,7 +113,8 @@ class GuestOps {
   /// Waits for the boot signal of the guest the launch file names, until
   /// the start timeout counted from the launch, or until its QEMU exits.
   virtual BootWait WaitBoot() = 0;
-  /// After the QEMU this run launched exited during the boot wait: true if
+  /// After the QEMU this run launched exited - at once (Launch said
+  /// kNotStarted) or during the boot wait: true if
   /// the operations know why and have changed what the next Launch does so
   /// that it does not happen again (a KVM that cannot run guests on this
   /// host: the next launch, and later runs, use TCG); they log it. Asked

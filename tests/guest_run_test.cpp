@@ -461,8 +461,22 @@ TEST_F(GuestRunTest, LaunchThatStartsNothingIsABootFailure) {
                       "(pid 77) exited at once with status 1; see /logs/netqemu.console");
   EXPECT_FALSE(r.launched);
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch",
-                        "ConsoleTail", "End"}));
+                        "RelaunchAfterEarlyExit", "ConsoleTail", "End"}));
   EXPECT_TRUE(Logged("  [   0.004] qemu-system-x86_64: -m 999999: cannot set up guest memory"));
+}
+
+TEST_F(GuestRunTest, QemuThatDiesBeforeRunqemuosSawItStartIsLaunchedAgainToo) {
+  ops_.launches = {{LaunchOutcome::kNotStarted,
+                    "runqemuos failed (exit 111): QEMU is not running: its process "
+                    "(pid 77) was killed by signal 6"},
+                   {LaunchOutcome::kStarted, ""}};
+  ops_.relaunch = true;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.launched);
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch",
+                        "RelaunchAfterEarlyExit", "Launch", "Gather", "WaitBoot", "AwaitSsh",
+                        "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, LostLaunchRaceWaitsForTheWinnersBoot) {
