@@ -75,6 +75,7 @@ acc_run() {
 root_run() {
 	acc_run "$E2E_BUILD/runall-os-test" -C "$E2E_CONF" -i "$E2E_KEY" --log-dir "$E2E_LOGS" "$@"
 }
+# shellcheck disable=SC2016 # expanded on the guest
 printf '#!/bin/sh\necho "ran on $(hostname)"\n' >"$d/script"
 chmod 0755 "$d/script"
 
