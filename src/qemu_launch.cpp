@@ -307,6 +307,10 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
   std::vector<std::string> argv = {plan.program};
   argv.insert(argv.end(), plan.qemu_args.begin(), plan.qemu_args.end());
   if (plan.serial_to_log) argv.insert(argv.end(), {"-serial", "stdio"});
+  if (!plan.monitor_socket.empty()) {
+    std::vector<std::string> monitor = MonitorArgs(plan.monitor_socket);
+    argv.insert(argv.end(), monitor.begin(), monitor.end());
+  }
   if (!req.nic.empty()) {
     std::string tap;
     // Root also claims a group's or nobody's tap (it runs
@@ -330,8 +334,6 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
       return kExitRefused;
     }
     made.monitor_socket = plan.monitor_socket;
-    std::vector<std::string> monitor = MonitorArgs(plan.monitor_socket);
-    argv.insert(argv.end(), monitor.begin(), monitor.end());
   }
 
   Fd saved_stderr;
