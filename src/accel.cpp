@@ -84,6 +84,29 @@ AccelChoice ChooseAccel(const std::string& setting, bool record_chose,
   return c;
 }
 
+std::string KvmFailureLine(const std::vector<std::string>& console_lines) {
+  for (std::string line : console_lines) {
+    // console_stamp's "[SSSS.mmm] " goes first.
+    if (!line.empty() && line[0] == '[') {
+      size_t close = line.find("] ");
+      if (close != std::string::npos) line.erase(0, close + 2);
+    }
+    size_t colon = line.find(": ");
+    if (colon == std::string::npos) continue;
+    const std::string program = line.substr(0, colon);
+    if (program.find(' ') != std::string::npos ||
+        program.find("qemu") == std::string::npos)
+      continue;
+    std::string lower = line;
+    for (char& c : lower)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (lower.find("kvm", colon) != std::string::npos ||
+        line.find("MSR", colon) != std::string::npos)
+      return line;
+  }
+  return "";
+}
+
 KvmFacts ReadKvmFacts() {
   KvmFacts f;
   if (const struct passwd* pw = getpwuid(getuid())) f.user = pw->pw_name;

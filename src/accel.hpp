@@ -48,6 +48,15 @@ AccelChoice ChooseAccel(const std::string& setting, bool record_chose,
 /// True if the QEMU arguments choose an accelerator themselves.
 bool ArgsChooseAccel(const std::vector<std::string>& args);
 
+/// Among a launch's console lines (stamped or not), the first in which
+/// QEMU itself says KVM failed - "qemu-system-x86_64: error: failed to set
+/// MSR 0x10a to 0x69", "qemu-system-x86_64: .../kvm/kvm.c:3183: ...
+/// Assertion ... failed", "... Could not access KVM kernel module": a line
+/// whose first word is QEMU's program name and a colon, and that mentions
+/// KVM or an MSR. Without its stamp; "" if there is none. A guest's own
+/// lines (its kernel's "kvm-clock: ...") do not count.
+std::string KvmFailureLine(const std::vector<std::string>& console_lines);
+
 /// Looks at /dev/kvm for the calling user (Linux; elsewhere it does not
 /// exist) and the host's machine name (uname -m).
 KvmFacts ReadKvmFacts();

@@ -13,6 +13,63 @@ std::string ConsoleStamp(int64_t elapsed_ms) {
   return buf;
 }
 
+namespace {
+
+const char kHeaderStart[] = "--- QEMU for ";
+const char kHeaderEnd[] = " ---";
+
+bool IsHeader(const std::string& line) {
+  const size_t a = sizeof kHeaderStart - 1, b = sizeof kHeaderEnd - 1;
+  return line.size() >= a + b && line.compare(0, a, kHeaderStart) == 0 &&
+         line.compare(line.size() - b, b, kHeaderEnd) == 0;
+}
+
+}  // namespace
+
+std::string ConsoleHeader(const std::string& host, pid_t pid, time_t started) {
+  struct tm tm;
+  char when[32] = "?";
+  if (localtime_r(&started, &tm) != nullptr)
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+  return kHeaderStart + host + ", pid " + std::to_string(pid) + ", started " +
+         when + kHeaderEnd;
+}
+
+std::vector<std::string> LastLaunchLines(const std::string& log,
+                                         size_t max_lines) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < log.size()) {
+    size_t nl = log.find('\n', pos);
+    if (nl == std::string::npos) nl = log.size();
+    std::string line = log.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (IsHeader(line))
+      lines.clear();
+    else
+      lines.push_back(line);
+  }
+  while (!lines.empty() && lines.back().find_first_not_of(" \t\r") == std::string::npos)
+    lines.pop_back();
+  if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - max_lines);
+  return lines;
+}
+
+std::string WithoutConsoleStamp(const std::string& line) {
+  // "[", blanks, digits, ".", three digits, "] ".
+  size_t i = 0;
+  if (line.empty() || line[i++] != '[') return line;
+  while (i < line.size() && line[i] == ' ') ++i;
+  const size_t digits = i;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '9') ++i;
+  if (i == digits || i + 6 > line.size() || line[i] != '.') return line;
+  for (size_t k = 1; k <= 3; ++k)
+    if (line[i + k] < '0' || line[i + k] > '9') return line;
+  i += 4;
+  if (line.compare(i, 2, "] ") != 0) return line;
+  return line.substr(i + 2);
+}
+
 void ConsoleStamper::EndLine(std::string* out) {
   *out += ConsoleStamp(line_ms_ - start_ms_);
   *out += line_;

@@ -8,8 +8,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <string>
+#include <vector>
 
 namespace runall {
 
@@ -41,5 +44,21 @@ class ConsoleStamper {
 
 /// The prefix of a line that started `elapsed_ms` after QEMU: "[   2.345] ".
 std::string ConsoleStamp(int64_t elapsed_ms);
+
+/// `line` without the ConsoleStamp it starts with, if it has one: what the
+/// guest (or QEMU) said, for quoting in a message.
+std::string WithoutConsoleStamp(const std::string& line);
+
+/// The line runqemuos's console logger writes before each QEMU's output,
+/// so that one launch's lines are told from the last one's in a console
+/// log that every launch appends to:
+///   "--- QEMU for HOST, pid N, started YYYY-MM-DD HH:MM:SS ---" (local time)
+std::string ConsoleHeader(const std::string& host, pid_t pid, time_t started);
+
+/// Up to `max_lines` last lines of the last launch in `log` (a console
+/// log's text, or its end): the lines after its last header, or of the
+/// whole text if it holds none. Empty lines at the end are left out.
+std::vector<std::string> LastLaunchLines(const std::string& log,
+                                         size_t max_lines);
 
 }  // namespace runall

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <map>
 
+#include "accel.hpp"
 #include "fail.hpp"
 #include "file_io.hpp"
 #include "qemu_args.hpp"
@@ -166,6 +167,7 @@ class Parser {
     record_.start_timeout = settings_.start_timeout;
     record_.stop_timeout = settings_.stop_timeout;
     record_.network = settings_.network;
+    record_.accel = settings_.accel;
     set_at_.clear();
     const std::string& host = f[0];
     if (!ValidHostname(host, &why)) {
@@ -284,6 +286,10 @@ class Parser {
       if (!ParseUnsigned(value, 65535, &port) || port == 0)
         return Error(bad + " (a port number from 1 to 65535)");
       record_.ssh_port = static_cast<unsigned>(port);
+    } else if (name == "accel") {
+      if (!ValidAccelSetting(value))
+        return Error(bad + " (auto, kvm, tcg, hvf, whpx, nvmm, xen or hax)");
+      record_.accel = value;
     } else if (name == "console_log") {
       if (value[0] != '/') return Error(name + " must be an absolute path");
       record_.console_log = value;
@@ -350,6 +356,13 @@ class Parser {
                          "(-net, -netdev or -nic): runall adds the card and "
                          "forwards ssh to it itself; remove them, or set "
                          "network = tap");
+    if (record_.ssh_port == 0 && ArgsHaveQmpMonitor(own))
+      return ErrorAt(record_.line,
+                     "record for " + host + ": " + mode +
+                         ", but its option lines bring their own QMP monitor "
+                         "(-qmp, -mon mode=control), and runall learns the "
+                         "forwarded ssh port from its own: remove them, or "
+                         "set ssh_port");
     if (record_.nic == "none")
       return ErrorAt(at("nic"), "record for " + host + ": " + mode +
                                     " needs a network card, and nic = none "

@@ -58,6 +58,7 @@ struct GuestRecord {
   /// With the user-mode network: the port of 127.0.0.1 forwarded to the
   /// guest's port 22; 0 (the default) lets QEMU take a free one.
   unsigned ssh_port = 0;
+  std::string accel;         ///< auto, kvm, tcg, ...; the settings' default
 };
 
 /// The longest name QEMU's user-mode DHCP server hands a guest in full

@@ -6,9 +6,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 
+#include "accel.hpp"
+#include "accel_memory.hpp"
 #include "clock.hpp"
+#include "console_stamp.hpp"
+#include "fd.hpp"
 #include "file_io.hpp"
 #include "guest_state.hpp"
 #include "image_lock.hpp"
@@ -16,6 +22,7 @@
 #include "process.hpp"
 #include "process_watch.hpp"
 #include "qemu_args.hpp"
+#include "qmp.hpp"
 #include "runqemuos_args.hpp"
 #include "tcp_probe.hpp"
 #include "user_net.hpp"
@@ -41,6 +48,12 @@ const size_t kTailBytes = 4096;
 // How long QEMU's monitor may take to say which port it forwards, when no
 // record says (another client may be holding the monitor).
 const int kPortQuerySeconds = 10;
+// How long the monitor may take to greet us and to answer.
+const int kQmpMs = 5000;
+// How much of a console log is read for its last lines.
+const off_t kConsoleTailBytes = 64 * 1024;
+// Where, in the log directory, the QEMU programs whose KVM failed are kept.
+const char kKvmMemoryFile[] = "kvm-failures";
 
 // The wall clock, for comparing with file times (the launch file's and the
 // up-file's mtimes); durations are measured on MonotonicMs.
@@ -48,6 +61,19 @@ struct timespec WallClockNow() {
   struct timespec t;
   clock_gettime(CLOCK_REALTIME, &t);
   return t;
+}
+
+std::string FormatDate(long long when) {
+  time_t t = static_cast<time_t>(when);
+  struct tm tm;
+  char buf[32] = "?";
+  if (localtime_r(&t, &tm) != nullptr) strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+std::string PathEnv() {
+  const char* path = getenv("PATH");
+  return path ? path : "";
 }
 
 std::string TrimEnd(std::string s) {
@@ -89,6 +115,8 @@ class RealGuestOps : public GuestOps {
   }
   LaunchResult Launch() override;
   BootWait WaitBoot() override;
+  bool RelaunchAfterEarlyExit() override;
+  std::vector<std::string> ConsoleTail() override;
   bool AwaitSsh() override;
   void WaitForImage(ImageWait what, StartupFacts* facts) override;
   WaitEnd WaitShutdownOrConnect() override;
@@ -118,6 +146,10 @@ class RealGuestOps : public GuestOps {
   TcpProbe Knock(int timeout_ms, std::string* why);
   SshRun Ssh(const std::string& remote, bool forward, int64_t timeout_ms);
   Reach Connect(int knock_ms);
+  HostChoices ChooseHost();
+  StopRequest PressPowerButton();
+  std::vector<std::string> OwnOptionWords() const;
+  std::string KvmMemoryPath() const { return setup_.log_dir + "/" + kKvmMemoryFile; }
 
   const GuestOpsSetup& setup_;
   const GuestRecord& guest_;
@@ -132,6 +164,12 @@ class RealGuestOps : public GuestOps {
   /// QEMU of port_pid_ forwards (endpoint_.port; empty while none is known).
   const bool user_net_;
   pid_t port_pid_ = 0;
+  /// The console log's size before this run's last launch; -1: no launch.
+  off_t console_offset_ = -1;
+  /// The last launch ran under KVM that `accel = auto` chose.
+  bool auto_kvm_ = false;
+  /// KVM failed at this run's launch: the next one is under TCG.
+  bool kvm_failed_ = false;
 };
 
 // User mode: the port the live QEMU `pid` forwards to the guest's port 22
@@ -150,7 +188,7 @@ void RealGuestOps::LearnForwardedPort(pid_t pid) {
   if (!ReadForwardedPort(dir, guest_.hostname, pid, &port, &err)) {
     if (!err.empty()) log_->Error(err);
     ProcessWatch qemu(pid);
-    const std::string monitor = MonitorSocketPath(dir, guest_.hostname);
+    const std::string monitor = MonitorSocketPath(dir, guest_.hostname, getuid());
     log_->Msg("No port recorded for QEMU (pid " + std::to_string(pid) +
               "); asking its monitor " + monitor);
     if (!QueryForwardedPort(monitor, kPortQuerySeconds * 1000,
@@ -361,14 +399,16 @@ LaunchResult RealGuestOps::Launch() {
     std::string own = setup_.settings.rw_host_base + "/" + guest_.hostname + "/common";
     if (!MakeDirs(own, 0755, &err)) log_->Error(err);
   }
-  std::vector<std::string> argv = {setup_.runqemuos, "-b", "-o",
-                                   ConsoleLogPath(guest_, setup_.log_dir)};
+  const std::string console_log = ConsoleLogPath(guest_, setup_.log_dir);
+  struct stat st;
+  console_offset_ = stat(console_log.c_str(), &st) == 0 ? st.st_size : 0;
+  std::vector<std::string> argv = {setup_.runqemuos, "-b", "-o", console_log};
   // Only root may point start-tun-interface at another settings file;
   // anyone else's runqemuos runs it through sudo with the system's.
   if (setup_.root && !setup_.settings_path.empty())
     argv.insert(argv.end(), {"-C", setup_.settings_path});
-  std::vector<std::string> rest =
-      RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings), setup_.settings);
+  std::vector<std::string> rest = RunqemuosArgs(
+      guest_, BuildQemuArgv(guest_, setup_.settings, ChooseHost()), setup_.settings);
   argv.insert(argv.end(), rest.begin(), rest.end());
   log_->Cmd(argv);
   ChildOptions opts;
@@ -408,6 +448,105 @@ LaunchResult RealGuestOps::Launch() {
                   (message.empty() ? ""
                                    : ": " + message.substr(nl == std::string::npos ? 0 : nl + 1));
   return result;
+}
+
+std::vector<std::string> RealGuestOps::OwnOptionWords() const {
+  std::vector<std::string> words;
+  for (const auto& line : guest_.option_lines) words.insert(words.end(), line.begin(), line.end());
+  return words;
+}
+
+// The accelerator (accel.hpp's ChooseAccel), unless KVM failed with this
+// QEMU program before - at this run's last launch, or at an earlier run's,
+// as the memory in the log directory says - and the one line that says
+// what the guest runs under.
+HostChoices RealGuestOps::ChooseHost() {
+  AccelChoice choice = ChooseAccel(guest_.accel, ArgsChooseAccel(OwnOptionWords()),
+                                   HostMachine(), guest_.arch, ReadKvmFacts());
+  auto_kvm_ = false;
+  if (choice.name == "kvm" && guest_.accel == "auto") {
+    QemuIdentity id;
+    std::string err, text;
+    KvmFailure failure;
+    if (kvm_failed_) {
+      choice.notice = "runs under TCG: KVM failed at the launch before";
+    } else if (IdentifyQemu(guest_.qemu, PathEnv(), &id, &err) &&
+               LoadKvmMemory(KvmMemoryPath(), &text, &err) &&
+               RecallKvmFailure(text, id, &failure)) {
+      choice.notice = "runs under TCG, not KVM: KVM failed with " + id.path + " on " +
+                      FormatDate(failure.when) + " (" + failure.said +
+                      "); remembered in " + KvmMemoryPath() +
+                      " until that program changes (remove the file to try KVM again)";
+    } else {
+      auto_kvm_ = true;
+    }
+    if (!auto_kvm_) {
+      choice.name = "tcg";
+      choice.args = {"-accel", "tcg"};
+    }
+  }
+  log_->Msg(choice.notice.empty() ? "Accelerator: " + choice.name : choice.notice);
+  HostChoices host;
+  host.accel = choice.args;
+  // Under KVM, the host's CPU as far as QEMU can give it; "max" also runs
+  // under TCG, should QEMU fall back to it.
+  if (choice.name == "kvm") host.default_cpu = "max";
+  return host;
+}
+
+// After the QEMU this run launched exited during its boot: a KVM that
+// `accel = auto` chose and that cannot run guests on this host (QEMU says
+// so on its console) is written down, and the guest launched again under
+// TCG.
+bool RealGuestOps::RelaunchAfterEarlyExit() {
+  if (!auto_kvm_) return false;
+  const std::string said = KvmFailureLine(ConsoleTail());
+  if (said.empty()) return false;
+  auto_kvm_ = false;
+  kvm_failed_ = true;
+  QemuIdentity id;
+  std::string err, text;
+  const std::string memory = KvmMemoryPath();
+  bool remembered = IdentifyQemu(guest_.qemu, PathEnv(), &id, &err) &&
+                    LoadKvmMemory(memory, &text, &err) &&
+                    SaveKvmMemory(memory,
+                                  RememberKvmFailure(text, id, {time(nullptr), said}), &err);
+  if (!remembered) log_->Error("cannot remember the KVM failure: " + err);
+  log_->Msg("KVM cannot run this guest here (" + said + "): launching it again under TCG" +
+            (remembered ? "; later runs use TCG with " + id.path + " at once (remembered in " +
+                              memory + ")"
+                        : ""));
+  return true;
+}
+
+// The console log's last lines of the last launch - this run's, when it
+// launched the guest. QEMU has just exited, and its last words may still
+// be on their way through the console logger: the log is read once it
+// stops growing (a second at most).
+std::vector<std::string> RealGuestOps::ConsoleTail() {
+  const std::string path = ConsoleLogPath(guest_, setup_.log_dir);
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  struct stat st;
+  if (!fd.ok() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  off_t size = st.st_size;
+  for (int i = 0; i < 10; ++i) {
+    if (!SleepUnlessInterrupted(100) || fstat(fd.get(), &st) != 0 || st.st_size == size)
+      break;
+    size = st.st_size;
+  }
+  off_t from = std::max<off_t>(0, size - kConsoleTailBytes);
+  if (console_offset_ >= 0) from = std::max(from, console_offset_);
+  if (from >= size) return {};
+  std::string text(static_cast<size_t>(size - from), '\0');
+  ssize_t n = pread(fd.get(), &text[0], text.size(), from);
+  if (n <= 0) return {};
+  text.resize(static_cast<size_t>(n));
+  // A tail that starts mid-line: its first, partial line goes.
+  if (from > 0 && from != console_offset_) {
+    size_t nl = text.find('\n');
+    text.erase(0, nl == std::string::npos ? text.size() : nl + 1);
+  }
+  return LastLaunchLines(text, kConsoleTailLines);
 }
 
 // Waits for the boot signal of the guest the launch file names, until the
@@ -574,6 +713,8 @@ StopRequest RealGuestOps::RequestStop(StopWay way) {
     return request;
   }
   switch (way) {
+    case StopWay::kPowerButton:
+      return PressPowerButton();
     case StopWay::kShutdownCommand: {
       // Detached on the guest (ShutdownCommand), so ssh returns at once.
       SshRun ssh = Ssh(ShutdownCommand(guest_.shutdown), false,
@@ -590,7 +731,42 @@ StopRequest RealGuestOps::RequestStop(StopWay way) {
     case StopWay::kSigterm:
       request.sent = qemu_->Signal(SIGTERM, &request.why_not);
       return request;
+    case StopWay::kSigkill:
+      request.sent = qemu_->Signal(SIGKILL, &request.why_not);
+      return request;
   }
+  return request;
+}
+
+// The ACPI power button, through the monitor runqemuos gave the pinned
+// QEMU: no privilege inside the guest is needed, as for a machine's own
+// button. The monitor must be that QEMU's, not a socket someone left.
+StopRequest RealGuestOps::PressPowerButton() {
+  StopRequest request;
+  if (ArgsHaveQmpMonitor(OwnOptionWords())) {
+    request.why_not = "the guest's options bring their own QMP monitor";
+    return request;
+  }
+  const std::string socket =
+      MonitorSocketPath(setup_.settings.launch_dir, guest_.hostname, getuid());
+  QmpClient qmp;
+  std::string err;
+  if (!qmp.Connect(socket, kQmpMs, &err)) {
+    request.why_not = "no monitor: " + err;
+    return request;
+  }
+  if (qmp.peer_pid() != 0 && qmp.peer_pid() != qemu_->pid()) {
+    request.why_not = socket + " is the monitor of pid " + std::to_string(qmp.peer_pid()) +
+                      ", not of QEMU (pid " + std::to_string(qemu_->pid()) + ")";
+    return request;
+  }
+  log_->Msg("QMP system_powerdown on " + socket);
+  JsonValue ignored;
+  if (!qmp.Execute("system_powerdown", "", kQmpMs, &ignored, &err)) {
+    request.why_not = err;
+    return request;
+  }
+  request.sent = true;
   return request;
 }
 

@@ -98,28 +98,9 @@ void GuestRun::Startup() {
         }
         RunScript();
         return;
-      case Action::kLaunch: {
-        LaunchResult launch = ops_->Launch();
-        if (launch.outcome == LaunchOutcome::kLostRace) {
-          ops_->Gather(&f);
-          f.wait_end = WaitEnd::kNone;
-          stage = Stage::kAfterLostRace;
-          continue;
-        }
-        if (launch.outcome == LaunchOutcome::kNotStarted) {
-          result_.status = GuestStatus::kBootFailed;
-          result_.detail = launch.detail;
-          return;
-        }
-        result_.launched = true;
-        ops_->Gather(&f);
-        BootWait wait = ops_->WaitBoot();
-        f.wait_end = wait.end;
-        if (wait.end == WaitEnd::kUp) result_.boot_seconds = wait.boot_seconds;
-        need_ssh = options_.await_ssh_after_boot;
-        stage = Stage::kAfterLaunchWait;
+      case Action::kLaunch:
+        if (!Launch(&f, &stage, &need_ssh)) return;
         continue;
-      }
       case Action::kWaitUpFile: {
         BootWait wait = ops_->WaitBoot();
         f.wait_end = wait.end;
@@ -154,11 +135,13 @@ void GuestRun::Startup() {
         result_.detail = "no boot signal within " +
                          std::to_string(options_.limits.start_timeout) +
                          "s of the launch";
+        ShowConsoleTail();
         return;
       case Action::kBootFailed:
         result_.status = GuestStatus::kBootFailed;
         result_.detail = "QEMU exited before the guest came up (see " +
                          options_.console_log + ")";
+        ShowConsoleTail();
         return;
       case Action::kError:
         result_.status = GuestStatus::kError;
@@ -172,6 +155,53 @@ void GuestRun::Startup() {
     result_.status = GuestStatus::kError;
     result_.detail = "the startup decision did not settle";
   }
+}
+
+// Boots the guest and waits for its boot signal; false when the run ends
+// here (the launch failed). A QEMU that exited at once for a reason the
+// operations can mend (a KVM that cannot run guests here) is launched
+// once more.
+bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
+  for (int attempt = 0;; ++attempt) {
+    LaunchResult launch = ops_->Launch();
+    if (launch.outcome == LaunchOutcome::kLostRace) {
+      ops_->Gather(f);
+      f->wait_end = WaitEnd::kNone;
+      *stage = Stage::kAfterLostRace;
+      return true;
+    }
+    // QEMU may die too soon for runqemuos to see it started: the same
+    // early exit as one the boot wait sees.
+    if (launch.outcome == LaunchOutcome::kNotStarted && attempt == 0 &&
+        !ops_->Interrupted() && ops_->RelaunchAfterEarlyExit())
+      continue;
+    if (launch.outcome == LaunchOutcome::kNotStarted) {
+      result_.status = GuestStatus::kBootFailed;
+      result_.detail = launch.detail;
+      ShowConsoleTail();
+      return false;
+    }
+    result_.launched = true;
+    ops_->Gather(f);
+    BootWait wait = ops_->WaitBoot();
+    if (wait.end == WaitEnd::kExited && attempt == 0 && !ops_->Interrupted() &&
+        ops_->RelaunchAfterEarlyExit())
+      continue;
+    f->wait_end = wait.end;
+    if (wait.end == WaitEnd::kUp) result_.boot_seconds = wait.boot_seconds;
+    *need_ssh = options_.await_ssh_after_boot;
+    *stage = Stage::kAfterLaunchWait;
+    return true;
+  }
+}
+
+// With a boot that failed or timed out: what the guest's console said
+// last, which is often why.
+void GuestRun::ShowConsoleTail() {
+  std::vector<std::string> tail = ops_->ConsoleTail();
+  if (tail.empty()) return;
+  log_->Msg("The last lines of its console (" + options_.console_log + "):");
+  for (const std::string& line : tail) log_->Msg("  " + line);
 }
 
 // The article's f_run_script.
@@ -219,9 +249,15 @@ void GuestRun::RunScript() {
   }
 }
 
-// The stop path: the guest's shutdown command over ssh, then up to the stop
-// timeout for QEMU to exit, then SIGTERM - sent only to the QEMU the launch
-// file names, pinned so that a reused pid is never hit.
+unsigned PowerButtonSeconds(unsigned stop_timeout) {
+  return stop_timeout < 2 ? 1 : stop_timeout / 2;
+}
+
+// The stop path (runall-os-test(1), "Shutting down"): the power button,
+// which needs no privilege inside the guest; then the guest's shutdown
+// command over ssh, for guests that ignore the button; then, at the stop
+// timeout, SIGTERM and SIGKILL - sent only to the QEMU the launch file
+// names, pinned so that a reused pid is never hit.
 void GuestRun::Shutdown() {
   log_->Msg("Shutting down");
   const unsigned stop_timeout = options_.limits.stop_timeout;
@@ -246,44 +282,121 @@ void GuestRun::Shutdown() {
                 why);
     return;
   }
-  const int64_t start = ops_->NowMs();
-  StopRequest shutdown = ops_->RequestStop(StopWay::kShutdownCommand);
-  if (shutdown.interrupted || ops_->Interrupted()) return;
-  if (shutdown.sent) {
-    log_->Msg("Waiting up to " + std::to_string(stop_timeout) + "s for QEMU (pid " +
-              std::to_string(pid) + ") to exit");
-    if (ops_->WaitQemuExit(stop_timeout, true) == ExitWait::kInterrupted) return;
+  const std::string qemu = "QEMU (pid " + std::to_string(pid) + ")";
+  stop_started_ms_ = ops_->NowMs();
+  bool asked = false;  // a request reached the guest: it may be on its way down
+  auto waited_s = [&]() {
+    return static_cast<unsigned>((ops_->NowMs() - stop_started_ms_ + 999) / 1000);
+  };
+
+  const unsigned button_s = PowerButtonSeconds(stop_timeout);
+  StopRequest button = ops_->RequestStop(StopWay::kPowerButton);
+  if (button.interrupted || ops_->Interrupted()) return;
+  if (button.sent) {
+    asked = true;
+    log_->Msg("Pressed the power button; waiting up to " + std::to_string(button_s) +
+              "s for " + qemu + " to exit");
+    if (ops_->WaitQemuExit(button_s, true) == ExitWait::kInterrupted) return;
+    if (!ops_->QemuAlive()) return Stopped(Ended::kPowerButton, asked);
+    log_->Msg(qemu + " still running after " + std::to_string(button_s) +
+              "s; running the shutdown command");
   } else {
-    log_->Msg("Shutdown command not delivered (" + shutdown.why_not +
-              "); stopping QEMU with SIGTERM");
+    log_->Msg("Power button not pressed (" + button.why_not +
+              "); running the shutdown command");
   }
-  bool termed = false;
-  if (ops_->QemuAlive()) {
-    if (shutdown.sent)
-      log_->Msg("QEMU still running after " + std::to_string(stop_timeout) +
-                "s; sending SIGTERM");
-    StopRequest term = ops_->RequestStop(StopWay::kSigterm);
-    if (!term.sent) {
-      log_->Error(term.why_not);
+
+  StopRequest command = ops_->RequestStop(StopWay::kShutdownCommand);
+  if (command.interrupted || ops_->Interrupted()) return;
+  if (command.sent) {
+    asked = true;
+  } else {
+    log_->Msg("Shutdown command not delivered (" + command.why_not + ")");
+  }
+  if (asked) {
+    const unsigned elapsed = waited_s();
+    const unsigned left = elapsed < stop_timeout ? stop_timeout - elapsed : 1;
+    log_->Msg("Waiting up to " + std::to_string(left) + "s for " + qemu + " to exit");
+    if (ops_->WaitQemuExit(left, true) == ExitWait::kInterrupted) return;
+  }
+  if (!ops_->QemuAlive()) {
+    // Without a command delivered, a guest that goes down after the
+    // button was pressed is the button's doing (its sshd went first).
+    return Stopped(command.sent  ? Ended::kShutdownCommand
+                   : button.sent ? Ended::kPowerButton
+                                 : Ended::kByItself,
+                   asked);
+  }
+
+  if (asked)
+    log_->Msg(qemu + " still running after " + std::to_string(stop_timeout) +
+              "s; sending SIGTERM");
+  else
+    log_->Msg("Nothing reached the guest; stopping " + qemu + " with SIGTERM");
+  std::string why;
+  StopRequest term = ops_->RequestStop(StopWay::kSigterm);
+  if (term.sent) {
+    ops_->WaitQemuExit(kSigtermSeconds, false);
+    if (!ops_->QemuAlive()) return Stopped(Ended::kSigterm, asked);
+    log_->Msg(qemu + " still running " + std::to_string(kSigtermSeconds) +
+              "s after SIGTERM; sending SIGKILL");
+    StopRequest kill = ops_->RequestStop(StopWay::kSigkill);
+    if (kill.sent) {
+      ops_->WaitQemuExit(kSigkillSeconds, false);
+      if (!ops_->QemuAlive()) return Stopped(Ended::kSigkill, asked);
+      why = qemu + " still running after SIGKILL";
     } else {
-      termed = true;
-      ops_->WaitQemuExit(kSigtermSeconds, false);
+      why = qemu + " still running: " + kill.why_not;
     }
+  } else {
+    // A signal this user may not send: SIGKILL would be refused as well.
+    why = qemu + " still running: " + term.why_not;
   }
-  if (ops_->QemuAlive()) {
-    std::string why = "QEMU (pid " + std::to_string(pid) + ") still running after SIGTERM";
-    log_->Error(why);
-    StopProblem(GuestStatus::kError, why);
+  log_->Error(why);
+  StopProblem(GuestStatus::kError, why);
+}
+
+// QEMU exited, as `how` says: the log line, and the result - a guest that
+// had to be killed did not pass.
+void GuestRun::Stopped(Ended how, bool asked) {
+  const double seconds = (ops_->NowMs() - stop_started_ms_) / 1000.0;
+  std::string text, by;
+  switch (how) {
+    case Ended::kPowerButton:
+      text = "powered off by the power button";
+      by = "power button";
+      break;
+    case Ended::kShutdownCommand:
+      text = "powered off by its shutdown command";
+      by = "shutdown command";
+      break;
+    case Ended::kByItself:
+      text = by = "exited";
+      break;
+    case Ended::kSigterm:
+      text = asked ? "killed with SIGTERM after the stop timeout (" +
+                         std::to_string(options_.limits.stop_timeout) + "s)"
+                   : "killed with SIGTERM: neither the power button nor the "
+                     "shutdown command reached it";
+      by = "SIGTERM";
+      break;
+    case Ended::kSigkill:
+      text = "killed with SIGKILL: SIGTERM did not end it";
+      by = "SIGKILL";
+      break;
+  }
+  log_->Msg("QEMU exited (" + text + ", " + Seconds(seconds) + ")");
+  result_.stopped_by = by;
+  const bool killed = how == Ended::kSigterm || how == Ended::kSigkill;
+  if (!AfterRun()) {
+    result_.status = killed ? GuestStatus::kKilled : GuestStatus::kStopped;
+    result_.detail = text;
     return;
   }
-  std::string how = termed ? "stopped with SIGTERM" : shutdown.sent ? "powered off" : "exited";
-  log_->Msg("QEMU exited (" + how + ", " + Seconds((ops_->NowMs() - start) / 1000.0) + ")");
-  if (!AfterRun()) {
-    result_.status = GuestStatus::kStopped;
-    result_.detail = how;
-  } else if (termed) {
-    AddDetail("shut down with SIGTERM");
+  if (killed && Passed(result_)) {
+    if (result_.status == GuestStatus::kPassed) AddDetail("the script passed");
+    result_.status = GuestStatus::kKilled;
   }
+  AddDetail(text);
 }
 
 // A stop that did not work. After a run (--shutdown) it turns a pass into

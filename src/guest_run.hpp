@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "guest_log.hpp"
 #include "process_watch.hpp"  // ExitWait
@@ -64,8 +65,10 @@ struct ScriptRun {
 /// The ways to make a running guest stop, in the order the stop path tries
 /// them. Each is asked for with RequestStop and followed by WaitQemuExit.
 enum class StopWay {
+  kPowerButton,      ///< the ACPI power button: QMP system_powerdown
   kShutdownCommand,  ///< the guest config's shutdown command, over ssh
   kSigterm,          ///< SIGTERM to the pinned QEMU
+  kSigkill,          ///< SIGKILL to it
 };
 
 struct StopRequest {
@@ -81,9 +84,6 @@ struct StopRequest {
 /// QEMU) and hold a resource for the whole run (Begin to End).
 ///
 /// Meant to grow by operations, not by changes to the run's loop:
-/// - stopping through QEMU's monitor: a StopWay kQmpPowerdown tried before
-///   kShutdownCommand, and kSigkill after kSigterm; GuestResult then
-///   records the way that worked, for the summary.
 /// - resuming from a saved snapshot: a Launch that resumes instead of
 ///   booting (LaunchResult saying which), with its own boot signal (the
 ///   guest answers at once; BootWait is unchanged).
@@ -113,6 +113,17 @@ class GuestOps {
   /// Waits for the boot signal of the guest the launch file names, until
   /// the start timeout counted from the launch, or until its QEMU exits.
   virtual BootWait WaitBoot() = 0;
+  /// After the QEMU this run launched exited - at once (Launch said
+  /// kNotStarted) or during the boot wait: true if
+  /// the operations know why and have changed what the next Launch does so
+  /// that it does not happen again (a KVM that cannot run guests on this
+  /// host: the next launch, and later runs, use TCG); they log it. Asked
+  /// at most once per run.
+  virtual bool RelaunchAfterEarlyExit() = 0;
+  /// The last lines of the guest's console from its last launch (of this
+  /// run's launch, when this run launched it), for a boot that failed or
+  /// timed out; empty if there are none.
+  virtual std::vector<std::string> ConsoleTail() = 0;
   /// After an up-file: waits briefly for the guest's sshd to answer. False
   /// if it did not, or on an interrupt.
   virtual bool AwaitSsh() = 0;
@@ -162,8 +173,19 @@ struct GuestRunOptions {
   std::string console_log;  ///< named in the report when QEMU dies booting
 };
 
-/// How long QEMU gets to exit after SIGTERM.
+/// How long QEMU gets to exit after SIGTERM, and after SIGKILL.
 constexpr unsigned kSigtermSeconds = 10;
+constexpr unsigned kSigkillSeconds = 5;
+
+/// The part of the stop timeout the power button gets before the shutdown
+/// command is tried: half of it, at least a second. A guest that handles
+/// the button (most do: Linux with systemd-logind or acpid, the BSDs) is
+/// off in seconds; one that ignores it still has the other half for its
+/// shutdown command.
+unsigned PowerButtonSeconds(unsigned stop_timeout);
+
+/// How many console lines a failed or timed-out boot shows.
+constexpr size_t kConsoleTailLines = 15;
 
 class GuestRun {
  public:
@@ -183,7 +205,12 @@ class GuestRun {
   void Note(const StartupDecision& decision);
   void Startup();
   void RunScript();
+  bool Launch(StartupFacts* f, Stage* stage, bool* need_ssh);
+  void ShowConsoleTail();
   void Shutdown();
+  /// How QEMU came to exit on the stop path.
+  enum class Ended { kPowerButton, kShutdownCommand, kByItself, kSigterm, kSigkill };
+  void Stopped(Ended how, bool asked);
   void StopProblem(GuestStatus status, const std::string& why);
   void AddDetail(const std::string& text);
   std::string ImageProblemText();
@@ -194,6 +221,7 @@ class GuestRun {
   GuestLog* log_;
   GuestResult result_;
   bool reached_ = false;  ///< the decision came to running the script
+  int64_t stop_started_ms_ = 0;  ///< when the stop path found QEMU
 };
 
 }  // namespace runall

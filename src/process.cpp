@@ -420,6 +420,34 @@ bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid,
   return false;
 }
 
+bool StartHelper(const std::function<int()>& body, int in_fd, int out_fd,
+                 std::string* err) {
+  pid_t child = fork();
+  if (child < 0) {
+    *err = ErrnoMessage("fork");
+    return false;
+  }
+  if (child == 0) {
+    pid_t grandchild = fork();
+    if (grandchild < 0) _exit(kExitSystem);
+    if (grandchild > 0) _exit(0);
+    // Above stdio first, so that neither dup2 below can close the other's
+    // source; then stdio from scratch, and nothing else.
+    int in = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
+    int out = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
+    if (in < 0 || out < 0) _exit(kExitSystem);
+    ResetProcessState();
+    if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0) _exit(kExitSystem);
+    CloseFdsFrom(3);
+    _exit(body());
+  }
+  // The intermediate child exits at once; reap it so no zombie is left.
+  ExitStatus ignored;
+  std::string wait_err;
+  WaitChild(child, &ignored, &wait_err);
+  return true;
+}
+
 void CloseFdsFrom(int from) {
 #if defined(__linux__) && defined(SYS_close_range)
   if (syscall(SYS_close_range, static_cast<unsigned>(from), ~0U, 0) == 0) return;

@@ -167,6 +167,17 @@ using DaemonBody = std::function<int(int report_fd)>;
 bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid,
                  std::string* err);
 
+/// Starts `body` in a helper process that serves a program this process
+/// is about to exec (runqemuos's console logger, reading what QEMU
+/// writes): forked twice, so that it is nobody's child here and never the
+/// child of that program; in our session; with default signal
+/// dispositions, working directory /, stdin `in_fd`, stdout `out_fd`,
+/// stderr /dev/null and no other fd - no lock, tap or pipe of ours. Its
+/// exit status is the body's. Returns once it is forked; false (with *err)
+/// if a fork failed. For single-threaded callers.
+bool StartHelper(const std::function<int()>& body, int in_fd, int out_fd,
+                 std::string* err);
+
 /// Closes every fd >= `from` (close_range where the kernel has it, else
 /// the fds listed in /proc/self/fd, else every number below the fd limit).
 void CloseFdsFrom(int from);

@@ -217,6 +217,25 @@ void SplitProgram(const std::vector<std::string>& words,
   }
 }
 
+std::vector<std::string> MonitorArgs(const std::string& path) {
+  return {"-qmp", "unix:" + EscapeCommas(path) + ",server=on,wait=off"};
+}
+
+bool ArgsHaveQmpMonitor(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string opt = QemuOptionName(args[i]);
+    if (opt == "-qmp" || opt == "-qmp-pretty") return true;
+    if (opt == "-mon" && i + 1 < args.size() &&
+        args[i + 1].find("mode=control") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+bool ArgsDirectSerial(const std::vector<std::string>& args) {
+  return HasQemuOption(args, {"-serial", "-nographic"});
+}
+
 // --- building one ---------------------------------------------------------------
 
 std::vector<Share> GuestShares(const GuestRecord& record,
@@ -260,10 +279,6 @@ std::vector<std::string> UserNetworkArgs(const std::string& nic,
   return NetworkCardArgs(card);
 }
 
-std::vector<std::string> UserNetMonitorArgs(const std::string& path) {
-  return {"-qmp", "unix:" + EscapeCommas(path) + ",server=on,wait=off"};
-}
-
 std::vector<std::string> NetworkArgs(const std::string& nic,
                                      const std::string& mac, int tap_fd) {
   NetworkCard card;
@@ -284,6 +299,15 @@ void AddMachine(const GuestRecord& r, const Args& own, Args* a) {
     a->insert(a->end(), {"-machine", r.machine});
   if (!r.cpu.empty() && !HasQemuOption(own, {"-cpu"}))
     a->insert(a->end(), {"-cpu", r.cpu});
+}
+
+// The accelerator, and the CPU model that goes with it when nothing else
+// names one.
+void AddAccel(const GuestRecord& r, const Args& own, const HostChoices& host,
+              Args* a) {
+  if (r.cpu.empty() && !host.default_cpu.empty() && !HasQemuOption(own, {"-cpu"}))
+    a->insert(a->end(), {"-cpu", host.default_cpu});
+  a->insert(a->end(), host.accel.begin(), host.accel.end());
 }
 
 void AddMemory(const GuestRecord& r, Args* a) {
@@ -350,6 +374,11 @@ void PlanNetwork(const GuestRecord& r, const Args& own, QemuCommand* cmd) {
 }  // namespace
 
 QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings) {
+  return BuildQemuArgv(r, settings, HostChoices());
+}
+
+QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings,
+                          const HostChoices& host) {
   QemuCommand cmd;
   Args& a = cmd.argv;
   const QemuArch* arch = FindQemuArch(r.arch);
@@ -357,10 +386,12 @@ QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings) {
   Args own;
   for (const Args& line : r.option_lines) own.insert(own.end(), line.begin(), line.end());
   // One step per thing the guest gets, in the order QEMU reads them. A new
-  // one (-qmp, -serial, -accel, -loadvm) is one more step here, before the
-  // record's own option lines, which come last.
+  // one (-loadvm) is one more step here, before the record's own option
+  // lines, which come last. The QMP monitor and the serial console are
+  // runqemuos's to add (qemu_launch), which makes the places they go to.
   a.push_back(r.qemu);
   AddMachine(r, own, &a);
+  AddAccel(r, own, host, &a);
   AddMemory(r, &a);
   AddClock(r, &a);
   AddDisk(r, &a);

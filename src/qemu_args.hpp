@@ -8,14 +8,15 @@
 // BuildQemuArgv is a list of steps, one per thing a guest gets (machine,
 // memory, clock, disk, shares, devices, display, the record's own option
 // lines, the network), each an Add* function that appends its options.
-// Something new for every guest - a QMP monitor socket (-qmp
-// unix:PATH,server=on,wait=off), a serial console to a pipe, an
-// accelerator (-accel), -loadvm - is one more Add* step at its place in
-// that list, fed by a field of GuestRecord (a "name = value" line of the
-// config file) or of Settings; a different network is another
+// Something new for every guest - -loadvm, say - is one more Add* step at
+// its place in that list, fed by a field of GuestRecord (a "name = value"
+// line of the config file), of Settings, or of HostChoices (what the host
+// decides, such as the accelerator); a different network is another
 // NetworkCard backend, as the user-mode one is (UserNetworkArgs, which
-// runqemuos -u adds in place of a tap's card, with the monitor of
-// UserNetMonitorArgs). An option QEMU takes without a value also goes into
+// runqemuos -u adds in place of a tap's card). The QMP monitor socket and
+// the serial console's pipe are added by runqemuos (qemu_launch), which
+// makes them: MonitorArgs and ArgsDirectSerial here say how. An option
+// QEMU takes without a value also goes into
 // kFlags in the .cpp, or FindImageArg would take the word after it for
 // the option's value.
 #pragma once
@@ -138,11 +139,28 @@ std::vector<std::string> UserNetworkArgs(const std::string& nic,
                                          const std::string& hostname,
                                          unsigned port);
 
-/// A QMP monitor on the unix socket `path`, which QEMU makes (and replaces)
-/// at its start and which takes one client at a time:
-///   -qmp unix:PATH,server=on,wait=off
-/// runqemuos asks it which port the user-mode network forwards.
-std::vector<std::string> UserNetMonitorArgs(const std::string& path);
+/// The QEMU options of a monitor on the unix socket `path` speaking QMP,
+/// listening, and never waiting for a client: -qmp
+/// unix:PATH,server=on,wait=off (commas in the path doubled).
+std::vector<std::string> MonitorArgs(const std::string& path);
+
+/// True if the arguments set up a QMP monitor themselves (-qmp,
+/// -qmp-pretty, or a -mon in mode=control): runqemuos then adds none.
+bool ArgsHaveQmpMonitor(const std::vector<std::string>& args);
+
+/// True if the arguments say where the first serial port goes (-serial,
+/// or -nographic, which puts it on QEMU's standard output): runqemuos then
+/// does not move it to its console logger.
+bool ArgsDirectSerial(const std::vector<std::string>& args);
+
+/// What the host decides for a launch beyond the record: the accelerator
+/// options (accel.hpp's ChooseAccel) and the CPU model a guest gets when
+/// neither its record nor its option lines name one (under KVM, one that
+/// works under both KVM and TCG).
+struct HostChoices {
+  std::vector<std::string> accel;
+  std::string default_cpu;
+};
 
 /// A record's QEMU command line, less the network card that runqemuos adds
 /// once it has claimed a tap (or, for the user-mode network, without a
@@ -163,5 +181,10 @@ struct QemuCommand {
 /// the user-mode network) unless the option lines bring their own (-net,
 /// -netdev, -nic) or nic is "none".
 QemuCommand BuildQemuArgv(const GuestRecord& record, const Settings& settings);
+
+/// The same with the host's choices: the accelerator options come right
+/// after -machine and -cpu (the CPU of `host` when the record names none).
+QemuCommand BuildQemuArgv(const GuestRecord& record, const Settings& settings,
+                          const HostChoices& host);
 
 }  // namespace runall

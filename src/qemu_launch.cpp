@@ -13,6 +13,8 @@
 
 #include <algorithm>
 
+#include "console_logger.hpp"
+#include "console_stamp.hpp"
 #include "fail.hpp"
 #include "fd.hpp"
 #include "file_io.hpp"
@@ -75,11 +77,13 @@ bool CheckDirectory(const std::string& what, const std::string& dir,
 // socket path that fits, a QEMU built with it, and a free fixed port.
 int PlanUserNetwork(const LaunchPlan& plan, std::string* err) {
   const LaunchRequest& req = plan.req;
-  const std::string monitor = MonitorSocketPath(req.launch_dir, req.host);
-  if (!FitsSocketPath(monitor)) {
-    *err = "-u: QEMU's monitor socket " + monitor +
-           " would be longer than a unix socket's path may be; use a "
-           "shorter LAUNCHDIR (launch_dir)";
+  // The forwarded port is learnt from runall's own monitor (PlanLaunch
+  // makes it unless the record brings one): with the record's, only a
+  // fixed port can be known.
+  if (plan.monitor_socket.empty() && req.ssh_port == 0) {
+    *err = "-u: the QEMU options bring their own QMP monitor, so runall "
+           "cannot ask QEMU which port it forwards; set ssh_port in the "
+           "guest's record, or leave the monitor to runall";
     return kExitUsage;
   }
   if (QemuUserNetSupport(plan.program_path) == UserNetSupport::kNo) {
@@ -154,6 +158,15 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
   if ((!req.user_net && !CheckDirectory("HOSTNAMEDIR", req.hostname_dir, err)) ||
       !CheckDirectory("LAUNCHDIR", req.launch_dir, err))
     return kExitUsage;
+  if (!ArgsHaveQmpMonitor(plan->qemu_args)) {
+    plan->monitor_socket = MonitorSocketPath(req.launch_dir, req.host, getuid());
+    if (!FitsSocketPath(plan->monitor_socket)) {
+      *err = "LAUNCHDIR " + req.launch_dir + " is too long: the guest's monitor "
+             "socket " + plan->monitor_socket + " would not fit a unix socket's "
+             "path (107 bytes); choose a shorter launch_dir";
+      return kExitUsage;
+    }
+  }
   if (req.user_net) {
     int status = PlanUserNetwork(*plan, err);
     if (status != kExitOk) return status;
@@ -166,6 +179,7 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
       *err = ErrnoMessage(req.console_log);
       return kExitUsage;
     }
+    plan->serial_to_log = !ArgsDirectSerial(plan->qemu_args);
   }
   return kExitOk;
 }
@@ -179,11 +193,18 @@ namespace {
 struct Made {
   std::string hostname_file;
   std::string launch_file;
+  std::string monitor_socket;
+  std::string monitor_dir;  ///< made by this launch
   Fd lock;
   Fd tap;
   ~Made() {
     if (!hostname_file.empty()) unlink(hostname_file.c_str());
     if (!launch_file.empty()) unlink(launch_file.c_str());
+    // One a QEMU of an earlier launch left (killed, it could not remove
+    // it) goes too: the image lock says no QEMU of this guest runs.
+    if (!monitor_socket.empty()) unlink(monitor_socket.c_str());
+    // Only if empty: other guests' sockets keep it.
+    if (!monitor_dir.empty()) rmdir(monitor_dir.c_str());
   }
 };
 
@@ -248,23 +269,33 @@ int StartTunInterface(const LaunchPlan& plan, const std::string& tap,
   return kExitRefused;
 }
 
-// QEMU's stdin, stdout and stderr: the console log (or /dev/null) with -o
-// or -b, and no terminal with -b. *saved_stderr keeps the caller's stderr
-// for a message if the exec then fails.
-int RedirectQemuStdio(const LaunchPlan& plan, Fd* saved_stderr,
+// QEMU's stdin, stdout and stderr: the console logger's pipe with -o (or
+// /dev/null with -b alone), and no terminal with -b. *saved_stderr keeps
+// the caller's stderr for a message if the exec then fails.
+int RedirectQemuStdio(const LaunchPlan& plan, pid_t pid, Fd* saved_stderr,
                       std::string* err) {
   if (!plan.req.background && plan.console_fd < 0) return kExitOk;
   saved_stderr->Reset(fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3));
-  Fd null_out;
-  int out = plan.console_fd;
-  if (out < 0) {
-    null_out.Reset(open("/dev/null", O_WRONLY | O_CLOEXEC));
-    out = null_out.get();
+  Fd out_fd;
+  if (plan.console_fd >= 0) {
+    // Started last, so that its clock starts with QEMU and it inherits
+    // nothing of what the launch made (StartHelper closes it all anyway).
+    int write_fd = -1;
+    if (!StartConsoleLogger(plan.console_fd,
+                            ConsoleHeader(plan.req.host, pid, time(nullptr)),
+                            &write_fd, err)) {
+      *err = "cannot start the console logger: " + *err;
+      return kExitSystem;
+    }
+    out_fd.Reset(write_fd);
+  } else {
+    out_fd.Reset(open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (!out_fd.ok()) {
+      *err = ErrnoMessage("/dev/null");
+      return kExitSystem;
+    }
   }
-  if (out < 0) {
-    *err = ErrnoMessage("/dev/null");
-    return kExitSystem;
-  }
+  const int out = out_fd.get();
   if (plan.req.background) {
     Fd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!in.ok() || dup2(in.get(), STDIN_FILENO) < 0) {
@@ -279,15 +310,12 @@ int RedirectQemuStdio(const LaunchPlan& plan, Fd* saved_stderr,
   return kExitOk;
 }
 
-// The card on QEMU's user-mode network, and the monitor runqemuos -b (or
-// runall-os-test) asks which port it forwards: no tap, no helper.
+// The card on QEMU's user-mode network: no tap, no helper. runqemuos -b
+// (or runall-os-test) asks the guest's monitor which port it forwards.
 void AddUserNetwork(const LaunchRequest& req, std::vector<std::string>* argv) {
   std::vector<std::string> net =
       UserNetworkArgs(req.nic, req.mac, req.host, req.ssh_port);
-  std::vector<std::string> monitor =
-      UserNetMonitorArgs(MonitorSocketPath(req.launch_dir, req.host));
   argv->insert(argv->end(), net.begin(), net.end());
-  argv->insert(argv->end(), monitor.begin(), monitor.end());
 }
 
 }  // namespace
@@ -325,6 +353,11 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
 
   std::vector<std::string> argv = {plan.program};
   argv.insert(argv.end(), plan.qemu_args.begin(), plan.qemu_args.end());
+  if (plan.serial_to_log) argv.insert(argv.end(), {"-serial", "stdio"});
+  if (!plan.monitor_socket.empty()) {
+    std::vector<std::string> monitor = MonitorArgs(plan.monitor_socket);
+    argv.insert(argv.end(), monitor.begin(), monitor.end());
+  }
   if (req.user_net) {
     AddUserNetwork(req, &argv);
   } else if (!req.nic.empty()) {
@@ -338,9 +371,22 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
     std::vector<std::string> net = NetworkArgs(req.nic, req.mac, made.tap.get());
     argv.insert(argv.end(), net.begin(), net.end());
   }
+  if (!plan.monitor_socket.empty()) {
+    // Private, so that only this user can press the guest's power button
+    // or do anything else a monitor allows. Made last, so that a launch
+    // refused before leaves no trace of it.
+    const std::string dir = MonitorDirectory(req.launch_dir, getuid());
+    struct stat st;
+    if (lstat(dir.c_str(), &st) != 0) made.monitor_dir = dir;
+    if (!MakePrivateDirectory(dir, err)) {
+      made.monitor_dir.clear();
+      return kExitRefused;
+    }
+    made.monitor_socket = plan.monitor_socket;
+  }
 
   Fd saved_stderr;
-  int status = RedirectQemuStdio(plan, &saved_stderr, err);
+  int status = RedirectQemuStdio(plan, pid, &saved_stderr, err);
   if (status == kExitOk) {
     int exec_errno = ExecProgram(plan.program_path, argv);
     *err = ErrnoMessage("cannot run " + plan.program, exec_errno);
@@ -392,7 +438,7 @@ std::string LastConsoleLine(const std::string& console_log) {
                            text.back() == ' '))
     text.pop_back();
   size_t nl = text.find_last_of("\r\n");
-  return nl == std::string::npos ? text : text.substr(nl + 1);
+  return WithoutConsoleStamp(nl == std::string::npos ? text : text.substr(nl + 1));
 }
 
 }  // namespace
@@ -419,7 +465,16 @@ int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
     return !died;
   };
   std::string why;
-  if (QueryForwardedPort(MonitorSocketPath(req.launch_dir, req.host),
+  if (plan.monitor_socket.empty()) {
+    // The record brought its own monitor (PlanUserNetwork then demands a
+    // fixed port): the port is the one QEMU was told to bind.
+    *port = req.ssh_port;
+    if (!RecordForwardedPort(req.launch_dir, req.host, pid, *port, err))
+      *err = "warning: cannot record the forwarded port " +
+             std::to_string(*port) + ": " + *err;
+    return kExitOk;
+  }
+  if (QueryForwardedPort(plan.monitor_socket,
                          kMonitorTimeoutMs, alive, port, &why)) {
     if (!RecordForwardedPort(req.launch_dir, req.host, pid, *port, err))
       *err = "warning: cannot record the forwarded port " +
@@ -553,6 +608,38 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
     *err = "no free tap: " + std::to_string(busy) + " of " +
            std::to_string(candidates.size()) + " in use, and " + last_err;
   return -1;
+}
+
+bool MakePrivateDirectory(const std::string& dir, std::string* err) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    *err = ErrnoMessage("cannot make " + dir);
+    return false;
+  }
+  // Opened without following a symbolic link, then judged and fixed
+  // through that descriptor, so that nothing can be swapped in between.
+  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.ok()) {
+    *err = errno == ELOOP || errno == ENOTDIR
+               ? dir + ": not a directory (a symbolic link is not followed)"
+               : ErrnoMessage(dir);
+    return false;
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) {
+    *err = ErrnoMessage(dir);
+    return false;
+  }
+  if (st.st_uid != geteuid()) {
+    *err = dir + ": belongs to uid " + std::to_string(st.st_uid) +
+           ", not to this user (uid " + std::to_string(geteuid()) +
+           "); it must be this user's own";
+    return false;
+  }
+  if ((st.st_mode & 07777) != 0700 && fchmod(fd.get(), 0700) != 0) {
+    *err = ErrnoMessage("cannot make " + dir + " mode 0700");
+    return false;
+  }
+  return true;
 }
 
 namespace {

@@ -28,19 +28,27 @@ struct LaunchPlan {
   /// (a build tree's) before the installed one.
   std::string own_dir;
   int console_fd = -1;       ///< -o's log, open for appending; -1 without -o
+  /// The QMP monitor socket runqemuos adds (MonitorSocketPath); empty when
+  /// the QEMU arguments bring a QMP monitor of their own.
+  std::string monitor_socket;
+  /// With -o: the serial port goes to the console logger ("-serial stdio"
+  /// added), unless the QEMU arguments direct it themselves.
+  bool serial_to_log = false;
   std::vector<std::string> warnings;  ///< to print, not refusals
 };
 
 /// Checks `req` before anything is made, as runqemuos(1) says: -C only for
 /// root and never through sudo, QEMU found, the image found, readable and
-/// writable, HOSTNAMEDIR and LAUNCHDIR writable directories, the console
-/// log open. Returns kExitOk, or the exit status with *err.
+/// writable, HOSTNAMEDIR and LAUNCHDIR writable directories, the monitor
+/// socket's path short enough for a unix socket, the console log open.
+/// Returns kExitOk, or the exit status with *err.
 int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
                LaunchPlan* plan, std::string* err);
 
 /// runqemuos's work, in the process that becomes QEMU: locks the image,
-/// writes the hostname and launch files, claims a tap and runs
-/// start-tun-interface for it (with -N), then execs QEMU, which keeps the
+/// writes the hostname and launch files, makes the private monitor
+/// directory, claims a tap and runs start-tun-interface for it (with -N),
+/// starts the console logger (with -o), then execs QEMU, which keeps the
 /// pid, the lock and the tap. Returns only on failure: the exit status,
 /// with *err, everything it made undone and stderr as it was.
 int LaunchQemu(const LaunchPlan& plan, std::string* err);
@@ -92,6 +100,12 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
 /// that is NOT close-on-exec, or -1 with *err.
 int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
              std::string* name, std::string* err);
+
+/// Makes `dir` a private directory of this user: created mode 0700 if
+/// missing; an existing one must be a directory (never reached through a
+/// symbolic link) owned by this user, and is given mode 0700. False with
+/// *err otherwise, or if it could not be made.
+bool MakePrivateDirectory(const std::string& dir, std::string* err);
 
 /// Writes `content` to dir/name (mode 0644) through a temporary file in
 /// `dir` and rename, so a reader sees the old file or the whole new one.

@@ -29,6 +29,7 @@ QmpClient::~QmpClient() { Close(); }
 void QmpClient::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+  peer_pid_ = 0;
   buffer_.clear();
 }
 
@@ -120,6 +121,12 @@ bool QmpClient::Connect(const std::string& path, int timeout_ms,
     Close();
     return false;
   }
+#ifdef SO_PEERCRED
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0)
+    peer_pid_ = cred.pid;
+#endif
   const long long deadline = MonotonicMs() + timeout_ms;
   JsonValue greeting;
   bool closed = false;

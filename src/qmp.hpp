@@ -6,6 +6,8 @@
 // gets one "return" or "error", with asynchronous "event" lines between.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -38,6 +40,10 @@ class QmpClient {
   bool WaitEvent(const std::string& name, int timeout_ms, bool* closed,
                  std::string* err);
 
+  /// The pid of the process that listens on the socket (SO_PEERCRED, on
+  /// Linux), so a caller can check it is the QEMU it means; 0 if unknown.
+  pid_t peer_pid() const { return peer_pid_; }
+
   /// The names of the events received so far, oldest first.
   const std::vector<std::string>& events() const { return events_; }
 
@@ -51,6 +57,7 @@ class QmpClient {
   bool Send(const std::string& line, std::string* err);
 
   int fd_ = -1;
+  pid_t peer_pid_ = 0;
   std::string buffer_;
   std::vector<std::string> events_;
 };

@@ -13,6 +13,7 @@ const char* StatusWord(GuestStatus s) {
     case GuestStatus::kPassed: return "passed";
     case GuestStatus::kUp: return "up";
     case GuestStatus::kStopped: return "stopped";
+    case GuestStatus::kKilled: return "killed";
     case GuestStatus::kFailed: return "failed";
     case GuestStatus::kBootTimeout: return "boot timeout";
     case GuestStatus::kBootFailed: return "boot failed";
@@ -133,6 +134,7 @@ std::string TapReport(const std::vector<GuestResult>& results) {
       out += "  exit_code: " + std::to_string(r.exit_code) + "\n";
     if (!r.detail.empty()) out += "  detail: " + YamlString(r.detail) + "\n";
     out += std::string("  launched: ") + (r.launched ? "true" : "false") + "\n";
+    if (!r.stopped_by.empty()) out += "  stopped_by: " + YamlString(r.stopped_by) + "\n";
     if (r.boot_seconds >= 0)
       out += "  boot_seconds: " + Number(r.boot_seconds) + "\n";
     if (r.script_seconds >= 0)

@@ -11,6 +11,7 @@ enum class GuestStatus {
   kPassed,          ///< the script exited 0
   kUp,              ///< no script was given: the guest is up
   kStopped,         ///< --stop: the guest is down (or was not running)
+  kKilled,          ///< --stop or --shutdown: QEMU had to be killed
   kFailed,          ///< the script exited non-zero (exit_code)
   kBootTimeout,     ///< no boot signal within the start timeout
   kBootFailed,      ///< the launch failed or QEMU exited during boot
@@ -31,6 +32,10 @@ struct GuestResult {
   bool launched = false;     ///< this run booted it
   double boot_seconds = -1;  ///< from launch (or from starting to wait) to up
   double script_seconds = -1;
+  /// How it was stopped (--stop, --shutdown): "power button", "shutdown
+  /// command", "exited" (by itself), "SIGTERM", "SIGKILL"; empty if it was
+  /// not stopped.
+  std::string stopped_by;
   std::string log_path;      ///< the guest's own log (the script's output)
 };
 

@@ -16,10 +16,14 @@ const char kRunqemuosUsage[] =
     "                 LAUNCHDIR [QEMU] QEMU-ARGS...\n"
     "Locks byte 0 of the disk image, writes HOST to HOSTNAMEDIR/<pid>.<random>\n"
     "and the pid to LAUNCHDIR/HOST, claims a tap (with -N) and runs\n"
-    "start-tun-interface for it, then execs QEMU with that pid, lock and tap.\n"
+    "start-tun-interface for it, then execs QEMU with that pid, lock and tap,\n"
+    "a QMP monitor on LAUNCHDIR/.monitor-UID/HOST.qmp and, with -o, its serial\n"
+    "console stamped into CONSOLE_LOG.\n"
     "  -b           background: QEMU in its own session, detached from the\n"
     "               terminal; prints its pid once it has started\n"
-    "  -o LOG       append QEMU's output to LOG (with -b: else /dev/null)\n"
+    "  -o LOG       append QEMU's serial console and output to LOG, each line\n"
+    "               stamped with the seconds since QEMU started (with -b:\n"
+    "               else /dev/null)\n"
     "  -C SETTINGS  settings file for start-tun-interface (root only)\n"
     "  -i IMAGE     the disk image to lock (default: found in QEMU-ARGS)\n"
     "  -N MODEL     claim a tap and add a MODEL network card on it; unless\n"
@@ -39,6 +43,15 @@ const char kRunqemuosUsage[] =
     "Exit: 0 started (-b), 1 refused (no free tap, start-tun-interface\n"
     "failed, the -p port in use), 2 the disk image is in use, 100 bad usage\n"
     "or input, 111 system error.\n";
+
+std::string MonitorDirectory(const std::string& launch_dir, uid_t uid) {
+  return launch_dir + "/.monitor-" + std::to_string(uid);
+}
+
+std::string MonitorSocketPath(const std::string& launch_dir,
+                              const std::string& host, uid_t uid) {
+  return MonitorDirectory(launch_dir, uid) + "/" + host + ".qmp";
+}
 
 bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
                      std::string* err) {

@@ -7,6 +7,8 @@
 //             LAUNCHDIR [QEMU] QEMU-ARGS...
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -22,6 +24,16 @@ namespace runall {
 /// The other refusals (no free tap, start-tun-interface failed) exit
 /// kExitRefused (1); see runqemuos(1).
 constexpr int kRunqemuosImageInUse = 2;
+
+/// The private directory of the QMP monitor sockets runqemuos gives the
+/// guests of user `uid`: LAUNCHDIR/.monitor-UID, mode 0700, that user's.
+/// Per user, so that users sharing a launch directory never share it.
+std::string MonitorDirectory(const std::string& launch_dir, uid_t uid);
+
+/// The monitor socket of guest `host`: MonitorDirectory/HOST.qmp. The
+/// driver connects there to press the guest's power button.
+std::string MonitorSocketPath(const std::string& launch_dir,
+                              const std::string& host, uid_t uid);
 
 /// The usage text (--help on stdout, and after a usage error on stderr).
 extern const char kRunqemuosUsage[];

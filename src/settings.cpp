@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "accel.hpp"
 #include "fail.hpp"
 #include "file_io.hpp"
 #include "validate.hpp"
@@ -228,6 +229,9 @@ bool ParseSettings(const std::string& text, const std::string& name,
       ok = ParseSeconds(value, &s->hostname_delete_age);
     } else if (key == "hostname_max_age") {
       ok = ParseSeconds(value, &s->hostname_max_age);
+    } else if (key == "accel") {
+      ok = ValidAccelSetting(value);
+      s->accel = value;
     } else if (key == "start_timeout") {
       ok = ParseSeconds(value, &s->start_timeout);
     } else if (key == "stop_timeout") {

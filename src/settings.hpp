@@ -69,6 +69,10 @@ struct Settings {
   /// the settings of an administrator (the host is set up for it); user in
   /// a user's own settings (PerUserSettings), where nothing is.
   NetworkMode network = NetworkMode::kTap;
+  /// The accelerator of a guest whose record says none: auto (KVM for a
+  /// guest of the host's own architecture when it is usable, else TCG),
+  /// kvm, tcg, or another accelerator QEMU knows (accel.hpp).
+  std::string accel = "auto";
 
   // Timeouts, in seconds.
   unsigned start_timeout = 600;    ///< default when a record gives none

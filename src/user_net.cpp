@@ -74,11 +74,6 @@ std::string ForwardedPortPath(const std::string& launch_dir,
   return launch_dir + "/" + host + ":port";
 }
 
-std::string MonitorSocketPath(const std::string& launch_dir,
-                              const std::string& host) {
-  return launch_dir + "/" + host + ":qmp";
-}
-
 std::string FormatPortRecord(pid_t pid, unsigned port) {
   return std::to_string(pid) + " " + std::to_string(port) + "\n";
 }
@@ -229,8 +224,9 @@ bool ReadForwardedPort(const std::string& launch_dir, const std::string& host,
 }
 
 void RemoveUserNetFiles(const std::string& launch_dir, const std::string& host) {
+  // The monitor socket is the guest's whatever its network (runqemuos
+  // makes it, and removes it with a launch that fails).
   unlink(ForwardedPortPath(launch_dir, host).c_str());
-  unlink(MonitorSocketPath(launch_dir, host).c_str());
 }
 
 bool LocalPortFree(unsigned port, std::string* why) {

@@ -7,10 +7,11 @@
 //
 //   LAUNCHDIR/HOST        the launch file: QEMU's pid
 //   LAUNCHDIR/HOST:port   "PID PORT": the port QEMU of PID forwards
-//   LAUNCHDIR/HOST:qmp    QEMU's QMP socket, asked "info usernet"
 //
-// ':' is in no hostname, so neither name can be another guest's launch
-// file. A record counts only while the launch file names the same pid.
+// and QEMU's QMP monitor, which every guest has (runqemuos_args'
+// MonitorSocketPath: LAUNCHDIR/.monitor-UID/HOST.qmp), is what is asked
+// "info usernet". ':' is in no hostname, so the record's name cannot be
+// another guest's launch file. A record counts only while the launch file names the same pid.
 #pragma once
 
 #include <sys/types.h>
@@ -22,10 +23,6 @@ namespace runall {
 
 /// LAUNCHDIR/HOST:port, where the forwarded port is recorded.
 std::string ForwardedPortPath(const std::string& launch_dir,
-                              const std::string& host);
-
-/// LAUNCHDIR/HOST:qmp, QEMU's monitor socket in user mode.
-std::string MonitorSocketPath(const std::string& launch_dir,
                               const std::string& host);
 
 /// "PID PORT\n".
@@ -75,8 +72,7 @@ bool RecordForwardedPort(const std::string& launch_dir, const std::string& host,
 bool ReadForwardedPort(const std::string& launch_dir, const std::string& host,
                        pid_t pid, unsigned* port, std::string* err);
 
-/// Removes the record and the monitor socket of HOST (what goes with the
-/// launch file).
+/// Removes HOST's port record (what goes with the launch file).
 void RemoveUserNetFiles(const std::string& launch_dir, const std::string& host);
 
 /// True if `port` of 127.0.0.1 can be bound now (as QEMU binds it, with

@@ -81,3 +81,29 @@ TEST(Accel, ReadsThisHost) {
     EXPECT_FALSE(f.accessible);
   }
 }
+
+TEST(Accel, KvmFailureLineIsQemusOwnWord) {
+  // What QEMU 7.2 says on this project's machine, whose KVM cannot set up
+  // a vCPU: it aborts, and -accel kvm -accel tcg does not fall back.
+  std::vector<std::string> console = {
+      "[   0.000] SeaBIOS (version 1.16.2-debian-1.16.2-1)",
+      "[   0.012] qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69",
+      "[   0.012] qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: "
+      "kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.",
+  };
+  EXPECT_EQ(KvmFailureLine(console), "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69");
+  EXPECT_EQ(KvmFailureLine({"/usr/bin/qemu-system-x86_64: Could not access KVM kernel "
+                            "module: Permission denied"}),
+            "/usr/bin/qemu-system-x86_64: Could not access KVM kernel module: Permission denied");
+  EXPECT_EQ(KvmFailureLine({"qemu-system-x86_64: failed to initialize kvm: No such file"}),
+            "qemu-system-x86_64: failed to initialize kvm: No such file");
+}
+
+TEST(Accel, KvmFailureLineIgnoresTheGuestAndOtherErrors) {
+  EXPECT_EQ(KvmFailureLine({"[   1.000] [    0.000000] kvm-clock: Using msrs 4b564d01",
+                            "[   2.000] kvm: MSR 0x10a read",
+                            "[   3.000] qemu-system-x86_64: -drive file=x: Could not open 'x'",
+                            "[   3.000] qemu-system-x86_64: terminating on signal 15"}),
+            "");
+  EXPECT_EQ(KvmFailureLine({}), "");
+}

@@ -19,6 +19,15 @@ TEST(ConsoleStamp, FormatsSecondsSinceStart) {
   EXPECT_EQ(ConsoleStamp(-5), "[   0.000] ");
 }
 
+TEST(ConsoleStamp, QuotesALineWithoutItsStamp) {
+  EXPECT_EQ(WithoutConsoleStamp("[   0.001] qemu: could not set up"),
+            "qemu: could not set up");
+  EXPECT_EQ(WithoutConsoleStamp(ConsoleStamp(123456789) + "x"), "x");
+  for (const char* kept : {"", "[", "plain", "[0.01] short", "[ 1.000]no blank",
+                           "[x.000] y", "[  .000] y"})
+    EXPECT_EQ(WithoutConsoleStamp(kept), kept) << kept;
+}
+
 TEST(ConsoleStamp, StampsEachLineWithItsFirstByte) {
   ConsoleStamper s(1000);
   EXPECT_EQ(Feed(&s, "Linux version 6.1", 1500), "");
@@ -61,4 +70,32 @@ TEST(ConsoleStamp, FinishEndsAnUnfinishedLineAndCutsLongOnes) {
   // Invalid UTF-8 and other high bytes pass through untouched: the log
   // keeps what the guest sent.
   EXPECT_EQ(Feed(&s, "\xc3\xa9\xff\n", 7), "[   0.007] \xc3\xa9\xff\n");
+}
+
+TEST(ConsoleStamp, HeaderNamesTheLaunch) {
+  // 2026-11-30 06:00:00 UTC, shown in local time: only the form is checked.
+  std::string h = ConsoleHeader("debian", 4711, 1796018400);
+  EXPECT_EQ(h.compare(0, 36, "--- QEMU for debian, pid 4711, start"), 0) << h;
+  EXPECT_EQ(h.size(), std::string("--- QEMU for debian, pid 4711, started "
+                                  "2026-11-30 06:00:00 ---").size());
+  EXPECT_EQ(h.substr(h.size() - 4), " ---");
+}
+
+TEST(ConsoleStamp, LastLaunchLinesAreThoseAfterTheLastHeader) {
+  const std::string log = ConsoleHeader("g", 1, 0) + "\n" +
+                          "[   0.100] first boot\n"
+                          "[   9.000] first boot ends\n" +
+                          ConsoleHeader("g", 2, 0) + "\n" +
+                          "[   0.050] qemu-system-x86_64: error: failed to set MSR\n"
+                          "[   0.051] Aborted\n"
+                          "\n";
+  EXPECT_EQ(LastLaunchLines(log, 10),
+            (std::vector<std::string>{"[   0.050] qemu-system-x86_64: error: failed to set MSR",
+                                      "[   0.051] Aborted"}));
+  EXPECT_EQ(LastLaunchLines(log, 1), (std::vector<std::string>{"[   0.051] Aborted"}));
+  // A launch that wrote nothing yet: nothing of the one before.
+  EXPECT_TRUE(LastLaunchLines(log + ConsoleHeader("g", 3, 0) + "\n", 10).empty());
+  // A log without headers (written by QEMU itself): its last lines.
+  EXPECT_EQ(LastLaunchLines("a\nb\nc", 2), (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE(LastLaunchLines("", 5).empty());
 }

@@ -130,6 +130,8 @@ TEST(GuestConfig, ErrorsNameFileAndLine) {
       {"h h.img\nmac = 53:54:00:00:00:01\n", "guests:2: bad value for mac"},
       {"h h.img\nconsole_log = rel/log\n", "guests:2: console_log must be an absolute path"},
       {"h h.img\ndrive_if = usb\n", "guests:2: bad value for drive_if"},
+      {"h h.img\naccel = fast\n",
+       "guests:2: bad value for accel: \"fast\" (auto, kvm, tcg, hvf, whpx, nvmm, xen or hax)"},
       {"h h.img\nqemu =\n", "guests:2: qemu needs a value"},
       {"arch = aarch64\nh h.img\n", "guests:1: \"arch = ...\" must follow the first line"},
       {"h h.img\n-daemonize\n", "guests:2: -daemonize would give QEMU another pid"},
@@ -286,6 +288,21 @@ TEST(GuestConfig, UserNetworkRefusesWhatItCannotDo) {
   EXPECT_NE(ParseError("h h.img\nnetwork = user\n--net nic\n").find(
                 "bring their own network"),
             std::string::npos);
+  // runall learns the forwarded port from its own monitor: a record's own
+  // QMP monitor needs a fixed port.
+  EXPECT_EQ(ParseError("h h.img\nnetwork = user\n-qmp unix:/tmp/m,server=on\n"),
+            "guests:1: record for h: network = user, but its option lines "
+            "bring their own QMP monitor (-qmp, -mon mode=control), and runall "
+            "learns the forwarded ssh port from its own: remove them, or set "
+            "ssh_port");
+  {
+    std::vector<GuestRecord> records;
+    std::string err;
+    EXPECT_TRUE(ParseGuestConfig("h h.img\nnetwork = user\nssh_port = 2222\n"
+                                 "-qmp unix:/tmp/m,server=on\n",
+                                 "guests", TestSettings(), &records, &err))
+        << err;
+  }
   EXPECT_EQ(ParseError("h h.img\nnetwork = user\nnic = none\n"),
             "guests:3: record for h: network = user needs a network card, and "
             "nic = none gives it none");
@@ -324,4 +341,18 @@ TEST(GuestConfig, UserNetworkDefaultNamedInTheRefusal) {
                      "option lines"),
             std::string::npos)
       << err;
+}
+
+TEST(GuestConfig, AccelDefaultsToTheSettings) {
+  Settings settings = TestSettings();
+  settings.accel = "tcg";
+  std::vector<GuestRecord> r;
+  std::string err;
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\naccel = kvm\n", "guests", settings, &r,
+                               &err))
+      << err;
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].accel, "tcg");
+  EXPECT_EQ(r[1].accel, "kvm");
+  EXPECT_EQ(ParseGuests("c c.img\n")[0].accel, "auto");
 }

@@ -66,11 +66,18 @@ class FakeGuestOps : public GuestOps {
   pid_t qemu_pid = 4242;
   ImageFact image_without_qemu = ImageFact::kFree;
   std::string image_problem;  ///< ImageProblem's answer
+  StopRequest button_request{true, false, ""};
   StopRequest shutdown_request{true, false, ""};
   StopRequest sigterm_request{true, false, ""};
-  std::set<StopWay> stops_qemu{StopWay::kShutdownCommand, StopWay::kSigterm};
+  StopRequest sigkill_request{true, false, ""};
+  std::set<StopWay> stops_qemu{StopWay::kPowerButton, StopWay::kShutdownCommand,
+                               StopWay::kSigterm, StopWay::kSigkill};
   int64_t exit_ms = 2000;
   bool exits_alone = false;  ///< QEMU exits during the first request, sent or not
+
+  /// RelaunchAfterEarlyExit's answer, and ConsoleTail's.
+  bool relaunch = false;
+  std::vector<std::string> console_tail;
 
   /// ^C arrives during the first call of this operation (the call returns
   /// what is scripted for it; every call after sees Interrupted()).
@@ -100,6 +107,14 @@ class FakeGuestOps : public GuestOps {
     Call("WaitBoot");
     now_ms_ += boot_ms;
     return Next(&boot_waits);
+  }
+  bool RelaunchAfterEarlyExit() override {
+    Call("RelaunchAfterEarlyExit");
+    return relaunch;
+  }
+  std::vector<std::string> ConsoleTail() override {
+    Call("ConsoleTail");
+    return console_tail;
   }
   bool AwaitSsh() override {
     Call("AwaitSsh");
@@ -131,21 +146,43 @@ class FakeGuestOps : public GuestOps {
   }
   std::string ImageProblem() override { return image_problem; }
   StopRequest RequestStop(StopWay way) override {
-    bool shutdown = way == StopWay::kShutdownCommand;
-    Call(shutdown ? "RequestStop shutdown command" : "RequestStop SIGTERM");
-    StopRequest r = shutdown ? shutdown_request : sigterm_request;
-    exiting_ = r.sent && stops_qemu.count(way) > 0;
+    StopRequest r;
+    switch (way) {
+      case StopWay::kPowerButton:
+        Call("RequestStop power button");
+        r = button_request;
+        break;
+      case StopWay::kShutdownCommand:
+        Call("RequestStop shutdown command");
+        r = shutdown_request;
+        break;
+      case StopWay::kSigterm:
+        Call("RequestStop SIGTERM");
+        r = sigterm_request;
+        break;
+      case StopWay::kSigkill:
+        Call("RequestStop SIGKILL");
+        r = sigkill_request;
+        break;
+    }
+    if (!exiting_ && r.sent && stops_qemu.count(way) > 0) {
+      exiting_ = true;
+      exit_left_ms_ = exit_ms;
+    }
     if (exits_alone) alive_ = false;
     return r;
   }
   ExitWait WaitQemuExit(unsigned seconds, bool progress) override {
     Call("WaitQemuExit " + std::to_string(seconds) + "s" + (progress ? " shown" : ""));
     if (interrupted_) return ExitWait::kInterrupted;
-    if (exiting_) {
-      now_ms_ += exit_ms;
+    // A QEMU on its way out exits exit_ms after the request that did it,
+    // perhaps during a later wait.
+    if (exiting_ && exit_left_ms_ <= seconds * 1000LL) {
+      now_ms_ += exit_left_ms_;
       alive_ = false;
       return ExitWait::kExited;
     }
+    if (exiting_) exit_left_ms_ -= seconds * 1000LL;
     now_ms_ += seconds * 1000LL;
     return ExitWait::kTimedOut;
   }
@@ -164,6 +201,7 @@ class FakeGuestOps : public GuestOps {
   bool interrupted_ = false;
   bool alive_ = false;
   bool exiting_ = false;
+  int64_t exit_left_ms_ = 0;
   int64_t now_ms_ = 100000;
 };
 
@@ -330,47 +368,115 @@ TEST_F(GuestRunTest, SshBootSignalNeedsNoSecondWaitForSsh) {
   EXPECT_FALSE(Called("AwaitSsh"));
 }
 
-TEST_F(GuestRunTest, BootTimeout) {
+TEST_F(GuestRunTest, BootTimeoutShowsTheConsolesLastLines) {
   ops_.boot_waits = {{WaitEnd::kTimedOut, -1}};
+  ops_.console_tail = {"[  35.100] Begin: Running /scripts/local-block ... done.",
+                       "[  95.210] Gave up waiting for root file system device."};
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "boot timeout");
   EXPECT_EQ(r.detail, "no boot signal within 240s of the launch");
   EXPECT_TRUE(r.launched);
   EXPECT_EQ(r.boot_seconds, -1);
-  EXPECT_TRUE(Logged("ERROR:: Timed out waiting on upfile"));
   EXPECT_FALSE(Called("RunScript"));
+  // The error, then what the console said last.
+  const std::string t = Transcript();
+  EXPECT_NE(t.find("ERROR:: Timed out waiting on upfile\n"
+                   "> ConsoleTail\n"
+                   "The last lines of its console (/logs/netqemu.console):\n"
+                   "  [  35.100] Begin: Running /scripts/local-block ... done.\n"
+                   "  [  95.210] Gave up waiting for root file system device.\n"
+                   "> End\n"),
+            std::string::npos)
+      << t;
 }
 
 TEST_F(GuestRunTest, BootTimeoutWithShutdownStopsTheGuestItLaunched) {
   ops_.boot_waits = {{WaitEnd::kTimedOut, -1}};
+  ops_.button_request = {false, false, "no monitor: /l/.monitor-0/netqemu.qmp: "
+                                       "Connection refused"};
   ops_.shutdown_request = {false, false, "ssh: connect to host netqemu port 22: "
                                          "Connection refused"};
   options_.shutdown = true;
   GuestResult r = Run();
   // The timeout stays what the summary says; the guest is gone all the same.
   EXPECT_EQ(StatusText(r), "boot timeout");
-  EXPECT_EQ(r.detail, "no boot signal within 240s of the launch; shut down with SIGTERM");
+  EXPECT_EQ(r.detail, "no boot signal within 240s of the launch; killed with SIGTERM: "
+                      "neither the power button nor the shutdown command reached it");
+  EXPECT_EQ(r.stopped_by, "SIGTERM");
+  EXPECT_TRUE(Logged("Power button not pressed (no monitor: /l/.monitor-0/netqemu.qmp: "
+                     "Connection refused); running the shutdown command"));
   EXPECT_TRUE(Logged("Shutdown command not delivered (ssh: connect to host netqemu "
-                     "port 22: Connection refused); stopping QEMU with SIGTERM"));
-  EXPECT_TRUE(Logged("QEMU exited (stopped with SIGTERM, 2.0s)"));
+                     "port 22: Connection refused)"));
+  EXPECT_TRUE(Logged("Nothing reached the guest; stopping QEMU (pid 4242) with SIGTERM"));
+  EXPECT_TRUE(Logged("QEMU exited (killed with SIGTERM: neither the power button nor the "
+                     "shutdown command reached it, 2.0s)"));
 }
 
 TEST_F(GuestRunTest, QemuExitingDuringBootIsABootFailure) {
   ops_.boot_waits = {{WaitEnd::kExited, -1}};
+  ops_.console_tail = {"[   0.020] qemu-system-x86_64: -device virtio-9p-pci: "
+                       "cannot initialize fsdev 'runall_rw'"};
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "boot failed");
   EXPECT_EQ(r.detail, "QEMU exited before the guest came up (see /logs/netqemu.console)");
   EXPECT_TRUE(Logged("ERROR:: QEMU exited before the OS came up"));
+  EXPECT_TRUE(Logged("  [   0.020] qemu-system-x86_64: -device virtio-9p-pci: "
+                     "cannot initialize fsdev 'runall_rw'"));
+  // Asked whether a launch again would do better; it would not.
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
+                        "WaitBoot", "RelaunchAfterEarlyExit", "ConsoleTail", "End"}));
+}
+
+TEST_F(GuestRunTest, QemuThatExitsForAReasonTheOperationsMendIsLaunchedAgain) {
+  // KVM that cannot run the guest: the operations switch to TCG.
+  ops_.boot_waits = {{WaitEnd::kExited, -1}, {WaitEnd::kUp, 4.5}};
+  ops_.relaunch = true;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.launched);
+  EXPECT_DOUBLE_EQ(r.boot_seconds, 4.5);
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
+                        "WaitBoot", "RelaunchAfterEarlyExit", "Launch", "Gather",
+                        "WaitBoot", "AwaitSsh", "RunScript", "End"}));
+}
+
+TEST_F(GuestRunTest, ASecondEarlyExitIsABootFailure) {
+  ops_.boot_waits = {{WaitEnd::kExited, -1}};
+  ops_.relaunch = true;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "boot failed");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
+                        "WaitBoot", "RelaunchAfterEarlyExit", "Launch", "Gather",
+                        "WaitBoot", "ConsoleTail", "End"}));
 }
 
 TEST_F(GuestRunTest, LaunchThatStartsNothingIsABootFailure) {
   ops_.launches = {{LaunchOutcome::kNotStarted,
-                    "runqemuos failed (exit 111): runqemuos: no tap free"}};
+                    "runqemuos failed (exit 111): QEMU is not running: its process "
+                    "(pid 77) exited at once with status 1; see /logs/netqemu.console"}};
+  ops_.console_tail = {"[   0.004] qemu-system-x86_64: -m 999999: cannot set up guest memory"};
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "boot failed");
-  EXPECT_EQ(r.detail, "runqemuos failed (exit 111): runqemuos: no tap free");
+  EXPECT_EQ(r.detail, "runqemuos failed (exit 111): QEMU is not running: its process "
+                      "(pid 77) exited at once with status 1; see /logs/netqemu.console");
   EXPECT_FALSE(r.launched);
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "End"}));
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch",
+                        "RelaunchAfterEarlyExit", "ConsoleTail", "End"}));
+  EXPECT_TRUE(Logged("  [   0.004] qemu-system-x86_64: -m 999999: cannot set up guest memory"));
+}
+
+TEST_F(GuestRunTest, QemuThatDiesBeforeRunqemuosSawItStartIsLaunchedAgainToo) {
+  ops_.launches = {{LaunchOutcome::kNotStarted,
+                    "runqemuos failed (exit 111): QEMU is not running: its process "
+                    "(pid 77) was killed by signal 6"},
+                   {LaunchOutcome::kStarted, ""}};
+  ops_.relaunch = true;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.launched);
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch",
+                        "RelaunchAfterEarlyExit", "Launch", "Gather", "WaitBoot", "AwaitSsh",
+                        "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, LostLaunchRaceWaitsForTheWinnersBoot) {
@@ -655,27 +761,30 @@ TEST_F(GuestRunTest, InterruptBeforeAnyDecision) {
 
 // --- --shutdown after the script ---------------------------------------------------------
 
-TEST_F(GuestRunTest, ShutdownAfterThePassPowersTheGuestOff) {
+TEST_F(GuestRunTest, ShutdownAfterThePassPressesThePowerButton) {
   ops_.reach = {Reach::kYes};
   options_.shutdown = true;
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "passed");
-  EXPECT_EQ(r.detail, "");
+  EXPECT_EQ(r.detail, "powered off by the power button");
+  EXPECT_EQ(r.stopped_by, "power button");
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "RunScript", "FindQemu",
-                        "RequestStop shutdown command", "WaitQemuExit 60s shown", "End"}));
-  EXPECT_TRUE(Logged("Waiting up to 60s for QEMU (pid 4242) to exit"));
-  EXPECT_TRUE(Logged("QEMU exited (powered off, 2.0s)"));
+                        "RequestStop power button", "WaitQemuExit 30s shown", "End"}));
+  EXPECT_TRUE(Logged("Pressed the power button; waiting up to 30s for QEMU (pid 4242) to exit"));
+  EXPECT_TRUE(Logged("QEMU exited (powered off by the power button, 2.0s)"));
 }
 
-TEST_F(GuestRunTest, ShutdownThatNeedsSigtermSaysSo) {
+TEST_F(GuestRunTest, ShutdownThatNeedsSigtermIsNoPass) {
   ops_.reach = {Reach::kYes};
   ops_.stops_qemu = {StopWay::kSigterm};
   options_.shutdown = true;
   GuestResult r = Run();
-  EXPECT_EQ(StatusText(r), "passed");
-  EXPECT_EQ(r.detail, "shut down with SIGTERM");
-  EXPECT_TRUE(Logged("QEMU still running after 60s; sending SIGTERM"));
-  EXPECT_TRUE(Logged("QEMU exited (stopped with SIGTERM, 62.0s)"));
+  EXPECT_EQ(StatusText(r), "killed");
+  EXPECT_FALSE(Passed(r));
+  EXPECT_EQ(r.detail, "the script passed; killed with SIGTERM after the stop timeout (60s)");
+  EXPECT_EQ(r.stopped_by, "SIGTERM");
+  EXPECT_TRUE(Logged("QEMU (pid 4242) still running after 60s; sending SIGTERM"));
+  EXPECT_TRUE(Logged("QEMU exited (killed with SIGTERM after the stop timeout (60s), 62.0s)"));
 }
 
 TEST_F(GuestRunTest, ShutdownThatFailsTurnsThePassIntoAnError) {
@@ -684,20 +793,23 @@ TEST_F(GuestRunTest, ShutdownThatFailsTurnsThePassIntoAnError) {
   options_.shutdown = true;
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "error");
-  EXPECT_EQ(r.detail, "shutdown failed: QEMU (pid 4242) still running after SIGTERM");
+  EXPECT_EQ(r.detail, "shutdown failed: QEMU (pid 4242) still running after SIGKILL");
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "RunScript", "FindQemu",
-                        "RequestStop shutdown command", "WaitQemuExit 60s shown",
-                        "RequestStop SIGTERM", "WaitQemuExit 10s", "End"}));
+                        "RequestStop power button", "WaitQemuExit 30s shown",
+                        "RequestStop shutdown command", "WaitQemuExit 30s shown",
+                        "RequestStop SIGTERM", "WaitQemuExit 10s", "RequestStop SIGKILL",
+                        "WaitQemuExit 5s", "End"}));
 }
 
 TEST_F(GuestRunTest, ShutdownOfAFailedScriptKeepsTheFailure) {
   ops_.reach = {Reach::kYes};
   ops_.script = {SshOutcome::kRemoteFailed, 2, "", false};
-  ops_.stops_qemu = {};
+  ops_.stops_qemu = {StopWay::kSigkill};
   options_.shutdown = true;
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "failed (exit 2)");
-  EXPECT_EQ(r.detail, "shutdown failed: QEMU (pid 4242) still running after SIGTERM");
+  EXPECT_EQ(r.detail, "killed with SIGKILL: SIGTERM did not end it");
+  EXPECT_EQ(r.stopped_by, "SIGKILL");
 }
 
 TEST_F(GuestRunTest, ShutdownOfAGuestWhoseImageSomeoneElseHolds) {
@@ -716,21 +828,89 @@ TEST_F(GuestRunTest, ShutdownOfAGuestWhoseImageSomeoneElseHolds) {
 
 // --- --stop ------------------------------------------------------------------------------------
 
-TEST_F(GuestRunTest, StopPowersTheGuestOff) {
+TEST_F(GuestRunTest, StopPressesThePowerButton) {
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "stopped");
-  EXPECT_EQ(r.detail, "powered off");
+  EXPECT_EQ(r.detail, "powered off by the power button");
+  EXPECT_EQ(r.stopped_by, "power button");
   EXPECT_EQ(Transcript(),
             "START\n"
             "> Begin\n"
             "Shutting down\n"
             "> FindQemu\n"
-            "> RequestStop shutdown command\n"
-            "Waiting up to 60s for QEMU (pid 4242) to exit\n"
-            "> WaitQemuExit 60s shown\n"
-            "QEMU exited (powered off, 2.0s)\n"
+            "> RequestStop power button\n"
+            "Pressed the power button; waiting up to 30s for QEMU (pid 4242) to exit\n"
+            "> WaitQemuExit 30s shown\n"
+            "QEMU exited (powered off by the power button, 2.0s)\n"
             "> End\n"
             "END\n");
+}
+
+TEST_F(GuestRunTest, AGuestThatIgnoresTheButtonGetsItsShutdownCommand) {
+  ops_.stops_qemu = {StopWay::kShutdownCommand};
+  GuestResult r = Stop();
+  EXPECT_EQ(StatusText(r), "stopped");
+  EXPECT_EQ(r.detail, "powered off by its shutdown command");
+  EXPECT_EQ(r.stopped_by, "shutdown command");
+  // Half the stop timeout for the button, what is left for the command.
+  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
+                        "WaitQemuExit 30s shown", "RequestStop shutdown command",
+                        "WaitQemuExit 30s shown", "End"}));
+  EXPECT_TRUE(Logged("QEMU (pid 4242) still running after 30s; running the shutdown command"));
+  EXPECT_TRUE(Logged("QEMU exited (powered off by its shutdown command, 32.0s)"));
+}
+
+TEST_F(GuestRunTest, WithoutAMonitorTheShutdownCommandHasTheWholeStopTimeout) {
+  ops_.button_request = {false, false, "the guest's options bring their own QMP monitor"};
+  GuestResult r = Stop();
+  EXPECT_EQ(r.detail, "powered off by its shutdown command");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
+                        "RequestStop shutdown command", "WaitQemuExit 60s shown", "End"}));
+  EXPECT_TRUE(Logged("Power button not pressed (the guest's options bring their own QMP "
+                     "monitor); running the shutdown command"));
+}
+
+TEST_F(GuestRunTest, AGuestSlowToActOnTheButtonIsTheButtonsDoing) {
+  // The button was pressed; by the time the command is tried, sshd is gone
+  // already, and QEMU exits a little later.
+  ops_.stops_qemu = {StopWay::kPowerButton};
+  ops_.exit_ms = 40000;
+  ops_.shutdown_request = {false, false, "ssh: connect to host netqemu port 22: "
+                                         "Connection refused"};
+  GuestResult r = Stop();
+  EXPECT_EQ(StatusText(r), "stopped");
+  EXPECT_EQ(r.stopped_by, "power button");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
+                        "WaitQemuExit 30s shown", "RequestStop shutdown command",
+                        "WaitQemuExit 30s shown", "End"}));
+  EXPECT_TRUE(Logged("QEMU exited (powered off by the power button, 40.0s)"));
+}
+
+TEST_F(GuestRunTest, StopThatHadToKillIsNoPass) {
+  ops_.stops_qemu = {StopWay::kSigterm};
+  GuestResult r = Stop();
+  EXPECT_EQ(StatusText(r), "killed");
+  EXPECT_FALSE(Passed(r));
+  EXPECT_EQ(r.detail, "killed with SIGTERM after the stop timeout (60s)");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
+                        "WaitQemuExit 30s shown", "RequestStop shutdown command",
+                        "WaitQemuExit 30s shown", "RequestStop SIGTERM", "WaitQemuExit 10s",
+                        "End"}));
+}
+
+TEST_F(GuestRunTest, StopSendsSigkillWhenSigtermIsNotEnough) {
+  ops_.stops_qemu = {StopWay::kSigkill};
+  GuestResult r = Stop();
+  EXPECT_EQ(StatusText(r), "killed");
+  EXPECT_EQ(r.detail, "killed with SIGKILL: SIGTERM did not end it");
+  EXPECT_TRUE(Logged("QEMU (pid 4242) still running 10s after SIGTERM; sending SIGKILL"));
+}
+
+TEST(PowerButtonSeconds, HalfTheStopTimeoutAtLeastOne) {
+  EXPECT_EQ(PowerButtonSeconds(60), 30u);
+  EXPECT_EQ(PowerButtonSeconds(121), 60u);
+  EXPECT_EQ(PowerButtonSeconds(1), 1u);
+  EXPECT_EQ(PowerButtonSeconds(0), 1u);
 }
 
 TEST_F(GuestRunTest, StopOfAGuestThatIsNotRunning) {
@@ -742,37 +922,44 @@ TEST_F(GuestRunTest, StopOfAGuestThatIsNotRunning) {
   EXPECT_TRUE(Logged("Not running"));
 }
 
-TEST_F(GuestRunTest, StopOfAnUnreachableGuestUsesSigterm) {
+TEST_F(GuestRunTest, StopOfAnUnreachableGuestWithoutAMonitorKillsAtOnce) {
+  ops_.button_request = {false, false, "no monitor: x: No such file or directory"};
   ops_.shutdown_request = {false, false, "ssh timed out"};
   GuestResult r = Stop();
-  EXPECT_EQ(StatusText(r), "stopped");
-  EXPECT_EQ(r.detail, "stopped with SIGTERM");
-  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop shutdown command",
-                        "RequestStop SIGTERM", "WaitQemuExit 10s", "End"}));
-  EXPECT_TRUE(Logged("Shutdown command not delivered (ssh timed out); stopping QEMU "
-                     "with SIGTERM"));
-  EXPECT_FALSE(Logged("QEMU still running after 60s; sending SIGTERM"));
+  EXPECT_EQ(StatusText(r), "killed");
+  EXPECT_EQ(r.detail, "killed with SIGTERM: neither the power button nor the shutdown "
+                      "command reached it");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
+                        "RequestStop shutdown command", "RequestStop SIGTERM",
+                        "WaitQemuExit 10s", "End"}));
+  EXPECT_TRUE(Logged("Shutdown command not delivered (ssh timed out)"));
+  EXPECT_TRUE(Logged("Nothing reached the guest; stopping QEMU (pid 4242) with SIGTERM"));
 }
 
 TEST_F(GuestRunTest, StopOfAQemuThatExitedByItself) {
-  // ssh could not deliver the command, but QEMU was on its way out anyway.
+  // Neither request went through, but QEMU was on its way out anyway.
+  ops_.button_request = {false, false, "QMP: QEMU closed the monitor"};
   ops_.shutdown_request = {false, false, "ssh returned 255"};
   ops_.exits_alone = true;
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "stopped");
   EXPECT_EQ(r.detail, "exited");
+  EXPECT_EQ(r.stopped_by, "exited");
   EXPECT_FALSE(Called("RequestStop SIGTERM"));
   EXPECT_TRUE(Logged("QEMU exited (exited, 0.0s)"));
 }
 
 TEST_F(GuestRunTest, StopThatCannotSignalQemuIsAnError) {
+  ops_.button_request = {false, false, "no monitor"};
   ops_.shutdown_request = {false, false, "ssh timed out"};
   ops_.sigterm_request = {false, false, "kill 4242: Operation not permitted"};
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "error");
-  EXPECT_EQ(r.detail, "QEMU (pid 4242) still running after SIGTERM");
-  EXPECT_TRUE(Logged("ERROR:: kill 4242: Operation not permitted"));
+  EXPECT_EQ(r.detail, "QEMU (pid 4242) still running: kill 4242: Operation not permitted");
+  EXPECT_TRUE(Logged("ERROR:: QEMU (pid 4242) still running: kill 4242: Operation not "
+                     "permitted"));
   EXPECT_FALSE(Called("WaitQemuExit 10s"));
+  EXPECT_FALSE(Called("RequestStop SIGKILL"));
 }
 
 TEST_F(GuestRunTest, StopLeavesSomeoneElsesQemuAlone) {
@@ -794,12 +981,14 @@ TEST_F(GuestRunTest, StopThatCannotTellWhoHasTheImageIsAnError) {
 }
 
 TEST_F(GuestRunTest, StopInterruptedWhileAskingTheGuest) {
+  ops_.stops_qemu = {};
   ops_.interrupt_in = "RequestStop shutdown";
   ops_.shutdown_request = {false, true, ""};
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "interrupted");
   // No SIGTERM behind the user's back after a ^C.
-  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop shutdown command", "End"}));
+  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
+                        "WaitQemuExit 30s shown", "RequestStop shutdown command", "End"}));
 }
 
 TEST_F(GuestRunTest, StopInterruptedWhileWaitingForQemu) {

@@ -201,8 +201,6 @@ TEST(BuildQemuArgv, UserNetworkArgs) {
                    "-device", "virtio-net-pci,netdev=runall0,mac=52:54:00:01:02:03"}));
   EXPECT_EQ(UserNetworkArgs("e1000", "52:54:00:01:02:03", "h", 2222)[1],
             "user,id=runall0,hostname=h,hostfwd=tcp:127.0.0.1:2222-:22");
-  EXPECT_EQ(UserNetMonitorArgs("/run/a,b/h:qmp"),
-            (Words{"-qmp", "unix:/run/a,,b/h:qmp,server=on,wait=off"}));
 }
 
 TEST(BuildQemuArgv, UserNetworkIsLeftToRunqemuos) {
@@ -218,4 +216,58 @@ TEST(BuildQemuArgv, UserNetworkIsLeftToRunqemuos) {
   QemuCommand t = BuildQemuArgv(r[1], TestSettings());
   EXPECT_FALSE(t.user_net);
   EXPECT_EQ(t.nic, "virtio-net-pci");
+}
+
+TEST(BuildQemuArgv, HostChoicesComeAfterMachineAndCpu) {
+  std::vector<GuestRecord> r = Parse("h h.img 60 60 256\nmachine = q35\n");
+  ASSERT_EQ(r.size(), 1u);
+  HostChoices host;
+  host.accel = {"-accel", "kvm", "-accel", "tcg"};
+  host.default_cpu = "max";
+  QemuCommand cmd = BuildQemuArgv(r[0], TestSettings(), host);
+  EXPECT_EQ(cmd.argv,
+            (Words{"qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel",
+                   "kvm", "-accel", "tcg", "-m", "256", "-drive",
+                   "file=/data/qemu/h.img,format=raw,if=virtio", "-device",
+                   "virtio-rng-pci"}));
+  // Without host choices, the command line is what it always was.
+  EXPECT_EQ(BuildQemuArgv(r[0], TestSettings()).argv,
+            BuildQemuArgv(r[0], TestSettings(), HostChoices()).argv);
+}
+
+TEST(BuildQemuArgv, TheRecordsCpuWinsOverTheHostsDefault) {
+  HostChoices host;
+  host.accel = {"-accel", "tcg"};
+  host.default_cpu = "max";
+  std::vector<GuestRecord> r = Parse("h h.img\ncpu = qemu64\n");
+  QemuCommand cmd = BuildQemuArgv(r[0], TestSettings(), host);
+  EXPECT_EQ(Words(cmd.argv.begin(), cmd.argv.begin() + 5),
+            (Words{"qemu-system-x86_64", "-cpu", "qemu64", "-accel", "tcg"}));
+  r = Parse("h h.img\n-machine q35 -cpu host\n");
+  cmd = BuildQemuArgv(r[0], TestSettings(), host);
+  EXPECT_EQ(std::count(cmd.argv.begin(), cmd.argv.end(), "-cpu"), 1);
+  EXPECT_EQ(std::count(cmd.argv.begin(), cmd.argv.end(), "max"), 0);
+}
+
+TEST(QemuArgs, MonitorArgs) {
+  EXPECT_EQ(MonitorArgs("/var/lib/runall/launch/.monitor-1000/g.qmp"),
+            (Words{"-qmp",
+                   "unix:/var/lib/runall/launch/.monitor-1000/g.qmp,server=on,wait=off"}));
+  EXPECT_EQ(MonitorArgs("/a,b/g.qmp")[1], "unix:/a,,b/g.qmp,server=on,wait=off");
+}
+
+TEST(QemuArgs, ArgsHaveQmpMonitor) {
+  EXPECT_FALSE(ArgsHaveQmpMonitor({"-m", "256", "-monitor", "stdio"}));
+  EXPECT_TRUE(ArgsHaveQmpMonitor({"-qmp", "tcp:localhost:4444,server=on"}));
+  EXPECT_TRUE(ArgsHaveQmpMonitor({"--qmp-pretty", "unix:/x,server"}));
+  EXPECT_TRUE(ArgsHaveQmpMonitor({"-chardev", "socket,id=m,path=/x,server=on",
+                                  "-mon", "chardev=m,mode=control"}));
+  EXPECT_FALSE(ArgsHaveQmpMonitor({"-mon", "chardev=m,mode=readline"}));
+}
+
+TEST(QemuArgs, ArgsDirectSerial) {
+  EXPECT_FALSE(ArgsDirectSerial({"-display", "none", "-kernel", "/k"}));
+  EXPECT_TRUE(ArgsDirectSerial({"-serial", "stdio"}));
+  EXPECT_TRUE(ArgsDirectSerial({"--serial", "file:/tmp/x"}));
+  EXPECT_TRUE(ArgsDirectSerial({"-nographic"}));
 }

@@ -49,7 +49,8 @@ TEST(ReportTest, WhatCountsAsPassed) {
         GuestStatus::kBootFailed, GuestStatus::kUnreachable,
         GuestStatus::kRefused, GuestStatus::kHostKeyChanged,
         GuestStatus::kError, GuestStatus::kNotFound,
-        GuestStatus::kInterrupted, GuestStatus::kNotRun})
+        GuestStatus::kInterrupted, GuestStatus::kNotRun,
+        GuestStatus::kKilled})
     EXPECT_FALSE(Passed(Result("a", s)));
 }
 
@@ -112,4 +113,25 @@ TEST(ReportTest, ExitStatus) {
   EXPECT_EQ(RunExitStatus({}, false), 1);  // testing nothing is no pass
   EXPECT_EQ(RunExitStatus(all_passed, true), 130);
   EXPECT_EQ(RunExitStatus({Result("a", GuestStatus::kNotFound)}, false), 1);
+}
+
+TEST(ReportTest, AKilledGuestIsNoPassAndSaysHowItStopped) {
+  GuestResult off = Result("debian", GuestStatus::kStopped);
+  off.stopped_by = "power button";
+  off.detail = "powered off by the power button";
+  GuestResult killed = Result("obsd", GuestStatus::kKilled);
+  killed.stopped_by = "SIGTERM";
+  killed.detail = "killed with SIGTERM after the stop timeout (60s)";
+  EXPECT_EQ(SummaryTable({off, killed}),
+            "GUEST   RESULT   BOOT  SCRIPT  DETAIL\n"
+            "debian  stopped  -     -       powered off by the power button\n"
+            "obsd    killed   -     -       killed with SIGTERM after the stop timeout (60s)\n"
+            "1 of 2 guests passed\n");
+  EXPECT_EQ(RunExitStatus({off, killed}, false), 1);
+  EXPECT_EQ(RunExitStatus({off}, false), 0);
+  std::string tap = TapReport({off, killed});
+  EXPECT_NE(tap.find("ok 1 - debian\n"), std::string::npos) << tap;
+  EXPECT_NE(tap.find("  stopped_by: \"power button\"\n"), std::string::npos) << tap;
+  EXPECT_NE(tap.find("not ok 2 - obsd # killed\n"), std::string::npos) << tap;
+  EXPECT_NE(tap.find("  stopped_by: \"SIGTERM\"\n"), std::string::npos) << tap;
 }

@@ -58,6 +58,7 @@ TEST(Settings, ErrorsNameFileAndLine) {
       {"restrict_hosts = maybe\n", "f.conf:1: bad value"},
       {"dns = 1.2.3\n", "f.conf:1: bad value for dns"},
       {"just words\n", "f.conf:1: expected \"key = value\""},
+      {"accel = fast\n", "f.conf:1: bad value for accel: \"fast\""},
   };
   for (const auto& c : cases) {
     Settings s = DefaultSettings();
@@ -206,4 +207,13 @@ TEST(Settings, ShippedExampleParsesCommentedAndUncommented) {
   Settings u = DefaultSettings();
   ASSERT_TRUE(ParseSettings(text, "example", &u, &err)) << err;
   EXPECT_EQ(u.network, NetworkMode::kTap);
+  EXPECT_EQ(u.accel, "auto");
+}
+
+TEST(Settings, AccelIsAutoUnlessSet) {
+  Settings s = DefaultSettings();
+  EXPECT_EQ(s.accel, "auto");
+  std::string err;
+  ASSERT_TRUE(ParseSettings("accel = tcg\n", "runall.conf", &s, &err)) << err;
+  EXPECT_EQ(s.accel, "tcg");
 }

@@ -135,6 +135,9 @@ known_hosts = $d/ssh/known_hosts
 dns = 192.0.2.53
 start_timeout = 120
 stop_timeout = 30
+# The same emulation on every machine, with KVM or without;
+# runall_os_test_accel.sh tests accel = auto.
+accel = tcg
 EOF
 	# start-tun-interface and update-dynamic-hosts take settings only from
 	# a root-owned file nobody else may write.

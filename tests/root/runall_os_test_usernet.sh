@@ -95,7 +95,7 @@ ok "warm: both guests reused through their recorded ports"
 rm -f "$launch/ux1:port"
 un_run asked -sn "$UN_HOME/contract" ux1
 [ "$(un_rc asked)" = 0 ] || fail "no record: exit $(un_rc asked)"
-grep -q "ux1:: No port recorded for QEMU (pid [0-9]*); asking its monitor $launch/ux1:qmp" \
+grep -q "ux1:: No port recorded for QEMU (pid [0-9]*); asking its monitor $launch/.monitor-$UN_UID/ux1.qmp" \
 	"$UN_DIR/asked.err" || fail "no record: the monitor was not asked"
 grep -q "QEMU started" "$UN_DIR/asked.err" && fail "no record: a guest was launched"
 check_record ux1 "no record"
@@ -134,7 +134,7 @@ un_run stop --stop
 [ "$(un_rc stop)" = 0 ] || fail "--stop: exit $(un_rc stop)"
 for g in ux1 ux2; do
 	[ "$(un_result stop "$g")" = stopped ] || fail "--stop: $g is '$(un_result stop "$g")'"
-	[ ! -e "$launch/$g:qmp" ] || fail "--stop: $g's monitor socket is left"
+	[ ! -e "$launch/.monitor-$UN_UID/$g.qmp" ] || fail "--stop: $g's monitor socket is left"
 done
 grep -q "powered off" "$UN_DIR/stop.out" || fail "--stop: not powered off"
 [ -z "$(un_qemu_pids)" ] || fail "--stop left QEMU running: $(un_qemu_pids)"

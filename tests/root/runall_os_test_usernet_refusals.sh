@@ -24,7 +24,7 @@ launch=$UN_DATA/launch
 # monitor socket or QEMU.
 nothing_left() {  # nothing_left HOST WHEN
 	local f
-	for f in "$launch/$1" "$launch/$1:port" "$launch/$1:qmp"; do
+	for f in "$launch/$1" "$launch/$1:port" "$launch/.monitor-$UN_UID/$1.qmp"; do
 		[ ! -e "$f" ] || fail "$2: $f is left"
 	done
 	[ -z "$(un_qemu_pids)" ] || fail "$2: QEMU left: $(un_qemu_pids)"
@@ -71,6 +71,17 @@ grep -q "runall-os-test: $UN_GUESTS:[0-9]*: record for own: network = user (the 
 [ ! -e "$launch" ] || fail "own -netdev: $launch was made"
 [ ! -e "$UN_STATE/logs/own.log" ] || fail "own -netdev: a log was made"
 nothing_left own "own -netdev"
+cp "$UN_DIR/guests.good" "$UN_GUESTS"
+cat >>"$UN_GUESTS" <<'EOF'
+
+own own.img
+-qmp unix:/tmp/own-monitor,server=on,wait=off
+EOF
+un_run ownqmp -s "$UN_DIR/nothing" own
+[ "$(un_rc ownqmp)" = 100 ] || fail "own -qmp: exit $(un_rc ownqmp), expected 100"
+grep -q "record for own: network = user (the default of the settings), but its option lines bring their own QMP monitor" \
+	"$UN_DIR/ownqmp.err" || fail "own -qmp: $(cat "$UN_DIR/ownqmp.err")"
+nothing_left own "own -qmp"
 cp "$UN_DIR/guests.good" "$UN_GUESTS"
 ok "a record with its own -netdev is refused in user mode, nothing made"
 

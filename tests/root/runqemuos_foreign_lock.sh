@@ -42,7 +42,8 @@ T=$TOOLS
 # snapshot STEP: alice's launch and hostname files, and what root's probe
 # says of the image, after STEP.
 snapshot() {
-  ls -A "$A/launch" >"$TMP/$1.launch"
+  # (The monitor sockets' directory, .monitor-UID, stays once made.)
+  ls -A "$A/launch" | grep -v '^\.monitor-[0-9]*$' >"$TMP/$1.launch"
   find "$HN" -mindepth 1 -user 61001 >"$TMP/$1.hn"
   "$T/image-in-use" "$A/g.img" >"$TMP/$1.root-probe" 2>&1
   return 0

@@ -41,7 +41,8 @@ rq() {  # rq NAME HOST IMAGE: alice's runqemuos -b -N
 # after STEP.
 snapshot() {
   ip -n "$NS" -4 -o addr show >"$TMP/$1.addrs"
-  ls -A "$A/launch" >"$TMP/$1.launch"
+  # (The monitor sockets' directory, .monitor-UID, stays once made.)
+  ls -A "$A/launch" | grep -v '^\.monitor-[0-9]*$' >"$TMP/$1.launch"
   find "$HN" -mindepth 1 -user 61001 >"$TMP/$1.hn"
 }
 rq none g1 g.img
