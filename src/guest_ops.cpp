@@ -157,6 +157,9 @@ class RealGuestOps : public GuestOps {
   const std::string launch_path_;
   const std::string up_file_;
   LaunchFile launch_;  ///< as the last Gather read it
+  /// The pid runqemuos reported for this run's last launch (0: none) -
+  /// known to be the QEMU it exec'd, whatever the clocks say.
+  pid_t launched_pid_ = 0;
   std::string image_problem_;  ///< why the last image probe failed
   SshEndpoint endpoint_;
   std::unique_ptr<ProcessWatch> qemu_;  ///< the stop path's pinned QEMU
@@ -252,7 +255,8 @@ void RealGuestOps::Gather(StartupFacts* facts) {
     log_->Error(err);
     launch_ = LaunchFile();
   }
-  GatherFileFacts(launch_, up_file_, guest_.start_timeout, WallClockNow(), facts);
+  GatherFileFacts(launch_, up_file_, guest_.start_timeout, WallClockNow(), facts,
+                  launched_pid_);
   if (user_net_) LearnForwardedPort(facts->launch_names_live_qemu ? launch_.pid : 0);
 }
 
@@ -432,6 +436,7 @@ LaunchResult RealGuestOps::Launch() {
   if (end.status.code() == 0) {
     if (!message.empty()) log_->Msg("runqemuos: " + message);
     log_->Msg("QEMU started as pid " + TrimEnd(out));
+    if (!ParseLaunchPid(TrimEnd(out), &launched_pid_)) launched_pid_ = 0;
     result.outcome = LaunchOutcome::kStarted;
     return result;
   }
@@ -561,7 +566,11 @@ BootWait RealGuestOps::WaitBoot() {
   if (!launch.exists || launch.pid == 0) return result;
   ProcessWatch qemu(launch.pid);
   // Checked after pinning: the pin keeps it this process from now on.
-  if (!LaunchFileNamesLiveQemu(launch)) return result;
+  std::string why = LaunchFileQemuProblem(launch, launched_pid_);
+  if (!why.empty()) {
+    log_->Msg("No QEMU to wait for: " + why);
+    return result;
+  }
   result.end = WaitEnd::kTimedOut;
   if (remaining <= 0) return result;
   auto progress = [&]() {
@@ -649,7 +658,7 @@ void RealGuestOps::WaitForImage(ImageWait what, StartupFacts* facts) {
 WaitEnd RealGuestOps::WaitShutdownOrConnect() {
   const LaunchFile launch = launch_;
   ProcessWatch qemu(launch.pid);
-  if (!LaunchFileNamesLiveQemu(launch)) return WaitEnd::kExited;
+  if (!LaunchFileQemuProblem(launch, launched_pid_).empty()) return WaitEnd::kExited;
   const int64_t start = MonotonicMs();
   const int64_t deadline = start + guest_.stop_timeout * 1000LL;
   WaitEnd end = WaitEnd::kTimedOut;
@@ -699,7 +708,7 @@ bool RealGuestOps::FindQemu(pid_t* pid) {
   if (launch.exists && launch.pid != 0) {
     qemu_.reset(new ProcessWatch(launch.pid));
     // Checked after pinning: the pin keeps it this process from now on.
-    if (!LaunchFileNamesLiveQemu(launch)) qemu_.reset();
+    if (!LaunchFileQemuProblem(launch, launched_pid_).empty()) qemu_.reset();
   }
   *pid = qemu_ ? launch.pid : 0;
   if (user_net_) LearnForwardedPort(*pid);

@@ -70,14 +70,21 @@ ProcessFacts ReadProcessFacts(pid_t pid) {
 }
 
 bool LaunchFileNamesLiveQemu(const LaunchFile& launch) {
-  if (!launch.exists || launch.pid == 0) return false;
-  return IsLaunchedQemu(ReadProcessFacts(launch.pid), launch.mtime);
+  return LaunchFileQemuProblem(launch, 0).empty();
+}
+
+std::string LaunchFileQemuProblem(const LaunchFile& launch, pid_t launched_here) {
+  if (!launch.exists) return "no launch file";
+  if (launch.pid == 0) return "the launch file holds no pid";
+  std::string why = LaunchedQemuProblem(ReadProcessFacts(launch.pid), launch.mtime,
+                                        launched_here != 0 && launch.pid == launched_here);
+  return why.empty() ? why : "pid " + std::to_string(launch.pid) + ": " + why;
 }
 
 void GatherFileFacts(const LaunchFile& launch, const std::string& up_file,
                      unsigned start_timeout, const struct timespec& now,
-                     StartupFacts* facts) {
-  facts->launch_names_live_qemu = LaunchFileNamesLiveQemu(launch);
+                     StartupFacts* facts, pid_t launched_here) {
+  facts->launch_names_live_qemu = LaunchFileQemuProblem(launch, launched_here).empty();
   facts->later_up_file = false;
   facts->start_timeout_expired = false;
   if (!launch.exists) return;

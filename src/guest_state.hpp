@@ -34,6 +34,12 @@ ProcessFacts ReadProcessFacts(pid_t pid);
 /// True if the launch file names a live QEMU that wrote it (IsLaunchedQemu).
 bool LaunchFileNamesLiveQemu(const LaunchFile& launch);
 
+/// Why the launch file names no live QEMU that wrote it, in words; empty
+/// when it does. `launched_here` is the pid this process's own runqemuos
+/// reported (0 if none): a launch file naming it is checked only for a
+/// live QEMU (LaunchedQemuProblem).
+std::string LaunchFileQemuProblem(const LaunchFile& launch, pid_t launched_here);
+
 /// Milliseconds from `from` to `to` (CLOCK_REALTIME times, such as file
 /// modification times).
 int64_t MillisBetween(const struct timespec& from, const struct timespec& to);
@@ -41,8 +47,9 @@ int64_t MillisBetween(const struct timespec& from, const struct timespec& to);
 /// The file facts of startup_decision for a guest, at the wall-clock time
 /// `now`: launch_names_live_qemu, later_up_file (and its mtime), and
 /// start_timeout_expired. Image use and reachability come from elsewhere.
+/// `launched_here` as for LaunchFileQemuProblem.
 void GatherFileFacts(const LaunchFile& launch, const std::string& up_file,
                      unsigned start_timeout, const struct timespec& now,
-                     StartupFacts* facts);
+                     StartupFacts* facts, pid_t launched_here = 0);
 
 }  // namespace runall

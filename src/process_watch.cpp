@@ -50,7 +50,10 @@ bool ProcessWatch::Alive() const {
     do {
       n = poll(&p, 1, 0);
     } while (n < 0 && errno == EINTR);
-    return n == 0;
+    if (n == 0) return true;
+    if (n == 1 && (p.revents & POLLIN)) return false;
+    // POLLNVAL, or poll itself failing: the pidfd tells nothing, which
+    // must not read as "QEMU exited" - ask by pid instead.
   }
   // pidfd_open failed: the process may have been gone already, or the
   // kernel has no pidfds.

@@ -311,18 +311,27 @@ StartupDecision DecideStartup(Stage stage, const StartupFacts& facts,
 
 bool IsLaunchedQemu(const ProcessFacts& proc,
                     const struct timespec& launch_mtime) {
-  if (!proc.exists) return false;
+  return LaunchedQemuProblem(proc, launch_mtime, false).empty();
+}
+
+std::string LaunchedQemuProblem(const ProcessFacts& proc,
+                                const struct timespec& launch_mtime,
+                                bool launched_here) {
+  if (!proc.exists) return "the process is gone";
   if (!proc.exe.empty()) {
-    if (!StartsWith(Basename(proc.exe), "qemu-system")) return false;
+    if (!StartsWith(Basename(proc.exe), "qemu-system"))
+      return "the process runs " + proc.exe + ", not a QEMU";
   } else if (!StartsWith(proc.comm, "qemu")) {
-    return false;
+    return "the process is " + proc.comm + ", not a QEMU";
   }
-  if (!proc.start_known) return true;
+  if (launched_here || !proc.start_known) return "";
   // Compare in nanoseconds; 64 bits hold them until the year 2262.
   long long start = proc.start.tv_sec * 1000000000LL + proc.start.tv_nsec;
   long long written =
       launch_mtime.tv_sec * 1000000000LL + launch_mtime.tv_nsec;
-  return start <= written + kStartSlackNs;
+  if (start <= written + kStartSlackNs) return "";
+  return "the process started " + std::to_string((start - written) / 1000000) +
+         " ms after the launch file was written: a reused pid";
 }
 
 const char* RefusalText(Refusal refusal) {

@@ -147,6 +147,17 @@ constexpr long kStartSlackNs = 100 * 1000 * 1000L;
 /// An unknown start time (no /proc) is given the benefit of the doubt.
 bool IsLaunchedQemu(const ProcessFacts& proc, const struct timespec& launch_mtime);
 
+/// Why `proc` is not the QEMU a launch file written at `launch_mtime`
+/// names, in words for the guest's log ("pid 7 is /bin/sh, not a QEMU");
+/// empty when it is (IsLaunchedQemu). With `launched_here` the caller
+/// started that pid itself and runqemuos told it the exec happened: only
+/// that it is a live QEMU is checked, not its start time, which a wall
+/// clock stepped forward since the launch would make look later than the
+/// launch file.
+std::string LaunchedQemuProblem(const ProcessFacts& proc,
+                                const struct timespec& launch_mtime,
+                                bool launched_here);
+
 /// The refusal in words, for the summary's detail ("host key changed").
 const char* RefusalText(Refusal refusal);
 

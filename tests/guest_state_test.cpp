@@ -126,6 +126,35 @@ TEST_F(GuestStateTest, StaleLaunchFileWhosePidWasReusedDoesNotFoolIt) {
   EXPECT_FALSE(LaunchFileNamesLiveQemu(Read(path)));
 }
 
+TEST_F(GuestStateTest, PidThisRunLaunchedIsTrustedDespiteTheClock) {
+  // As above, but the pid is the one this run's runqemuos reported: a
+  // launch file that seems older than its QEMU is a clock stepped forward.
+  pid_t qemu = Start(fake_qemu_);
+  std::string path = WriteLaunchFile(qemu);
+  struct timespec earlier[2];
+  clock_gettime(CLOCK_REALTIME, &earlier[0]);
+  earlier[0].tv_sec -= 60;
+  earlier[1] = earlier[0];
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), earlier, 0), 0);
+  LaunchFile launch = Read(path);
+  EXPECT_EQ(LaunchFileQemuProblem(launch, qemu), "");
+  EXPECT_NE(LaunchFileQemuProblem(launch, 0).find("a reused pid"), std::string::npos);
+  StartupFacts f;
+  GatherFileFacts(launch, dir_ + "/up", 240, launch.mtime, &f, qemu);
+  EXPECT_TRUE(f.launch_names_live_qemu);
+  // Another pid than the one reported gets no such trust.
+  EXPECT_NE(LaunchFileQemuProblem(launch, qemu + 100000), "");
+}
+
+TEST_F(GuestStateTest, ProblemNamesThePid) {
+  pid_t other = Start("/bin/sleep");
+  // /bin/sleep, or /usr/bin/sleep where /bin is a link to /usr/bin.
+  std::string why = LaunchFileQemuProblem(Read(WriteLaunchFile(other)), 0);
+  EXPECT_EQ(why.rfind("pid " + std::to_string(other) + ": the process runs /", 0), 0u) << why;
+  EXPECT_NE(why.find("bin/sleep, not a QEMU"), std::string::npos) << why;
+  EXPECT_EQ(LaunchFileQemuProblem(Read(dir_ + "/nothing"), 0), "no launch file");
+}
+
 TEST_F(GuestStateTest, FileFacts) {
   pid_t qemu = Start(fake_qemu_);
   LaunchFile launch = Read(WriteLaunchFile(qemu));

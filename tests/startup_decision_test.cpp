@@ -440,6 +440,28 @@ TEST(IsLaunchedQemuTest, ClockGranularityIsTolerated) {
   EXPECT_FALSE(IsLaunchedQemu(p, kWritten));
 }
 
+TEST(IsLaunchedQemuTest, ProblemSaysWhy) {
+  EXPECT_EQ(LaunchedQemuProblem(Qemu(999), kWritten, false), "");
+  EXPECT_EQ(LaunchedQemuProblem(ProcessFacts(), kWritten, false), "the process is gone");
+  ProcessFacts shell = Qemu(999);
+  shell.exe = "/bin/bash";
+  EXPECT_EQ(LaunchedQemuProblem(shell, kWritten, false),
+            "the process runs /bin/bash, not a QEMU");
+  EXPECT_EQ(LaunchedQemuProblem(Qemu(1003), kWritten, false),
+            "the process started 2500 ms after the launch file was written: a reused pid");
+}
+
+TEST(IsLaunchedQemuTest, OwnLaunchIsTrustedWhateverTheClockSays) {
+  // The wall clock stepped forward after our runqemuos wrote the launch
+  // file: the QEMU it exec'd now seems to have started after it. A pid
+  // our own runqemuos reported is still ours - if it is a live QEMU.
+  EXPECT_EQ(LaunchedQemuProblem(Qemu(5000), kWritten, true), "");
+  ProcessFacts shell = Qemu(999);
+  shell.exe = "/bin/bash";
+  EXPECT_NE(LaunchedQemuProblem(shell, kWritten, true), "");
+  EXPECT_NE(LaunchedQemuProblem(ProcessFacts(), kWritten, true), "");
+}
+
 TEST(IsLaunchedQemuTest, GoneOrNotQemuIsNot) {
   ProcessFacts gone;
   EXPECT_FALSE(IsLaunchedQemu(gone, kWritten));

@@ -52,7 +52,7 @@ ok() { echo "ok: $*"; }
 e2e_show_logs() {
 	local f
 	[ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ] || return 0
-	for f in "$E2E_DIR"/*.out "$E2E_LOGS"/*.log "$E2E_LOGS"/*.console; do
+	for f in "$E2E_DIR"/*.out "$E2E_DIR"/*.err "$E2E_LOGS"/*.log "$E2E_LOGS"/*.console; do
 		[ -f "$f" ] || continue
 		echo "--- $f (last 30 lines)"
 		tail -n 30 "$f"
