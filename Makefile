@@ -180,6 +180,15 @@ test-programs: all $(B)/unit_tests $(TEST_TOOLS)
 demo: all
 	@tests/demo
 
+# Every C++ file in the tree's style (.clang-format); lint/format checks it.
+FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*.hpp tests/*.cpp tests/*.hpp \
+	tests/tools/*.cpp tests/fuzz/*.cpp bench/*.cpp))
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_FILES)
+	@echo "format: $(words $(FORMAT_FILES)) files formatted"
+
 bench: all $(BENCH_TOOLS)
 	@bench/run
 
@@ -249,7 +258,7 @@ clean:
 		$(B)/tests $(B)/bench \
 		$(addprefix $(B)/,$(SBIN_TOOLS) $(BIN_TOOLS))
 
-.PHONY: all check test-programs demo bench install install-programs install-data \
+.PHONY: all check test-programs demo format format-check bench install install-programs install-data \
 	uninstall clean
 .SUFFIXES:
 # Keep the tools' objects: they are intermediate for make, not for us.

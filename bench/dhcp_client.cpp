@@ -81,8 +81,7 @@ class Client {
     to.sin_family = AF_INET;
     to.sin_port = htons(kDhcpServerPort);
     to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
-    if (sendto(sock_, buf, n, 0, reinterpret_cast<struct sockaddr*>(&to),
-               sizeof to) < 0)
+    if (sendto(sock_, buf, n, 0, reinterpret_cast<struct sockaddr*>(&to), sizeof to) < 0)
       Fatal(kExitSystem, ErrnoMessage("sendto"));
   }
 
@@ -99,9 +98,8 @@ class Client {
       uint8_t buf[kDhcpMaxSize + 1];
       ssize_t n = recv(sock_, buf, sizeof buf, 0);
       if (n < 0) continue;
-      if (ParseDhcpPacket(buf, static_cast<size_t>(n), reply, nullptr) &&
-          reply->op == kBootReply && reply->xid == xid &&
-          reply->message_type == type)
+      if (ParseDhcpPacket(buf, static_cast<size_t>(n), reply, nullptr) && reply->op == kBootReply &&
+          reply->xid == xid && reply->message_type == type)
         return true;
     }
   }
@@ -119,9 +117,9 @@ void Report(const char* what, std::vector<int64_t> ns, const char* target) {
   std::sort(ns.begin(), ns.end());
   auto us = [](int64_t v) { return static_cast<double>(v) / 1000.0; };
   size_t p99 = (ns.size() * 99 + 99) / 100 - 1;
-  printf("%-22s median %8.1f us   p99 %8.1f us   max %8.1f us   (%zu runs; target %s)\n",
-         what, us(ns[ns.size() / 2]), us(ns[std::min(p99, ns.size() - 1)]),
-         us(ns.back()), ns.size(), target);
+  printf("%-22s median %8.1f us   p99 %8.1f us   max %8.1f us   (%zu runs; target %s)\n", what,
+         us(ns[ns.size() / 2]), us(ns[std::min(p99, ns.size() - 1)]), us(ns.back()), ns.size(),
+         target);
 }
 
 }  // namespace

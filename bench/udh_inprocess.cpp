@@ -23,21 +23,17 @@ using namespace runall;
 namespace {
 
 // Maps `host` to `ip` as root running update-dynamic-hosts would.
-bool Update(const std::string& path, const std::string& host,
-            const std::string& ip, std::string* err) {
+bool Update(const std::string& path, const std::string& host, const std::string& ip,
+            std::string* err) {
   HostsFileResult r;
   DynamicHostEdit edit;
   edit.hostname = host;
   edit.ip = ip;
-  if (!EditDynamicHosts(path, edit, SectionRules(), HostsFileOptions(), &r, err))
-    return false;
-  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kUnchanged)
-    return true;
+  if (!EditDynamicHosts(path, edit, SectionRules(), HostsFileOptions(), &r, err)) return false;
+  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kUnchanged) return true;
   *err = r.why;
   return false;
 }
-
-
 
 double NowMs() {
   struct timespec ts;
@@ -49,9 +45,8 @@ void Report(const char* what, std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   double sum = 0;
   for (double m : ms) sum += m;
-  printf("%s: median %.3f ms, mean %.3f ms, p90 %.3f ms over %zu\n", what,
-         ms[ms.size() / 2], sum / ms.size(), ms[ms.size() * 9 / 10],
-         ms.size());
+  printf("%s: median %.3f ms, mean %.3f ms, p90 %.3f ms over %zu\n", what, ms[ms.size() / 2],
+         sum / ms.size(), ms[ms.size() * 9 / 10], ms.size());
 }
 
 }  // namespace
@@ -67,20 +62,19 @@ int main(int argc, char** argv) {
   std::string text = "127.0.0.1\tlocalhost\n::1 localhost ip6-localhost\n";
   char buf[128];
   for (int i = 0; i < lines - 4; ++i) {
-    snprintf(buf, sizeof buf, "10.%d.%d.%d\thost%d.example.org host%d\n",
-             i / 65536 + 1, i / 256 % 256, i % 256, i, i);
+    snprintf(buf, sizeof buf, "10.%d.%d.%d\thost%d.example.org host%d\n", i / 65536 + 1,
+             i / 256 % 256, i % 256, i, i);
     text += buf;
   }
   text += "##STARTDYNAMIC\n##ENDDYNAMIC\n";
   for (int g = 1; g <= 20; ++g) {
     std::string out, why;
-    MapDynamicHost(text, "guest" + std::to_string(g),
-                   "172.20." + std::to_string(g) + ".2", &out, &why);
+    MapDynamicHost(text, "guest" + std::to_string(g), "172.20." + std::to_string(g) + ".2", &out,
+                   &why);
     text = out;
   }
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0 || write(fd, text.data(), text.size()) !=
-                    static_cast<ssize_t>(text.size()))
+  if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     return perror(path.c_str()), 111;
   close(fd);
 

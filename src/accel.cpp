@@ -8,15 +8,13 @@
 namespace runall {
 
 bool ValidAccelSetting(const std::string& value) {
-  static const char* const kKnown[] = {"auto", "kvm", "tcg", "hvf",
-                                       "whpx", "nvmm", "xen", "hax"};
+  static const char* const kKnown[] = {"auto", "kvm", "tcg", "hvf", "whpx", "nvmm", "xen", "hax"};
   for (const char* k : kKnown)
     if (value == k) return true;
   return false;
 }
 
-bool SameArchitecture(const std::string& host_machine,
-                      const std::string& guest_arch) {
+bool SameArchitecture(const std::string& host_machine, const std::string& guest_arch) {
   struct Pair {
     const char* host;
     const char* guest;
@@ -24,9 +22,8 @@ bool SameArchitecture(const std::string& host_machine,
   // KVM runs a guest of the host's instruction set; an x86_64 host also
   // runs 32-bit x86 guests.
   static const Pair kPairs[] = {
-      {"x86_64", "x86_64"},   {"x86_64", "i386"},     {"i686", "i386"},
-      {"aarch64", "aarch64"}, {"s390x", "s390x"},     {"ppc64le", "ppc64le"},
-      {"ppc64", "ppc64"},     {"riscv64", "riscv64"},
+      {"x86_64", "x86_64"}, {"x86_64", "i386"},     {"i686", "i386"},   {"aarch64", "aarch64"},
+      {"s390x", "s390x"},   {"ppc64le", "ppc64le"}, {"ppc64", "ppc64"}, {"riscv64", "riscv64"},
   };
   for (const Pair& p : kPairs)
     if (host_machine == p.host && guest_arch == p.guest) return true;
@@ -37,8 +34,7 @@ bool ArgsChooseAccel(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
     if (a.compare(0, 2, "--") == 0) a.erase(0, 1);
-    if (a == "-accel" || a.compare(0, 7, "-accel=") == 0 ||
-        a == "-enable-kvm" || a == "-no-kvm")
+    if (a == "-accel" || a.compare(0, 7, "-accel=") == 0 || a == "-enable-kvm" || a == "-no-kvm")
       return true;
     if ((a == "-machine" || a == "-M") && i + 1 < args.size() &&
         args[i + 1].find("accel=") != std::string::npos)
@@ -48,8 +44,8 @@ bool ArgsChooseAccel(const std::vector<std::string>& args) {
 }
 
 AccelChoice ChooseAccel(const std::string& setting, bool record_chose,
-                        const std::string& host_machine,
-                        const std::string& guest_arch, const KvmFacts& kvm) {
+                        const std::string& host_machine, const std::string& guest_arch,
+                        const KvmFacts& kvm) {
   AccelChoice c;
   if (record_chose) {
     c.name = "as the guest's options say";
@@ -71,16 +67,19 @@ AccelChoice ChooseAccel(const std::string& setting, bool record_chose,
   }
   const std::string who = kvm.user.empty() ? "this user" : kvm.user;
   if (!kvm.exists)
-    c.notice = "runs under TCG (software emulation, several times slower), "
-               "not KVM: this host has no /dev/kvm (enable virtualization in "
-               "the firmware and load kvm_intel or kvm_amd, or set accel = "
-               "tcg to say that is intended)";
+    c.notice =
+        "runs under TCG (software emulation, several times slower), "
+        "not KVM: this host has no /dev/kvm (enable virtualization in "
+        "the firmware and load kvm_intel or kvm_amd, or set accel = "
+        "tcg to say that is intended)";
   else
-    c.notice = "runs under TCG (software emulation, several times slower), "
-               "not KVM: /dev/kvm is not accessible to " + who +
-               " (add " + who + " to the group that owns it, usually kvm: "
-               "sudo usermod -a -G kvm " + who +
-               ", then log in again; or set accel = tcg)";
+    c.notice =
+        "runs under TCG (software emulation, several times slower), "
+        "not KVM: /dev/kvm is not accessible to " +
+        who + " (add " + who +
+        " to the group that owns it, usually kvm: "
+        "sudo usermod -a -G kvm " +
+        who + ", then log in again; or set accel = tcg)";
   return c;
 }
 
@@ -94,8 +93,7 @@ std::string KvmFailureLine(const std::vector<std::string>& console_lines) {
     size_t colon = line.find(": ");
     if (colon == std::string::npos) continue;
     const std::string program = line.substr(0, colon);
-    if (program.find(' ') != std::string::npos ||
-        program.find("qemu") == std::string::npos)
+    if (program.find(' ') != std::string::npos || program.find("qemu") == std::string::npos)
       continue;
     std::string lower = line;
     for (char& c : lower)

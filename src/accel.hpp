@@ -32,8 +32,7 @@ bool ValidAccelSetting(const std::string& value);
 /// True if QEMU's `guest_arch` (a runall-guests(5) arch) can run under KVM
 /// on a host whose uname machine is `host_machine` (x86_64 runs x86_64 and
 /// i386, aarch64 runs aarch64, ppc64le runs ppc64le, and so on).
-bool SameArchitecture(const std::string& host_machine,
-                      const std::string& guest_arch);
+bool SameArchitecture(const std::string& host_machine, const std::string& guest_arch);
 
 /// The decision. `setting` is auto, kvm, tcg or another accelerator;
 /// `record_chose` is true when the guest's own QEMU options already pick
@@ -42,8 +41,8 @@ bool SameArchitecture(const std::string& host_machine,
 /// when the architectures match and KVM is accessible; else TCG, with a
 /// notice when the architectures match.
 AccelChoice ChooseAccel(const std::string& setting, bool record_chose,
-                        const std::string& host_machine,
-                        const std::string& guest_arch, const KvmFacts& kvm);
+                        const std::string& host_machine, const std::string& guest_arch,
+                        const KvmFacts& kvm);
 
 /// True if the QEMU arguments choose an accelerator themselves.
 bool ArgsChooseAccel(const std::vector<std::string>& args);

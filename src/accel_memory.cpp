@@ -8,8 +8,8 @@
 
 #include "fail.hpp"
 #include "file_io.hpp"
-#include "process.hpp"       // FindInPath
-#include "qemu_launch.hpp"   // WriteFileAtomically
+#include "process.hpp"      // FindInPath
+#include "qemu_launch.hpp"  // WriteFileAtomically
 
 namespace runall {
 
@@ -22,8 +22,7 @@ std::vector<std::string> SplitTabs(const std::string& line) {
   size_t pos = 0;
   while (true) {
     size_t tab = line.find('\t', pos);
-    fields.push_back(line.substr(pos, tab == std::string::npos ? std::string::npos
-                                                                 : tab - pos));
+    fields.push_back(line.substr(pos, tab == std::string::npos ? std::string::npos : tab - pos));
     if (tab == std::string::npos) break;
     pos = tab + 1;
   }
@@ -74,8 +73,8 @@ bool SameFile(const QemuIdentity& a, const QemuIdentity& b) {
 
 }  // namespace
 
-bool IdentifyQemu(const std::string& program, const std::string& path_env,
-                  QemuIdentity* id, std::string* err) {
+bool IdentifyQemu(const std::string& program, const std::string& path_env, QemuIdentity* id,
+                  std::string* err) {
   std::string found;
   if (!FindInPath(program, path_env, &found)) {
     *err = program + ": not found";
@@ -94,8 +93,7 @@ bool IdentifyQemu(const std::string& program, const std::string& path_env,
   return true;
 }
 
-bool RecallKvmFailure(const std::string& text, const QemuIdentity& id,
-                      KvmFailure* failure) {
+bool RecallKvmFailure(const std::string& text, const QemuIdentity& id, KvmFailure* failure) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
@@ -123,10 +121,9 @@ std::string RememberKvmFailure(const std::string& text, const QemuIdentity& id,
     pos = nl + 1;
   }
   if (id.path.empty() || id.path[0] != '/' || Clean(id.path) != id.path) return out;
-  out += std::string(kTag) + "\t" + std::to_string(id.dev) + "\t" +
-         std::to_string(id.ino) + "\t" + std::to_string(id.size) + "\t" +
-         std::to_string(id.mtime) + "\t" + std::to_string(failure.when) + "\t" +
-         id.path + "\t" + Clean(failure.said) + "\n";
+  out += std::string(kTag) + "\t" + std::to_string(id.dev) + "\t" + std::to_string(id.ino) + "\t" +
+         std::to_string(id.size) + "\t" + std::to_string(id.mtime) + "\t" +
+         std::to_string(failure.when) + "\t" + id.path + "\t" + Clean(failure.said) + "\n";
   return out;
 }
 
@@ -142,15 +139,14 @@ bool LoadKvmMemory(const std::string& path, std::string* text, std::string* err)
   return false;
 }
 
-bool SaveKvmMemory(const std::string& path, const std::string& text,
-                   std::string* err) {
+bool SaveKvmMemory(const std::string& path, const std::string& text, std::string* err) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) {
     *err = path + ": not an absolute path";
     return false;
   }
-  return WriteFileAtomically(slash == 0 ? "/" : path.substr(0, slash),
-                             path.substr(slash + 1), text, err);
+  return WriteFileAtomically(slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1), text,
+                             err);
 }
 
 }  // namespace runall

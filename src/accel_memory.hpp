@@ -30,18 +30,17 @@ struct QemuIdentity {
 
 /// Finds `program` (a name looked up in `path_env`, or a path) and stats
 /// it. False with *err if it is not there.
-bool IdentifyQemu(const std::string& program, const std::string& path_env,
-                  QemuIdentity* id, std::string* err);
+bool IdentifyQemu(const std::string& program, const std::string& path_env, QemuIdentity* id,
+                  std::string* err);
 
 /// A KVM failure remembered for a program.
 struct KvmFailure {
-  long long when = 0;   ///< seconds since the epoch
-  std::string said;     ///< QEMU's line
+  long long when = 0;  ///< seconds since the epoch
+  std::string said;    ///< QEMU's line
 };
 
 /// The failure `text` (the file's content) remembers for exactly `id`.
-bool RecallKvmFailure(const std::string& text, const QemuIdentity& id,
-                      KvmFailure* failure);
+bool RecallKvmFailure(const std::string& text, const QemuIdentity& id, KvmFailure* failure);
 
 /// `text` with the failure of `id` written down: the line of any earlier
 /// file at id's path replaced, other programs' lines kept, bad lines
@@ -54,7 +53,6 @@ std::string RememberKvmFailure(const std::string& text, const QemuIdentity& id,
 bool LoadKvmMemory(const std::string& path, std::string* text, std::string* err);
 
 /// Writes `text` to `path` through a temporary file and rename.
-bool SaveKvmMemory(const std::string& path, const std::string& text,
-                   std::string* err);
+bool SaveKvmMemory(const std::string& path, const std::string& text, std::string* err);
 
 }  // namespace runall

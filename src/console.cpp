@@ -94,9 +94,7 @@ void Console::SetProgress(const ProgressItem& item) {
   bool found = false;
   for (ProgressItem& p : items_)
     if (p.host == item.host) {
-      if (p.what == item.what && p.waited_s == item.waited_s &&
-          p.limit_s == item.limit_s)
-        return;
+      if (p.what == item.what && p.waited_s == item.waited_s && p.limit_s == item.limit_s) return;
       p = item;
       found = true;
     }
@@ -119,8 +117,7 @@ void Console::ClearProgress(const std::string& host) {
 LinePrefixer& Console::Prefixer(const std::string& host, int fd) {
   auto key = std::make_pair(host, fd);
   auto it = prefixers_.find(key);
-  if (it == prefixers_.end())
-    it = prefixers_.emplace(key, LinePrefixer("[" + host + "] ")).first;
+  if (it == prefixers_.end()) it = prefixers_.emplace(key, LinePrefixer("[" + host + "] ")).first;
   return it->second;
 }
 
@@ -134,8 +131,7 @@ void Console::DrawLocked() {
   if (!progress_ || items_.empty() || !at_line_start_) return;
   struct winsize ws;
   size_t width = 80;
-  if (ioctl(progress_fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-    width = ws.ws_col;
+  if (ioctl(progress_fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) width = ws.ws_col;
   WriteAll(progress_fd_, ProgressLine(items_, width));
   shown_ = true;
 }

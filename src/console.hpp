@@ -34,7 +34,7 @@ class LinePrefixer {
 
 /// One guest being waited on, for the terminal's progress line.
 struct ProgressItem {
-  std::string what;   ///< "booting", "stopping", ...
+  std::string what;  ///< "booting", "stopping", ...
   std::string host;
   int64_t waited_s = 0;
   unsigned limit_s = 0;  ///< 0: no limit shown

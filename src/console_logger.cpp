@@ -35,8 +35,7 @@ int LogConsole(int in, int out, int64_t start_ms, const std::string& header) {
   return 0;
 }
 
-bool StartConsoleLogger(int log_fd, const std::string& header, int* write_fd,
-                        std::string* err) {
+bool StartConsoleLogger(int log_fd, const std::string& header, int* write_fd, std::string* err) {
   int ends[2];
   if (pipe2(ends, O_CLOEXEC) != 0) {
     *err = ErrnoMessage("pipe");

@@ -24,7 +24,6 @@ int LogConsole(int in, int out, int64_t start_ms, const std::string& header);
 /// a helper process. *write_fd is the pipe's end for QEMU's stdout and
 /// stderr, close-on-exec (the caller dup2s it onto them), with no other
 /// copy left in this process. False with *err if it could not start.
-bool StartConsoleLogger(int log_fd, const std::string& header, int* write_fd,
-                        std::string* err);
+bool StartConsoleLogger(int log_fd, const std::string& header, int* write_fd, std::string* err);
 
 }  // namespace runall

@@ -7,8 +7,7 @@ namespace runall {
 std::string ConsoleStamp(int64_t elapsed_ms) {
   if (elapsed_ms < 0) elapsed_ms = 0;
   char buf[40];
-  snprintf(buf, sizeof buf, "[%4lld.%03lld] ",
-           static_cast<long long>(elapsed_ms / 1000),
+  snprintf(buf, sizeof buf, "[%4lld.%03lld] ", static_cast<long long>(elapsed_ms / 1000),
            static_cast<long long>(elapsed_ms % 1000));
   return buf;
 }
@@ -29,14 +28,11 @@ bool IsHeader(const std::string& line) {
 std::string ConsoleHeader(const std::string& host, pid_t pid, time_t started) {
   struct tm tm;
   char when[32] = "?";
-  if (localtime_r(&started, &tm) != nullptr)
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-  return kHeaderStart + host + ", pid " + std::to_string(pid) + ", started " +
-         when + kHeaderEnd;
+  if (localtime_r(&started, &tm) != nullptr) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+  return kHeaderStart + host + ", pid " + std::to_string(pid) + ", started " + when + kHeaderEnd;
 }
 
-std::vector<std::string> LastLaunchLines(const std::string& log,
-                                         size_t max_lines) {
+std::vector<std::string> LastLaunchLines(const std::string& log, size_t max_lines) {
   std::vector<std::string> lines;
   size_t pos = 0;
   while (pos < log.size()) {
@@ -78,28 +74,27 @@ void ConsoleStamper::EndLine(std::string* out) {
   in_line_ = false;
 }
 
-void ConsoleStamper::Feed(const char* data, size_t n, int64_t now_ms,
-                          std::string* out) {
+void ConsoleStamper::Feed(const char* data, size_t n, int64_t now_ms, std::string* out) {
   for (size_t i = 0; i < n; ++i) {
     const unsigned char c = static_cast<unsigned char>(data[i]);
     // Escape sequences: CSI (ESC [ ... final byte 0x40-0x7e), the string
     // kinds (OSC, DCS...: up to BEL or ESC \), and two-byte ones (ESC c).
     switch (escape_) {
       case Escape::kStart:
-        escape_ = c == '[' ? Escape::kCsi
-                  : (c == ']' || c == 'P' || c == '_' || c == '^')
-                      ? Escape::kString
-                      : Escape::kNone;
+        escape_ = c == '['                                         ? Escape::kCsi
+                  : (c == ']' || c == 'P' || c == '_' || c == '^') ? Escape::kString
+                                                                   : Escape::kNone;
         continue;
       case Escape::kCsi:
         if (c >= 0x40 && c <= 0x7e) escape_ = Escape::kNone;
         continue;
       case Escape::kString:
-        if (c == 0x07) escape_ = Escape::kNone;
-        else if (c == 0x1b) escape_ = Escape::kStart;
+        if (c == 0x07)
+          escape_ = Escape::kNone;
+        else if (c == 0x1b)
+          escape_ = Escape::kStart;
         continue;
-      case Escape::kNone:
-        break;
+      case Escape::kNone: break;
     }
     if (c == 0x1b) {
       escape_ = Escape::kStart;

@@ -58,7 +58,6 @@ std::string ConsoleHeader(const std::string& host, pid_t pid, time_t started);
 /// Up to `max_lines` last lines of the last launch in `log` (a console
 /// log's text, or its end): the lines after its last header, or of the
 /// whole text if it holds none. Empty lines at the end are left out.
-std::vector<std::string> LastLaunchLines(const std::string& log,
-                                         size_t max_lines);
+std::vector<std::string> LastLaunchLines(const std::string& log, size_t max_lines);
 
 }  // namespace runall

@@ -9,25 +9,22 @@ namespace runall {
 bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err) {
   if (cfg.interface.empty() || cfg.interface.size() >= IFNAMSIZ ||
       cfg.interface.find('/') != std::string::npos) {
-    *err = "interface name: empty or longer than " +
-           std::to_string(IFNAMSIZ - 1) + " characters";
+    *err = "interface name: empty or longer than " + std::to_string(IFNAMSIZ - 1) + " characters";
     return false;
   }
   uint32_t m = cfg.netmask;
-  if (m == 0 || (~m & (~m + 1)) != 0 || m == 0xffffffffu ||
-      m == 0xfffffffeu) {
+  if (m == 0 || (~m & (~m + 1)) != 0 || m == 0xffffffffu || m == 0xfffffffeu) {
     *err = "netmask " + FormatIPv4(m) + ": not a usable contiguous mask";
     return false;
   }
   if (cfg.server == 0 || cfg.client == 0 || cfg.server == cfg.client) {
-    *err = "server " + FormatIPv4(cfg.server) + " and client " +
-           FormatIPv4(cfg.client) + ": both needed, and different";
+    *err = "server " + FormatIPv4(cfg.server) + " and client " + FormatIPv4(cfg.client) +
+           ": both needed, and different";
     return false;
   }
   if ((cfg.server & m) != (cfg.client & m)) {
-    *err = "client " + FormatIPv4(cfg.client) +
-           ": not in the subnet of server " + FormatIPv4(cfg.server) + "/" +
-           FormatIPv4(m);
+    *err = "client " + FormatIPv4(cfg.client) + ": not in the subnet of server " +
+           FormatIPv4(cfg.server) + "/" + FormatIPv4(m);
     return false;
   }
   for (uint32_t a : {cfg.server, cfg.client}) {
@@ -37,8 +34,7 @@ bool ValidDhcpConfig(const DhcpConfig& cfg, std::string* err) {
     }
   }
   if (cfg.lease_time < 10 || cfg.lease_time > 365u * 24 * 3600) {
-    *err = "lease time " + std::to_string(cfg.lease_time) +
-           " s: must be from 10 s to a year";
+    *err = "lease time " + std::to_string(cfg.lease_time) + " s: must be from 10 s to a year";
     return false;
   }
   std::string why;

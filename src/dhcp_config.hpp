@@ -11,15 +11,15 @@
 namespace runall {
 
 struct DhcpConfig {
-  std::string interface;      ///< e.g. "tap3"
-  uint32_t server = 0;        ///< host side address, host byte order (router and server id)
-  uint32_t client = 0;        ///< the single address offered
+  std::string interface;  ///< e.g. "tap3"
+  uint32_t server = 0;    ///< host side address, host byte order (router and server id)
+  uint32_t client = 0;    ///< the single address offered
   uint32_t netmask = 0;
-  std::vector<uint32_t> dns;  ///< empty: none (the first eight are sent)
-  std::string domain;         ///< empty: none
-  std::string hostname;       ///< option 12; empty: none
-  unsigned lease_time = 120;  ///< seconds, as the article's udhcpd
-  bool log_to_stderr = false; ///< copy every log line to stderr (foreground runs, tests)
+  std::vector<uint32_t> dns;   ///< empty: none (the first eight are sent)
+  std::string domain;          ///< empty: none
+  std::string hostname;        ///< option 12; empty: none
+  unsigned lease_time = 120;   ///< seconds, as the article's udhcpd
+  bool log_to_stderr = false;  ///< copy every log line to stderr (foreground runs, tests)
 };
 
 /// Checks what the server (RunDhcpDaemon) would refuse: an interface name that is empty

@@ -60,8 +60,7 @@ int64_t MonotonicSeconds() { return MonotonicMs() / 1000; }
 std::string Ip(uint32_t a) { return FormatIPv4(a); }
 
 void FormatIp(uint32_t a, char* out, size_t cap) {
-  snprintf(out, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
-           a & 255);
+  snprintf(out, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
 class Daemon {
@@ -113,8 +112,7 @@ void Daemon::LogCounters(const char* why) {
   Log(LOG_INFO,
       "%s: %lu packets received, %lu replies sent, %lu malformed, "
       "%lu ignored, %lu send errors",
-      why, count_.received, count_.replies, count_.malformed, count_.ignored,
-      count_.send_errors);
+      why, count_.received, count_.replies, count_.malformed, count_.ignored, count_.send_errors);
 }
 
 bool Daemon::OpenSocket() {
@@ -223,16 +221,14 @@ void Daemon::Handle(size_t len) {
       return;
     case DhcpOutcome::kDeclined:
       FormatIp(g_request.requested_address, addr, sizeof addr);
-      PacketLog(LOG_WARNING, "%s of %s from %s: %s; not offered for %lld s",
-                type, addr, hw, d.reason,
-                static_cast<long long>(kDhcpDeclineHoldSeconds));
+      PacketLog(LOG_WARNING, "%s of %s from %s: %s; not offered for %lld s", type, addr, hw,
+                d.reason, static_cast<long long>(kDhcpDeclineHoldSeconds));
       return;
     case DhcpOutcome::kReleased:
       FormatIp(g_request.ciaddr, addr, sizeof addr);
       PacketLog(LOG_INFO, "%s of %s from %s", type, addr, hw);
       return;
-    case DhcpOutcome::kReply:
-      break;
+    case DhcpOutcome::kReply: break;
   }
   if (d.took_over)
     PacketLog(LOG_NOTICE,
@@ -244,13 +240,12 @@ void Daemon::Handle(size_t len) {
   char to[16];
   FormatIp(d.broadcast ? 0xffffffffu : d.destination, to, sizeof to);
   if (g_reply.message_type == kDhcpNak) {
-    PacketLog(LOG_NOTICE, "%s from %s%s%s: %s to %s: %s", type, hw,
-              name[0] ? " host " : "", name, sent, to, d.reason);
+    PacketLog(LOG_NOTICE, "%s from %s%s%s: %s to %s: %s", type, hw, name[0] ? " host " : "", name,
+              sent, to, d.reason);
   } else {
-    FormatIp(g_reply.yiaddr ? g_reply.yiaddr : g_reply.ciaddr, addr,
-             sizeof addr);
-    PacketLog(LOG_INFO, "%s from %s%s%s: %s %s to %s", type, hw,
-              name[0] ? " host " : "", name, sent, addr, to);
+    FormatIp(g_reply.yiaddr ? g_reply.yiaddr : g_reply.ciaddr, addr, sizeof addr);
+    PacketLog(LOG_INFO, "%s from %s%s%s: %s %s to %s", type, hw, name[0] ? " host " : "", name,
+              sent, addr, to);
   }
 }
 
@@ -289,8 +284,8 @@ void Daemon::SendReply(const DhcpDecision& d) {
   }
   if (n < 0) {
     ++count_.send_errors;
-    PacketLog(LOG_ERR, "sending %s: %s",
-              DhcpMessageTypeName(g_reply.message_type), strerror(errno));
+    PacketLog(LOG_ERR, "sending %s: %s", DhcpMessageTypeName(g_reply.message_type),
+              strerror(errno));
     return;
   }
   ++count_.replies;
@@ -306,20 +301,17 @@ int Daemon::Run() {
   LinkWatch watch;
   std::string err;
   if (!watch.Open(&err))
-    Log(LOG_NOTICE, "%s; checking every %d ms instead", err.c_str(),
-        kCheckIntervalMs);
+    Log(LOG_NOTICE, "%s; checking every %d ms instead", err.c_str(), kCheckIntervalMs);
 
   std::string dns;
   for (uint32_t a : cfg_.dns) dns += (dns.empty() ? "" : ",") + Ip(a);
-  Log(LOG_INFO,
-      "serving %s to one guest: router %s, mask %s, lease %u s%s%s%s%s%s%s",
-      Ip(cfg_.client).c_str(), Ip(cfg_.server).c_str(),
-      Ip(cfg_.netmask).c_str(), cfg_.lease_time,
+  Log(LOG_INFO, "serving %s to one guest: router %s, mask %s, lease %u s%s%s%s%s%s%s",
+      Ip(cfg_.client).c_str(), Ip(cfg_.server).c_str(), Ip(cfg_.netmask).c_str(), cfg_.lease_time,
       cfg_.hostname.empty() ? "" : ", hostname ", cfg_.hostname.c_str(),
       // Said either way: a guest that waits on its lookups is explained by
       // this line.
-      ", dns ", dns.empty() ? "none" : dns.c_str(),
-      cfg_.domain.empty() ? "" : ", domain ", cfg_.domain.c_str());
+      ", dns ", dns.empty() ? "none" : dns.c_str(), cfg_.domain.empty() ? "" : ", domain ",
+      cfg_.domain.c_str());
 
   // SIGTERM, SIGINT and SIGHUP stop the server, SIGUSR1 logs the
   // counters: each read from the self-pipe and acted on here, outside the
@@ -337,9 +329,8 @@ int Daemon::Run() {
   const char* why = nullptr;
   int64_t last_check = MonotonicSeconds();
   while (!why) {
-    struct pollfd fds[3] = {{sock_, POLLIN, 0},
-                            {InterruptFd(), POLLIN, 0},
-                            {watch.fd(), POLLIN, 0}};
+    struct pollfd fds[3] = {
+        {sock_, POLLIN, 0}, {InterruptFd(), POLLIN, 0}, {watch.fd(), POLLIN, 0}};
     int r = poll(fds, watch.fd() >= 0 ? 3 : 2, kCheckIntervalMs);
     if (r < 0 && errno != EINTR) {
       Log(LOG_ERR, "poll: %s", strerror(errno));
@@ -361,8 +352,8 @@ int Daemon::Run() {
       }
     }
     if (why) break;
-    if (r > 0 && watch.fd() >= 0 && (fds[2].revents & POLLIN) &&
-        watch.Drain(ifindex_) && InterfaceGone()) {
+    if (r > 0 && watch.fd() >= 0 && (fds[2].revents & POLLIN) && watch.Drain(ifindex_) &&
+        InterfaceGone()) {
       why = "interface gone, stopping";
       break;
     }
@@ -409,8 +400,7 @@ void FormatHardwareAddress(const DhcpPacket& p, char* out, size_t cap) {
   if (cap == 0) return;
   out[0] = '\0';
   for (size_t i = 0; i < n && pos + 4 <= cap; ++i)
-    pos += static_cast<size_t>(
-        snprintf(out + pos, cap - pos, i ? ":%02x" : "%02x", p.chaddr[i]));
+    pos += static_cast<size_t>(snprintf(out + pos, cap - pos, i ? ":%02x" : "%02x", p.chaddr[i]));
 }
 
 void FormatClientName(const DhcpBytes& name, char* out, size_t cap) {
@@ -425,19 +415,14 @@ void FormatClientName(const DhcpBytes& name, char* out, size_t cap) {
 
 const char* StopReason(int sig) {
   switch (sig) {
-    case SIGHUP:
-      return "stopping on SIGHUP";
-    case SIGINT:
-      return "stopping on SIGINT";
-    case SIGTERM:
-      return "stopping on SIGTERM";
-    default:
-      return nullptr;
+    case SIGHUP: return "stopping on SIGHUP";
+    case SIGINT: return "stopping on SIGINT";
+    case SIGTERM: return "stopping on SIGTERM";
+    default: return nullptr;
   }
 }
 
-bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
-                     std::string* err) {
+bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns, std::string* err) {
   FileCheck check;
   check.follow = true;
   check.max_bytes = 1u << 16;
@@ -448,13 +433,10 @@ bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
 }
 
 int RunDhcpDaemon(const DhcpConfig& cfg) {
-  openlog("runall-dhcpd",
-          LOG_PID | LOG_NDELAY | (cfg.log_to_stderr ? LOG_PERROR : 0),
-          LOG_DAEMON);
+  openlog("runall-dhcpd", LOG_PID | LOG_NDELAY | (cfg.log_to_stderr ? LOG_PERROR : 0), LOG_DAEMON);
   std::string err;
   if (!ValidDhcpConfig(cfg, &err)) {
-    syslog(LOG_ERR, "%s: invalid configuration: %s", cfg.interface.c_str(),
-           err.c_str());
+    syslog(LOG_ERR, "%s: invalid configuration: %s", cfg.interface.c_str(), err.c_str());
     closelog();
     return 100;
   }

@@ -19,8 +19,7 @@ namespace runall {
 /// NameserversFromResolvConf picks them. The file may be a symlink (as
 /// /etc/resolv.conf is under resolvconf or systemd-resolved) and is read up
 /// to 64 KiB. False with *err (naming the path) if it cannot be read.
-bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns,
-                     std::string* err);
+bool ReadNameservers(const std::string& path, std::vector<uint32_t>* dns, std::string* err);
 
 /// Serves cfg.interface until SIGTERM/SIGINT/SIGHUP or until the interface
 /// disappears; logs to syslog (ident "runall-dhcpd", facility daemon);

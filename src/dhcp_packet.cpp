@@ -12,13 +12,10 @@ constexpr uint8_t kMagicCookie[4] = {99, 130, 83, 99};
 constexpr size_t kSnameOffset = 44;
 constexpr size_t kFileOffset = 108;
 
-uint16_t Get16(const uint8_t* p) {
-  return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
+uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
 uint32_t Get32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
-         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
 void Put16(uint8_t* p, uint16_t v) {
@@ -69,29 +66,22 @@ bool WalkArea(const uint8_t* data, Area area, Visit visit) {
 bool LengthFits(uint8_t code, size_t total) {
   switch (code) {
     case kOptMessageType:
-    case kOptOverload:
-      return total == 1;
-    case kOptMaxMessageSize:
-      return total == 2;
+    case kOptOverload: return total == 1;
+    case kOptMaxMessageSize: return total == 2;
     case kOptSubnetMask:
     case kOptRequestedAddress:
     case kOptLeaseTime:
     case kOptServerId:
     case kOptRenewalTime:
-    case kOptRebindingTime:
-      return total == 4;
+    case kOptRebindingTime: return total == 4;
     case kOptRouter:
-    case kOptDnsServers:
-      return total >= 4 && total % 4 == 0;
-    case kOptClientId:
-      return total >= 2;  // a type byte and at least one byte (RFC 2132 9.14)
+    case kOptDnsServers: return total >= 4 && total % 4 == 0;
+    case kOptClientId: return total >= 2;  // a type byte and at least one byte (RFC 2132 9.14)
     case kOptHostname:
     case kOptDomainName:
     case kOptMessage:
-    case kOptParameterList:
-      return total >= 1;
-    default:
-      return true;  // options we do not read may be any length
+    case kOptParameterList: return total >= 1;
+    default: return true;  // options we do not read may be any length
   }
 }
 
@@ -103,10 +93,8 @@ bool StoredVariable(uint8_t code) {
     case kOptHostname:
     case kOptDomainName:
     case kOptMessage:
-    case kOptParameterList:
-      return true;
-    default:
-      return false;
+    case kOptParameterList: return true;
+    default: return false;
   }
 }
 
@@ -137,8 +125,7 @@ bool Malformed(DhcpParseError* error, DhcpParseError why) {
 // end option.
 class OptionWriter {
  public:
-  OptionWriter(uint8_t* out, size_t pos, size_t cap)
-      : out_(out), pos_(pos), cap_(cap) {}
+  OptionWriter(uint8_t* out, size_t pos, size_t cap) : out_(out), pos_(pos), cap_(cap) {}
   void Put(uint8_t code, const uint8_t* value, size_t n) {
     if (n > 255 || pos_ + 2 + n + 1 > cap_) return;
     out_[pos_] = code;
@@ -201,26 +188,22 @@ const char* DhcpParseErrorText(DhcpParseError error) {
     case DhcpParseError::kBadOp: return "op is neither request nor reply";
     case DhcpParseError::kBadHardware: return "bad hardware address length";
     case DhcpParseError::kBadCookie: return "no DHCP magic cookie";
-    case DhcpParseError::kOptionOverflow:
-      return "an option runs past the end of its field";
+    case DhcpParseError::kOptionOverflow: return "an option runs past the end of its field";
     case DhcpParseError::kBadOverload: return "bad option overload";
     case DhcpParseError::kBadLength: return "an option has a wrong length";
-    case DhcpParseError::kTooLongOption:
-      return "a split option is longer than 255 bytes";
+    case DhcpParseError::kTooLongOption: return "a split option is longer than 255 bytes";
     case DhcpParseError::kNoMessageType: return "no message type";
     case DhcpParseError::kBadMessageType: return "unknown message type";
   }
   return "unknown error";
 }
 
-bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
-                     DhcpParseError* error) {
+bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet, DhcpParseError* error) {
   if (len < kDhcpMinSize) return Malformed(error, DhcpParseError::kTruncated);
   if (len > kDhcpMaxSize) return Malformed(error, DhcpParseError::kTooLong);
   if (data[0] != kBootRequest && data[0] != kBootReply)
     return Malformed(error, DhcpParseError::kBadOp);
-  if (data[2] == 0 || data[2] > 16 ||
-      (data[1] == kHtypeEthernet && data[2] != 6))
+  if (data[2] == 0 || data[2] > 16 || (data[1] == kHtypeEthernet && data[2] != 6))
     return Malformed(error, DhcpParseError::kBadHardware);
   if (memcmp(data + kDhcpHeaderSize, kMagicCookie, 4) != 0)
     return Malformed(error, DhcpParseError::kBadCookie);
@@ -237,12 +220,10 @@ bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
   };
   Area areas[3] = {{kDhcpMinSize, len}, {0, 0}, {0, 0}};
   size_t area_count = 1;
-  if (!WalkArea(data, areas[0], measure))
-    return Malformed(error, DhcpParseError::kOptionOverflow);
+  if (!WalkArea(data, areas[0], measure)) return Malformed(error, DhcpParseError::kOptionOverflow);
   uint8_t overload = 0;
   if (seen[kOptOverload]) {
-    if (total[kOptOverload] != 1)
-      return Malformed(error, DhcpParseError::kBadOverload);
+    if (total[kOptOverload] != 1) return Malformed(error, DhcpParseError::kBadOverload);
     // Gathered like any other value: the one byte may follow an empty
     // piece, which has nothing to read.
     Fixed value = {};
@@ -250,17 +231,15 @@ bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
       if (code == kOptOverload) value.Add(p, n);
     });
     overload = value.bytes[0];
-    if (overload < 1 || overload > 3)
-      return Malformed(error, DhcpParseError::kBadOverload);
+    if (overload < 1 || overload > 3) return Malformed(error, DhcpParseError::kBadOverload);
     // RFC 2131 4.1: file is read before sname.
     if (overload & 1) areas[area_count++] = {kFileOffset, kDhcpHeaderSize};
     if (overload & 2) areas[area_count++] = {kSnameOffset, kFileOffset};
     for (size_t a = 1; a < area_count; ++a) {
-      overflow |= !WalkArea(data, areas[a],
-                            [&](uint8_t code, const uint8_t* p, size_t n) {
-                              if (code == kOptOverload) overload_misplaced = true;
-                              measure(code, p, n);
-                            });
+      overflow |= !WalkArea(data, areas[a], [&](uint8_t code, const uint8_t* p, size_t n) {
+        if (code == kOptOverload) overload_misplaced = true;
+        measure(code, p, n);
+      });
     }
     if (overflow) return Malformed(error, DhcpParseError::kOptionOverflow);
     if (overload_misplaced) return Malformed(error, DhcpParseError::kBadOverload);
@@ -291,9 +270,8 @@ bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
   memcpy(p.chaddr, data + 28, sizeof p.chaddr);
 
   Fixed fixed[8] = {};
-  const uint8_t fixed_codes[8] = {kOptMessageType, kOptRequestedAddress,
-                                  kOptServerId,    kOptLeaseTime,
-                                  kOptRenewalTime, kOptRebindingTime,
+  const uint8_t fixed_codes[8] = {kOptMessageType, kOptRequestedAddress, kOptServerId,
+                                  kOptLeaseTime,   kOptRenewalTime,      kOptRebindingTime,
                                   kOptSubnetMask,  kOptMaxMessageSize};
   DhcpBytes routers, dns;
   auto gather = [&](uint8_t code, const uint8_t* v, size_t n) {

@@ -103,15 +103,15 @@ struct DhcpPacket {
   uint32_t renewal_time = 0;    ///< T1
   uint32_t rebinding_time = 0;  ///< T2
   uint32_t subnet_mask = 0;
-  uint32_t router = 0;          ///< the first router listed
+  uint32_t router = 0;  ///< the first router listed
   uint8_t dns_count = 0;
-  uint32_t dns[8] = {};         ///< the first eight servers listed
+  uint32_t dns[8] = {};  ///< the first eight servers listed
   uint16_t max_message_size = 0;
   DhcpBytes hostname;
   DhcpBytes domain;
-  DhcpBytes message;            ///< option 56, the reason for a NAK
-  DhcpBytes client_id;          ///< option 61, type byte included
-  DhcpBytes parameters;         ///< option 55, codes in preference order
+  DhcpBytes message;     ///< option 56, the reason for a NAK
+  DhcpBytes client_id;   ///< option 61, type byte included
+  DhcpBytes parameters;  ///< option 55, codes in preference order
 
   bool Broadcast() const { return (flags & kDhcpBroadcastFlag) != 0; }
   /// True if option `code` appears in the parameter request list.
@@ -121,17 +121,17 @@ struct DhcpPacket {
 /// Why a packet was refused. Counted, never allocated.
 enum class DhcpParseError {
   kNone,
-  kTruncated,        ///< shorter than header plus magic cookie
-  kTooLong,          ///< longer than kDhcpMaxSize
-  kBadOp,            ///< neither BOOTREQUEST nor BOOTREPLY
-  kBadHardware,      ///< hlen 0 or over 16, or Ethernet without hlen 6
-  kBadCookie,        ///< not a DHCP message (plain BOOTP is not served)
-  kOptionOverflow,   ///< an option's length runs past the end of its area
-  kBadOverload,      ///< option 52 malformed or outside the options field
-  kBadLength,        ///< an option of a fixed size has another size
-  kTooLongOption,    ///< a split option (RFC 3396) adds up to over 255 bytes
-  kNoMessageType,    ///< option 53 missing
-  kBadMessageType,   ///< option 53 not one of the eight DHCP messages
+  kTruncated,       ///< shorter than header plus magic cookie
+  kTooLong,         ///< longer than kDhcpMaxSize
+  kBadOp,           ///< neither BOOTREQUEST nor BOOTREPLY
+  kBadHardware,     ///< hlen 0 or over 16, or Ethernet without hlen 6
+  kBadCookie,       ///< not a DHCP message (plain BOOTP is not served)
+  kOptionOverflow,  ///< an option's length runs past the end of its area
+  kBadOverload,     ///< option 52 malformed or outside the options field
+  kBadLength,       ///< an option of a fixed size has another size
+  kTooLongOption,   ///< a split option (RFC 3396) adds up to over 255 bytes
+  kNoMessageType,   ///< option 53 missing
+  kBadMessageType,  ///< option 53 not one of the eight DHCP messages
 };
 
 /// A short description ("option runs past the end of the packet").
@@ -139,8 +139,7 @@ const char* DhcpParseErrorText(DhcpParseError error);
 
 /// Parses `len` bytes received from the network into *packet. On failure
 /// returns false with *error set (if non-null); *packet is then unspecified.
-bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet,
-                     DhcpParseError* error);
+bool ParseDhcpPacket(const uint8_t* data, size_t len, DhcpPacket* packet, DhcpParseError* error);
 
 /// Encodes `packet` into `out` (room for `cap` bytes): the header, the magic
 /// cookie, every option present in priority order (message type, server

@@ -22,15 +22,12 @@ std::vector<uint32_t> NameserversFromResolvConf(const std::string& text) {
     while (i < eol && IsBlank(text[i])) ++i;
     static const char kKeyword[] = "nameserver";
     const size_t klen = sizeof kKeyword - 1;
-    if (eol - i <= klen || text.compare(i, klen, kKeyword) != 0 ||
-        !IsBlank(text[i + klen]))
+    if (eol - i <= klen || text.compare(i, klen, kKeyword) != 0 || !IsBlank(text[i + klen]))
       continue;
     i += klen;
     while (i < eol && IsBlank(text[i])) ++i;
     size_t end = i;
-    while (end < eol && !IsBlank(text[end]) && text[end] != '#' &&
-           text[end] != ';')
-      ++end;
+    while (end < eol && !IsBlank(text[end]) && text[end] != '#' && text[end] != ';') ++end;
     std::string word = text.substr(i, end - i);
     struct in_addr a;
     if (word.empty() || inet_pton(AF_INET, word.c_str(), &a) != 1) continue;
@@ -46,9 +43,9 @@ bool DhcpServer::ClientKey::operator==(const ClientKey& o) const {
 }
 
 DhcpServer::ClientKey DhcpServer::KeyOf(const DhcpPacket& p) {
-  static_assert(sizeof(ClientKey::bytes) >= 1 + sizeof(DhcpBytes::data) &&
-                    sizeof(ClientKey::bytes) >= 2 + 16,
-                "a key holds the longest identifier and hardware address");
+  static_assert(
+      sizeof(ClientKey::bytes) >= 1 + sizeof(DhcpBytes::data) && sizeof(ClientKey::bytes) >= 2 + 16,
+      "a key holds the longest identifier and hardware address");
   static_assert(sizeof(ClientKey::bytes) <= UINT16_MAX, "len counts them all");
   ClientKey key;
   if (!p.client_id.empty()) {
@@ -89,8 +86,7 @@ size_t DhcpServer::ReplyLimit(const DhcpPacket& request) {
   return limit;
 }
 
-void DhcpServer::StartReply(const DhcpPacket& request, uint8_t type,
-                            DhcpPacket* reply) const {
+void DhcpServer::StartReply(const DhcpPacket& request, uint8_t type, DhcpPacket* reply) const {
   *reply = DhcpPacket();
   reply->op = kBootReply;
   reply->htype = request.htype;
@@ -105,8 +101,7 @@ void DhcpServer::StartReply(const DhcpPacket& request, uint8_t type,
   reply->client_id = request.client_id;
 }
 
-void DhcpServer::AddConfiguration(const DhcpPacket& request,
-                                  DhcpPacket* reply) const {
+void DhcpServer::AddConfiguration(const DhcpPacket& request, DhcpPacket* reply) const {
   // The mask, router and hostname are what the guest cannot work without,
   // so they go whatever the client asked for; the rest follows its
   // parameter request list, or goes in full when it sent none.
@@ -149,8 +144,7 @@ DhcpDecision DhcpServer::Send(const DhcpPacket& request) const {
   return d;
 }
 
-DhcpDecision DhcpServer::Handle(const DhcpPacket& request, int64_t now,
-                                DhcpPacket* reply) {
+DhcpDecision DhcpServer::Handle(const DhcpPacket& request, int64_t now, DhcpPacket* reply) {
   DhcpDecision ignore;
   ignore.outcome = DhcpOutcome::kIgnored;
   if (request.op != kBootRequest) {
@@ -191,8 +185,7 @@ DhcpDecision DhcpServer::Handle(const DhcpPacket& request, int64_t now,
       // SELECTING and INIT-REBOOT name the address in option 50, RENEWING
       // and REBINDING in ciaddr (RFC 2131 4.3.2). A client that gives both
       // must give the same one.
-      uint32_t wanted = request.requested_address ? request.requested_address
-                                                  : request.ciaddr;
+      uint32_t wanted = request.requested_address ? request.requested_address : request.ciaddr;
       if (request.requested_address != 0 && request.ciaddr != 0 &&
           request.requested_address != request.ciaddr)
         return Nak(request, "requested address differs from ciaddr", reply);
@@ -203,10 +196,8 @@ DhcpDecision DhcpServer::Handle(const DhcpPacket& request, int64_t now,
       // for anything else (a lease from another host network) is wrong for
       // sure, and a NAK sends it to DISCOVER at once instead of after its
       // retries time out.
-      if (wanted != client_)
-        return Nak(request, "address not valid on this interface", reply);
-      if (Declined(now))
-        return Nak(request, "address declined recently", reply);
+      if (wanted != client_) return Nak(request, "address not valid on this interface", reply);
+      if (Declined(now)) return Nak(request, "address declined recently", reply);
       StartReply(request, kDhcpAck, reply);
       reply->ciaddr = request.ciaddr;
       reply->yiaddr = client_;
@@ -273,9 +264,7 @@ DhcpDecision DhcpServer::Handle(const DhcpPacket& request, int64_t now,
       return Send(request);
     }
 
-    default:
-      ignore.reason = "a server's message: another DHCP server on the link?";
-      return ignore;
+    default: ignore.reason = "a server's message: another DHCP server on the link?"; return ignore;
   }
 }
 

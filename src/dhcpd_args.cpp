@@ -20,8 +20,7 @@ std::string DhcpdUsage() {
 
 namespace {
 
-bool Address(char opt, const std::string& text, uint32_t* out,
-             std::string* err) {
+bool Address(char opt, const std::string& text, uint32_t* out, std::string* err) {
   std::string why;
   if (ParseIPv4(text, out, &why)) return true;
   *err = std::string("-") + opt + " " + text + ": " + why;
@@ -30,8 +29,7 @@ bool Address(char opt, const std::string& text, uint32_t* out,
 
 }  // namespace
 
-bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
-                    std::string* err) {
+bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out, std::string* err) {
   *out = DhcpdArgs();
   DhcpConfig& cfg = out->cfg;
   cfg.netmask = 0xffffff00u;
@@ -63,9 +61,7 @@ bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
     if (!opts.ok()) break;
     seen += opt;
     switch (opt) {
-      case 'i':
-        cfg.interface = value;
-        break;
+      case 'i': cfg.interface = value; break;
       case 's':
         if (!Address(opt, value, &cfg.server, err)) return false;
         break;
@@ -75,12 +71,8 @@ bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
       case 'm':
         if (!Address(opt, value, &cfg.netmask, err)) return false;
         break;
-      case 'n':
-        cfg.hostname = value;
-        break;
-      case 'd':
-        cfg.domain = value;
-        break;
+      case 'n': cfg.hostname = value; break;
+      case 'd': cfg.domain = value; break;
       case 'l': {
         unsigned long v = 0;
         if (!ParseUnsigned(value, 0xffffffffu, &v)) {
@@ -96,9 +88,7 @@ bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
         cfg.dns.push_back(dns);
         break;
       }
-      case 'r':
-        out->resolv_files.push_back(value);
-        break;
+      case 'r': out->resolv_files.push_back(value); break;
     }
   }
   if (!opts.ok()) return Fail(err, opts.error());
@@ -116,11 +106,16 @@ bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
 std::vector<std::string> DhcpdArgv(const DhcpConfig& cfg) {
   std::vector<std::string> argv = {
       "-q",
-      "-i", cfg.interface,
-      "-s", FormatIPv4(cfg.server),
-      "-c", FormatIPv4(cfg.client),
-      "-m", FormatIPv4(cfg.netmask),
-      "-l", std::to_string(cfg.lease_time),
+      "-i",
+      cfg.interface,
+      "-s",
+      FormatIPv4(cfg.server),
+      "-c",
+      FormatIPv4(cfg.client),
+      "-m",
+      FormatIPv4(cfg.netmask),
+      "-l",
+      std::to_string(cfg.lease_time),
   };
   for (uint32_t dns : cfg.dns) {
     argv.push_back("-D");

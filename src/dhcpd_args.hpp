@@ -28,8 +28,7 @@ struct DhcpdArgs {
 /// logging is on unless -q. False with *err on an unknown option, a missing
 /// or bad value, a repeated single option, an operand, or no -i, -s or -c.
 /// The configuration itself is judged by ValidDhcpConfig, not here.
-bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out,
-                    std::string* err);
+bool ParseDhcpdArgs(const std::vector<std::string>& args, DhcpdArgs* out, std::string* err);
 
 /// The arguments (after argv[0]) that make runall-dhcpd serve `cfg`, quiet
 /// on stderr: ParseDhcpdArgs gives cfg back.

@@ -28,8 +28,8 @@
 #include "report.hpp"
 #include "script_copy.hpp"
 #include "settings.hpp"
-#include "shard.hpp"
 #include "settings_source.hpp"
+#include "shard.hpp"
 #include "ssh.hpp"
 #include "worker_pool.hpp"
 
@@ -107,8 +107,8 @@ bool AskYes(const std::string& question) {
 // runs from there; any other is copied there first (cp -i, -n or -f) and
 // made executable. Puts its name under that directory in *name and returns
 // kExitOk, or returns the exit status to end with (*err says why).
-int PrepareScript(const DriverArgs& args, const Settings& settings, Log* log,
-                  std::string* name, std::string* err) {
+int PrepareScript(const DriverArgs& args, const Settings& settings, Log* log, std::string* name,
+                  std::string* err) {
   ScriptPlan plan;
   if (!PlanScript(args.script, settings.common_ro_host, &plan, err)) return kExitUsage;
   std::string target = settings.common_ro_host + "/" + plan.name;
@@ -137,9 +137,7 @@ int PrepareScript(const DriverArgs& args, const Settings& settings, Log* log,
       log->Cmd("", {"cp", args.script, target});
       if (!CopyScript(args.script, target, err)) return kExitSystem;
       break;
-    case CopyStep::kKeep:
-      log->Msg("", target + " is already this script");
-      break;
+    case CopyStep::kKeep: log->Msg("", target + " is already this script"); break;
     case CopyStep::kKeepOther:
       log->Msg("", target + " differs from " + args.script +
                        " and is not overwritten; running it as it is");
@@ -149,8 +147,7 @@ int PrepareScript(const DriverArgs& args, const Settings& settings, Log* log,
              ": nobody to ask (no terminal); use -sf to overwrite it or -sn to "
              "run it as it is";
       return kExitRefused;
-    case CopyStep::kAsk:
-      break;
+    case CopyStep::kAsk: break;
   }
   if (step != CopyStep::kCopy) {
     log->Cmd("", {"chmod", "u+x", target});
@@ -235,8 +232,9 @@ class Driver {
 // terminal; where logs, runqemuos and ssh are.
 int Driver::Load(std::string* err) {
   if (HasPathOption(args_) && RunThroughSudo()) {
-    *err = "options naming files (-C, -c, -l, --log-dir, --tap, -i) are refused "
-           "when run through sudo";
+    *err =
+        "options naming files (-C, -c, -l, --log-dir, --tap, -i) are refused "
+        "when run through sudo";
     return kExitUsage;
   }
   setup_.root = geteuid() == 0;
@@ -277,12 +275,12 @@ int Driver::Load(std::string* err) {
     log_.SetWriter([this](const std::string& line) { console_.Text(STDERR_FILENO, line); });
 
   if (choice.per_user)
-    log_.Msg("", "No system-wide settings (" + DefaultSettingsPath() + ", " +
-                     system_guests + "): using yours, " + choice.path + " (" +
-                     (Exists(choice.path) ? "read" : "absent: the defaults") +
-                     ") and " + guests_path_);
-  setup_.log_dir = args_.log_dir.empty() ? DefaultLogDir(getenv("XDG_STATE_HOME"), home)
-                                         : args_.log_dir;
+    log_.Msg("", "No system-wide settings (" + DefaultSettingsPath() + ", " + system_guests +
+                     "): using yours, " + choice.path + " (" +
+                     (Exists(choice.path) ? "read" : "absent: the defaults") + ") and " +
+                     guests_path_);
+  setup_.log_dir =
+      args_.log_dir.empty() ? DefaultLogDir(getenv("XDG_STATE_HOME"), home) : args_.log_dir;
   setup_.up_dir = settings.up_dir.empty() ? settings.common_rw_host : settings.up_dir;
   setup_.runqemuos = FindRunqemuos();
   const char* path_env = getenv("PATH");
@@ -316,9 +314,8 @@ int Driver::Prepare(std::string* err) {
       names += " " + records_[picked_[i]].hostname;
     }
     log_.Msg("", "Shard " + std::to_string(args_.shard) + "/" + std::to_string(args_.shards) +
-                     ": " + std::to_string(shard.size()) + " of " +
-                     std::to_string(picked_.size()) + " guests" +
-                     (shard.empty() ? ", nothing to do" : ":" + names));
+                     ": " + std::to_string(shard.size()) + " of " + std::to_string(picked_.size()) +
+                     " guests" + (shard.empty() ? ", nothing to do" : ":" + names));
     picked_ = shard;
   }
   if (args_.copy != CopyMode::kNone) {
@@ -341,8 +338,8 @@ void Driver::RunGuests() {
   RunPool(
       picked_.size(), args_.jobs,
       [&](size_t i) {
-        results_[i] = HandleGuest(records_[picked_[i]],
-                                  args_.junit_file.empty() ? nullptr : &outputs_[i]);
+        results_[i] =
+            HandleGuest(records_[picked_[i]], args_.junit_file.empty() ? nullptr : &outputs_[i]);
       },
       // Once interrupted, the guests not started are left as "not run".
       []() { return Interrupted(); });
@@ -373,8 +370,8 @@ GuestResult Driver::HandleGuest(const GuestRecord& guest, std::string* output) {
   GuestResult result = args_.stop ? run.Stop() : run.Run();
   result.log_path = guest_log.path();
   if (output != nullptr && !guest_log.path().empty() &&
-      !ReadRunOutput(guest_log.path(), guest.hostname, guest_log.run_start(),
-                     kJunitOutputBytes, output, &err))
+      !ReadRunOutput(guest_log.path(), guest.hostname, guest_log.run_start(), kJunitOutputBytes,
+                     output, &err))
     guest_log.Error(err);
   return result;
 }
@@ -414,8 +411,7 @@ int Driver::Report() {
     Warn(err);
     return kExitSystem;
   }
-  if (!args_.junit_file.empty() &&
-      !WriteReport(args_.junit_file, Junit(), &console_, &err)) {
+  if (!args_.junit_file.empty() && !WriteReport(args_.junit_file, Junit(), &console_, &err)) {
     Warn(err);
     return kExitSystem;
   }

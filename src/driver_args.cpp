@@ -9,8 +9,7 @@
 
 namespace runall {
 
-bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
-                     std::string* err) {
+bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out, std::string* err) {
   DriverArgs a;
   if (AsksForHelp(args)) {
     a.help = true;
@@ -25,7 +24,7 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
       if (a.copy != CopyMode::kNone) opts.Error("only one of -s, -sn, -sf, once");
       if (!opts.TakeNextWord(&a.script) || a.script.empty())
         opts.Error(w + " needs the script as the next argument");
-      a.copy = w == "-s" ? CopyMode::kInteractive
+      a.copy = w == "-s"    ? CopyMode::kInteractive
                : w == "-sn" ? CopyMode::kNever
                             : CopyMode::kForce;
     } else if (opts.Flag("-q")) {
@@ -37,18 +36,14 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
     } else if (opts.Value("-j", &jobs)) {
       unsigned long n = 0;
       if (opts.ok() && (!ParseUnsigned(jobs, kMaxJobs, &n) || n == 0))
-        opts.Error("-j " + jobs + ": not a number from 1 to " +
-                   std::to_string(kMaxJobs));
+        opts.Error("-j " + jobs + ": not a number from 1 to " + std::to_string(kMaxJobs));
       a.jobs = static_cast<unsigned>(n);
     } else if (opts.Value("--shard", &shard)) {
       std::string why;
       if (opts.ok() && !ParseShard(shard, &a.shard, &a.shards, &why)) opts.Error(why);
-    } else if (!opts.Value("--tap", &a.tap_file) &&
-               !opts.Value("--junit", &a.junit_file) &&
-               !opts.Value("-C", &a.settings_file) &&
-               !opts.Value("-c", &a.guests_file) &&
-               !opts.Value("-l", &a.log_file) &&
-               !opts.Value("--log-dir", &a.log_dir) &&
+    } else if (!opts.Value("--tap", &a.tap_file) && !opts.Value("--junit", &a.junit_file) &&
+               !opts.Value("-C", &a.settings_file) && !opts.Value("-c", &a.guests_file) &&
+               !opts.Value("-l", &a.log_file) && !opts.Value("--log-dir", &a.log_dir) &&
                !opts.Value("-i", &a.identity)) {
       opts.Unknown();
     }
@@ -60,13 +55,11 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
     std::string why;
     // OS names become file names (LAUNCHDIR/HOST, the up-file): only a
     // valid hostname may get that far.
-    if (!ValidHostname(name, &why))
-      return Fail(err, "OS name \"" + name + "\": " + why);
+    if (!ValidHostname(name, &why)) return Fail(err, "OS name \"" + name + "\": " + why);
     if (std::find(a.guests.begin(), a.guests.end(), name) == a.guests.end())
       a.guests.push_back(name);
   }
-  if (a.stop && a.copy != CopyMode::kNone)
-    return Fail(err, "--stop runs no script: leave out -s");
+  if (a.stop && a.copy != CopyMode::kNone) return Fail(err, "--stop runs no script: leave out -s");
   if (a.stop && a.shutdown)
     return Fail(err, "--stop already shuts the guests down: leave out --shutdown");
   *out = a;
@@ -74,10 +67,9 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
 }
 
 bool HasPathOption(const DriverArgs& args) {
-  return !args.settings_file.empty() || !args.guests_file.empty() ||
-         !args.log_file.empty() || !args.tap_file.empty() ||
-         !args.junit_file.empty() ||
-         !args.log_dir.empty() || !args.identity.empty();
+  return !args.settings_file.empty() || !args.guests_file.empty() || !args.log_file.empty() ||
+         !args.tap_file.empty() || !args.junit_file.empty() || !args.log_dir.empty() ||
+         !args.identity.empty();
 }
 
 std::string DriverUsage(const std::string& program) {
@@ -86,10 +78,13 @@ std::string DriverUsage(const std::string& program) {
          " [-q] [-j N] [--shutdown] [--tap FILE] [--junit FILE]\n"
          "        [--shard K/N] [-C SETTINGS] [-c GUESTS] [-l LOG]\n"
          "        [--log-dir DIR] [-i IDENTITY] [-s|-sn|-sf SCRIPT] [OS ...]\n"
-         "       " + p +
+         "       " +
+         p +
          " [-q] [-j N] [--shard K/N] [-C SETTINGS]\n"
          "        [-c GUESTS] [-l LOG] [--log-dir DIR] [-i IDENTITY] --stop [OS ...]\n"
-         "       " + p + " --help\n"
+         "       " +
+         p +
+         " --help\n"
          "Boots the named guests (all in the guest config file if none is\n"
          "named) unless they are up, and runs SCRIPT on each over ssh.\n"
          "  -s SCRIPT    copy SCRIPT into the shared read-only directory,\n"
@@ -126,8 +121,8 @@ std::string DriverUsage(const std::string& program) {
          "111 system error, 130 interrupted.\n";
 }
 
-bool PlanScript(const std::string& script, const std::string& common_ro_host,
-                ScriptPlan* plan, std::string* err) {
+bool PlanScript(const std::string& script, const std::string& common_ro_host, ScriptPlan* plan,
+                std::string* err) {
   ScriptPlan p;
   p.source = script;
   std::string dir = common_ro_host;
@@ -162,18 +157,14 @@ bool PlanScript(const std::string& script, const std::string& common_ro_host,
   return true;
 }
 
-CopyStep DecideCopy(CopyMode mode, bool exists, bool identical,
-                    bool can_ask) {
+CopyStep DecideCopy(CopyMode mode, bool exists, bool identical, bool can_ask) {
   if (!exists) return CopyStep::kCopy;
   if (identical) return CopyStep::kKeep;
   switch (mode) {
-    case CopyMode::kForce:
-      return CopyStep::kCopy;
-    case CopyMode::kNever:
-      return CopyStep::kKeepOther;
+    case CopyMode::kForce: return CopyStep::kCopy;
+    case CopyMode::kNever: return CopyStep::kKeepOther;
     case CopyMode::kInteractive:
-    case CopyMode::kNone:
-      break;
+    case CopyMode::kNone: break;
   }
   return can_ask ? CopyStep::kAsk : CopyStep::kRefuse;
 }

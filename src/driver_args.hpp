@@ -52,8 +52,7 @@ constexpr unsigned kMaxJobs = 64;
 
 /// Parses the arguments after the program name. On false, *err says what is
 /// wrong (the caller prints it with the usage and exits 100).
-bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out,
-                     std::string* err);
+bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out, std::string* err);
 
 /// True if any option that names a file was given: refused when the driver
 /// runs through sudo, like every runall tool's -C.
@@ -72,8 +71,8 @@ struct ScriptPlan {
 /// The article's rule: a script given by a path under `common_ro_host` is
 /// already there and is run from there; any other is copied there under its
 /// base name. Refuses names the guest could not run safely ("..", empty).
-bool PlanScript(const std::string& script, const std::string& common_ro_host,
-                ScriptPlan* plan, std::string* err);
+bool PlanScript(const std::string& script, const std::string& common_ro_host, ScriptPlan* plan,
+                std::string* err);
 
 /// What to do about an existing file where the script is to be copied.
 enum class CopyStep {

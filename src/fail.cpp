@@ -38,9 +38,7 @@ bool Fail(std::string* why, const std::string& text) {
   return false;
 }
 
-std::string ErrnoMessage(const std::string& what) {
-  return ErrnoMessage(what, errno);
-}
+std::string ErrnoMessage(const std::string& what) { return ErrnoMessage(what, errno); }
 
 std::string ErrnoMessage(const std::string& what, int errnum) {
   return what + ": " + strerror(errnum);

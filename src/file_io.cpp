@@ -36,20 +36,19 @@ bool ReadFdText(int fd, size_t max_bytes, std::string* text) {
   }
 }
 
-bool ReadFileText(const std::string& path, const FileCheck& check,
-                  std::string* text, std::string* err, int* errnum) {
+bool ReadFileText(const std::string& path, const FileCheck& check, std::string* text,
+                  std::string* err, int* errnum) {
   int dummy = 0;
   if (errnum == nullptr) errnum = &dummy;
   *errnum = 0;
   // O_NONBLOCK: a FIFO planted where a file was expected must not hang a
   // helper that sudo started; it is then refused as not a regular file.
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                                  (check.follow ? 0 : O_NOFOLLOW));
+  int fd = open(path.c_str(),
+                O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (check.follow ? 0 : O_NOFOLLOW));
   if (fd < 0) {
     *errnum = errno;
-    *err = errno == ELOOP && !check.follow
-               ? path + ": is a symbolic link; refusing it"
-               : ErrnoMessage(path);
+    *err = errno == ELOOP && !check.follow ? path + ": is a symbolic link; refusing it"
+                                           : ErrnoMessage(path);
     return false;
   }
   struct stat st;
@@ -63,8 +62,9 @@ bool ReadFileText(const std::string& path, const FileCheck& check,
   if (check.regular && !S_ISREG(st.st_mode))
     refusal = path + ": not a regular file";
   else if (check.root_owned && (st.st_uid != 0 || (st.st_mode & 022) != 0))
-    refusal = path + ": must be owned by root and not writable by group or "
-                     "others; refusing it";
+    refusal = path +
+              ": must be owned by root and not writable by group or "
+              "others; refusing it";
   if (!refusal.empty()) {
     *err = refusal;
     close(fd);
@@ -75,10 +75,9 @@ bool ReadFileText(const std::string& path, const FileCheck& check,
   close(fd);
   if (!ok) {
     *errnum = saved;
-    *err = saved == EFBIG ? path + ": larger than " +
-                                std::to_string(check.max_bytes) +
-                                " bytes; refusing it"
-                          : ErrnoMessage(path, saved);
+    *err = saved == EFBIG
+               ? path + ": larger than " + std::to_string(check.max_bytes) + " bytes; refusing it"
+               : ErrnoMessage(path, saved);
   }
   return ok;
 }
@@ -92,8 +91,7 @@ bool MakeDirs(const std::string& path, mode_t mode, std::string* err) {
     return false;
   }
   size_t slash = path.find_last_of('/');
-  if (slash != std::string::npos && slash > 0 &&
-      !MakeDirs(path.substr(0, slash), mode, err))
+  if (slash != std::string::npos && slash > 0 && !MakeDirs(path.substr(0, slash), mode, err))
     return false;
   if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
     *err = ErrnoMessage("mkdir " + path);

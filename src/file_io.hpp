@@ -13,17 +13,17 @@
 namespace runall {
 
 struct FileCheck {
-  bool follow = false;        ///< allow a symbolic link as the last component
-  bool regular = true;        ///< refuse anything but a regular file
-  bool root_owned = false;    ///< owned by root, not writable by group/others
-  size_t max_bytes = 1 << 20; ///< refuse a larger file
+  bool follow = false;         ///< allow a symbolic link as the last component
+  bool regular = true;         ///< refuse anything but a regular file
+  bool root_owned = false;     ///< owned by root, not writable by group/others
+  size_t max_bytes = 1 << 20;  ///< refuse a larger file
 };
 
 /// Reads the file at `path` into *text. On false, *err says why (naming the
 /// path) and *errnum, if given, holds the errno (ENOENT for a missing file,
 /// ELOOP for a refused symlink, 0 for a refusal by `check`).
-bool ReadFileText(const std::string& path, const FileCheck& check,
-                  std::string* text, std::string* err, int* errnum = nullptr);
+bool ReadFileText(const std::string& path, const FileCheck& check, std::string* text,
+                  std::string* err, int* errnum = nullptr);
 
 /// Writes all of `text` to `fd`, retrying short writes and EINTR. False
 /// (errno set) if a write failed.

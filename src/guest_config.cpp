@@ -46,14 +46,11 @@ bool IsToken(const std::string& s) {
 
 // A "name = value" line: it starts with a lower-case identifier followed by
 // '='. Every QEMU option line starts with '-', so the two never mix.
-bool SplitSettingLine(const std::string& line, std::string* name,
-                      std::string* value) {
+bool SplitSettingLine(const std::string& line, std::string* name, std::string* value) {
   size_t i = 0;
-  if (line.empty() || !((line[0] >= 'a' && line[0] <= 'z') || line[0] == '_'))
-    return false;
+  if (line.empty() || !((line[0] >= 'a' && line[0] <= 'z') || line[0] == '_')) return false;
   while (i < line.size() && ((line[i] >= 'a' && line[i] <= 'z') ||
-                             (line[i] >= '0' && line[i] <= '9') ||
-                             line[i] == '_'))
+                             (line[i] >= '0' && line[i] <= '9') || line[i] == '_'))
     ++i;
   size_t eq = i;
   while (eq < line.size() && IsBlank(line[eq])) ++eq;
@@ -76,11 +73,10 @@ bool SplitSettingLine(const std::string& line, std::string* name,
 std::string FormatFromExtension(const std::string& image) {
   size_t slash = image.rfind('/');
   size_t dot = image.rfind('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
-    return "raw";
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "raw";
   std::string ext = Lower(image.substr(dot + 1));
-  if (ext == "qcow2" || ext == "qcow" || ext == "vmdk" || ext == "vdi" ||
-      ext == "vhdx" || ext == "qed")
+  if (ext == "qcow2" || ext == "qcow" || ext == "vmdk" || ext == "vdi" || ext == "vhdx" ||
+      ext == "qed")
     return ext;
   if (ext == "vhd" || ext == "vpc") return "vpc";
   return "raw";
@@ -107,16 +103,15 @@ bool ParseMemory(const std::string& text, unsigned* mib) {
     }
   }
   unsigned long n = 0;
-  if (!ParseUnsigned(digits, 1UL << 24, &n) || n == 0 || n * factor > (1UL << 24))
-    return false;
+  if (!ParseUnsigned(digits, 1UL << 24, &n) || n == 0 || n * factor > (1UL << 24)) return false;
   *mib = static_cast<unsigned>(n * factor);
   return true;
 }
 
 class Parser {
  public:
-  Parser(const std::string& filename, const Settings& settings,
-         std::vector<GuestRecord>* records, std::string* err)
+  Parser(const std::string& filename, const Settings& settings, std::vector<GuestRecord>* records,
+         std::string* err)
       : filename_(filename), settings_(settings), records_(records), err_(err) {}
 
   bool Run(const std::string& text) {
@@ -156,8 +151,9 @@ class Parser {
   bool FirstLine(const std::string& line) {
     std::string name, value;
     if (SplitSettingLine(line, &name, &value))
-      return Error("\"" + name + " = ...\" must follow the first line of a "
-                  "record (hostname imgfile ...)");
+      return Error("\"" + name +
+                   " = ...\" must follow the first line of a "
+                   "record (hostname imgfile ...)");
     std::vector<std::string> f;
     std::string why;
     if (!SplitWords(line, &f, &why)) return Error(why);
@@ -173,14 +169,15 @@ class Parser {
     if (!ValidHostname(host, &why)) {
       std::string msg = "invalid hostname \"" + host + "\": " + why;
       if (host[0] == '-')
-        msg += " (an option line must follow its record's first line, "
-               "without a blank line between)";
+        msg +=
+            " (an option line must follow its record's first line, "
+            "without a blank line between)";
       return Error(msg);
     }
     for (const auto& seen : *records_)
       if (Lower(seen.hostname) == Lower(host))
         return Error("duplicate hostname \"" + host + "\" (first at line " +
-                    std::to_string(seen.line) + ")");
+                     std::to_string(seen.line) + ")");
     record_.hostname = host;
     if (f.size() < 2) return Error("record for " + host + ": missing imgfile");
     record_.image = f[1][0] == '/' ? f[1] : settings_.image_dir + "/" + f[1];
@@ -189,22 +186,21 @@ class Parser {
     // too, as in the article's script.
     if (f.size() > 2 && f[2] != "-" && !ParseSeconds(f[2], &record_.start_timeout))
       return Error("record for " + host + ": starttimeout \"" + f[2] +
-                  "\" is not a positive number of seconds");
+                   "\" is not a positive number of seconds");
     if (f.size() > 3 && f[3] != "-" && !ParseSeconds(f[3], &record_.stop_timeout))
       return Error("record for " + host + ": stoptimeout \"" + f[3] +
-                  "\" is not a positive number of seconds");
+                   "\" is not a positive number of seconds");
     if (f.size() > 4 && f[4] != "-" && !ParseMemory(f[4], &record_.memory_mib))
       return Error("record for " + host + ": memsize \"" + f[4] +
-                  "\" is not a size in MiB (a number, or with M or G)");
+                   "\" is not a size in MiB (a number, or with M or G)");
     if (f.size() > 5) {
       if (f[5] != "L")
         return Error("record for " + host + ": unknown flag \"" + f[5] +
-                    "\" (the only flag is L: guest clock in local time)");
+                     "\" (the only flag is L: guest clock in local time)");
       record_.local_time = true;
     }
     if (f.size() > 6)
-      return Error("record for " + host + ": unexpected field \"" + f[6] +
-                  "\" after the L flag");
+      return Error("record for " + host + ": unexpected field \"" + f[6] + "\" after the L flag");
     in_record_ = true;
     return true;
   }
@@ -224,13 +220,12 @@ class Parser {
     auto seen = set_at_.find(name);
     if (seen != set_at_.end())
       return Error(name + " is set twice in the record of " + record_.hostname +
-                  " (first at line " + std::to_string(seen->second) + ")");
+                   " (first at line " + std::to_string(seen->second) + ")");
     set_at_[name] = lineno_;
     if (value.empty()) return Error(name + " needs a value");
     std::string bad = "bad value for " + name + ": \"" + value + "\"";
     if (name == "arch") {
-      if (!FindQemuArch(value))
-        return Error(bad + " (known: " + KnownQemuArches() + ")");
+      if (!FindQemuArch(value)) return Error(bad + " (known: " + KnownQemuArches() + ")");
       record_.arch = value;
     } else if (name == "qemu") {
       if (value[0] == '-') return Error(bad + " (a program name or path)");
@@ -245,20 +240,19 @@ class Parser {
       if (!IsModelName(value)) return Error(bad + " (a QEMU NIC model, or none)");
       record_.nic = value;
     } else if (name == "mac") {
-      if (!ValidMac(value))
-        return Error(bad + " (six hex pairs joined by ':', unicast)");
+      if (!ValidMac(value)) return Error(bad + " (six hex pairs joined by ':', unicast)");
       record_.mac = Lower(value);
     } else if (name == "image_format") {
       if (!IsModelName(value)) return Error(bad);
       record_.image_format = value;
     } else if (name == "drive_if") {
-      static const char* const kIfs[] = {"virtio", "ide",    "scsi", "sd",
+      static const char* const kIfs[] = {"virtio", "ide",    "scsi",   "sd",
                                          "mtd",    "floppy", "pflash", "none"};
-      if (std::find_if(std::begin(kIfs), std::end(kIfs), [&](const char* i) {
-            return value == i;
-          }) == std::end(kIfs))
-        return Error(bad + " (virtio, ide, scsi, sd, mtd, floppy, pflash or "
-                          "none)");
+      if (std::find_if(std::begin(kIfs), std::end(kIfs),
+                       [&](const char* i) { return value == i; }) == std::end(kIfs))
+        return Error(bad +
+                     " (virtio, ide, scsi, sd, mtd, floppy, pflash or "
+                     "none)");
       record_.drive_if = value;
     } else if (name == "share") {
       if (value != "9p" && value != "none") return Error(bad + " (9p or none)");
@@ -279,8 +273,7 @@ class Parser {
       else
         return Error(bad + " (upfile or ssh)");
     } else if (name == "network") {
-      if (!ParseNetworkMode(value, &record_.network))
-        return Error(bad + " (tap or user)");
+      if (!ParseNetworkMode(value, &record_.network)) return Error(bad + " (tap or user)");
     } else if (name == "ssh_port") {
       unsigned long port = 0;
       if (!ParseUnsigned(value, 65535, &port) || port == 0)
@@ -317,8 +310,8 @@ class Parser {
       std::string own = settings_.rw_host_base + "/" + record_.hostname;
       if (own == settings_.common_ro_host || own == settings_.common_rw_host)
         return ErrorAt(record_.line, "hostname " + record_.hostname +
-                                   ": its read-write directory " + own +
-                                   " would be a common shared directory");
+                                         ": its read-write directory " + own +
+                                         " would be a common shared directory");
     }
     if (!CheckNetwork()) return false;
     records_->push_back(record_);
@@ -342,47 +335,42 @@ class Parser {
                                            "its own address)");
       return true;
     }
-    const std::string mode =
-        set_at_.count("network")
-            ? std::string("network = user")
-            : std::string("network = user (the default of the settings)");
+    const std::string mode = set_at_.count("network")
+                                 ? std::string("network = user")
+                                 : std::string("network = user (the default of the settings)");
     std::vector<std::string> own;
-    for (const auto& line : record_.option_lines)
-      own.insert(own.end(), line.begin(), line.end());
+    for (const auto& line : record_.option_lines) own.insert(own.end(), line.begin(), line.end());
     if (HasQemuOption(own, {"-net", "-netdev", "-nic"}))
-      return ErrorAt(record_.line,
-                     "record for " + host + ": " + mode +
-                         ", but its option lines bring their own network "
-                         "(-net, -netdev or -nic): runall adds the card and "
-                         "forwards ssh to it itself; remove them, or set "
-                         "network = tap");
+      return ErrorAt(record_.line, "record for " + host + ": " + mode +
+                                       ", but its option lines bring their own network "
+                                       "(-net, -netdev or -nic): runall adds the card and "
+                                       "forwards ssh to it itself; remove them, or set "
+                                       "network = tap");
     if (record_.ssh_port == 0 && ArgsHaveQmpMonitor(own))
-      return ErrorAt(record_.line,
-                     "record for " + host + ": " + mode +
-                         ", but its option lines bring their own QMP monitor "
-                         "(-qmp, -mon mode=control), and runall learns the "
-                         "forwarded ssh port from its own: remove them, or "
-                         "set ssh_port");
+      return ErrorAt(record_.line, "record for " + host + ": " + mode +
+                                       ", but its option lines bring their own QMP monitor "
+                                       "(-qmp, -mon mode=control), and runall learns the "
+                                       "forwarded ssh port from its own: remove them, or "
+                                       "set ssh_port");
     if (record_.nic == "none")
       return ErrorAt(at("nic"), "record for " + host + ": " + mode +
                                     " needs a network card, and nic = none "
                                     "gives it none");
     if (host.size() > kUserNetHostnameMax)
-      return ErrorAt(record_.line,
-                     "record for " + host + ": " + mode + ": QEMU's DHCP "
-                         "server gives a guest at most " +
-                         std::to_string(kUserNetHostnameMax) +
-                         " characters of its name, and this one has " +
-                         std::to_string(host.size()) +
-                         " (~/hostname would not answer it)");
+      return ErrorAt(record_.line, "record for " + host + ": " + mode +
+                                       ": QEMU's DHCP "
+                                       "server gives a guest at most " +
+                                       std::to_string(kUserNetHostnameMax) +
+                                       " characters of its name, and this one has " +
+                                       std::to_string(host.size()) +
+                                       " (~/hostname would not answer it)");
     if (record_.ssh_port != 0) {
       for (const auto& seen : *records_)
         if (seen.network == NetworkMode::kUser && seen.ssh_port == record_.ssh_port)
-          return ErrorAt(at("ssh_port"),
-                         "record for " + host + ": ssh_port " +
-                             std::to_string(record_.ssh_port) +
-                             " is also the ssh_port of " + seen.hostname +
-                             " (line " + std::to_string(seen.line) + ")");
+          return ErrorAt(at("ssh_port"), "record for " + host + ": ssh_port " +
+                                             std::to_string(record_.ssh_port) +
+                                             " is also the ssh_port of " + seen.hostname +
+                                             " (line " + std::to_string(seen.line) + ")");
     }
     return true;
   }
@@ -399,8 +387,7 @@ class Parser {
 
 }  // namespace
 
-bool SplitWords(const std::string& line, std::vector<std::string>* words,
-                std::string* why) {
+bool SplitWords(const std::string& line, std::vector<std::string>* words, std::string* why) {
   words->clear();
   size_t i = 0;
   const size_t n = line.size();
@@ -422,9 +409,7 @@ bool SplitWords(const std::string& line, std::vector<std::string>* words,
       } else if (c == '"') {
         ++i;
         while (i < n && line[i] != '"') {
-          if (line[i] == '\\' && i + 1 < n &&
-              (line[i + 1] == '"' || line[i + 1] == '\\'))
-            ++i;
+          if (line[i] == '\\' && i + 1 < n && (line[i + 1] == '"' || line[i + 1] == '\\')) ++i;
           word += line[i++];
         }
         if (i >= n) {
@@ -446,8 +431,8 @@ bool SplitWords(const std::string& line, std::vector<std::string>* words,
 }
 
 bool ParseGuestConfig(const std::string& text, const std::string& filename,
-                      const Settings& settings,
-                      std::vector<GuestRecord>* records, std::string* err) {
+                      const Settings& settings, std::vector<GuestRecord>* records,
+                      std::string* err) {
   records->clear();
   Parser parser(filename, settings, records, err);
   return parser.Run(text);
@@ -458,9 +443,8 @@ bool LoadGuestConfig(const std::string& path, const Settings& settings,
   return LoadGuestConfig(path, settings, false, records, err);
 }
 
-bool LoadGuestConfig(const std::string& path, const Settings& settings,
-                     bool privileged, std::vector<GuestRecord>* records,
-                     std::string* err) {
+bool LoadGuestConfig(const std::string& path, const Settings& settings, bool privileged,
+                     std::vector<GuestRecord>* records, std::string* err) {
   FileCheck check;
   check.follow = !privileged;
   check.root_owned = privileged;

@@ -27,38 +27,38 @@ enum class BootSignal {
 
 /// One guest of the config file, with every default filled in.
 struct GuestRecord {
-  unsigned line = 0;           ///< line of the record's first line
+  unsigned line = 0;  ///< line of the record's first line
   // The article's first line.
   std::string hostname;
   std::string image;           ///< absolute: image_dir/imgfile unless absolute
   unsigned start_timeout = 0;  ///< seconds; settings' default if not given
   unsigned stop_timeout = 0;
-  unsigned memory_mib = 0;     ///< 0: not given, QEMU's default applies
-  bool local_time = false;     ///< the L flag: the guest clock runs local time
+  unsigned memory_mib = 0;  ///< 0: not given, QEMU's default applies
+  bool local_time = false;  ///< the L flag: the guest clock runs local time
   /// The extra QEMU option lines, each split into words, in file order.
   std::vector<std::vector<std::string>> option_lines;
   // runall's "name = value" lines, defaults resolved from `arch`.
   std::string arch = "x86_64";
-  std::string qemu;          ///< the QEMU program, e.g. qemu-system-x86_64
-  std::string machine;       ///< empty: QEMU's default machine
-  std::string cpu;           ///< empty: QEMU's default CPU
-  std::string nic;           ///< NIC model; "none": no network card
-  std::string mac;           ///< the NIC's address (MacForHostname)
-  std::string image_format;  ///< raw, qcow2, ... (from the image's extension)
-  std::string drive_if;      ///< -drive if=: virtio, ide, scsi, ...
-  std::string share;         ///< "9p" or "none"
-  std::string rng;           ///< RNG device model, or "none"
-  std::string display;       ///< empty: QEMU's default; "nographic"; -display
+  std::string qemu;                   ///< the QEMU program, e.g. qemu-system-x86_64
+  std::string machine;                ///< empty: QEMU's default machine
+  std::string cpu;                    ///< empty: QEMU's default CPU
+  std::string nic;                    ///< NIC model; "none": no network card
+  std::string mac;                    ///< the NIC's address (MacForHostname)
+  std::string image_format;           ///< raw, qcow2, ... (from the image's extension)
+  std::string drive_if;               ///< -drive if=: virtio, ide, scsi, ...
+  std::string share;                  ///< "9p" or "none"
+  std::string rng;                    ///< RNG device model, or "none"
+  std::string display;                ///< empty: QEMU's default; "nographic"; -display
   std::string shutdown = "poweroff";  ///< run over ssh to stop the guest
   BootSignal boot_signal = BootSignal::kUpFile;
-  std::string console_log;   ///< empty: the driver's default
+  std::string console_log;  ///< empty: the driver's default
   /// Its own tap, or QEMU's user-mode network (the settings' network
   /// unless the record says).
   NetworkMode network = NetworkMode::kTap;
   /// With the user-mode network: the port of 127.0.0.1 forwarded to the
   /// guest's port 22; 0 (the default) lets QEMU take a free one.
   unsigned ssh_port = 0;
-  std::string accel;         ///< auto, kvm, tcg, ...; the settings' default
+  std::string accel;  ///< auto, kvm, tcg, ...; the settings' default
 };
 
 /// The longest name QEMU's user-mode DHCP server hands a guest in full
@@ -68,8 +68,8 @@ constexpr size_t kUserNetHostnameMax = 32;
 /// Parses guest config text. `filename` names the text in errors, which read
 /// "FILE:LINE: what". `settings` gives image_dir and the default timeouts.
 bool ParseGuestConfig(const std::string& text, const std::string& filename,
-                      const Settings& settings,
-                      std::vector<GuestRecord>* records, std::string* err);
+                      const Settings& settings, std::vector<GuestRecord>* records,
+                      std::string* err);
 
 /// Reads and parses the file at `path` (a regular file, at most 1 MiB).
 bool LoadGuestConfig(const std::string& path, const Settings& settings,
@@ -78,15 +78,13 @@ bool LoadGuestConfig(const std::string& path, const Settings& settings,
 /// The same for a privileged reader: with `privileged` the file must be no
 /// symbolic link, owned by root and writable by nobody else, since it then
 /// decides what a sudo user may do (update-dynamic-hosts' restrict_hosts).
-bool LoadGuestConfig(const std::string& path, const Settings& settings,
-                     bool privileged, std::vector<GuestRecord>* records,
-                     std::string* err);
+bool LoadGuestConfig(const std::string& path, const Settings& settings, bool privileged,
+                     std::vector<GuestRecord>* records, std::string* err);
 
 /// Splits one option line into words: blanks separate words; '...' and
 /// "..." group (in "...", \" and \\ are escapes); a backslash outside
 /// quotes takes the next character literally; an unquoted word starting
 /// with '#' begins a comment. False on an unterminated quote.
-bool SplitWords(const std::string& line, std::vector<std::string>* words,
-                std::string* why);
+bool SplitWords(const std::string& line, std::vector<std::string>* words, std::string* why);
 
 }  // namespace runall

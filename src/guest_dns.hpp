@@ -13,16 +13,16 @@
 namespace runall {
 
 struct GuestDnsFacts {
-  std::vector<uint32_t> configured;  ///< the `dns` setting, when it is set
-  bool setting_given = false;        ///< `dns` is set (even to nothing)
-  std::vector<uint32_t> resolv_conf; ///< the host's /etc/resolv.conf servers
-  bool host_forwards = false;        ///< net.ipv4.ip_forward is on
+  std::vector<uint32_t> configured;      ///< the `dns` setting, when it is set
+  bool setting_given = false;            ///< `dns` is set (even to nothing)
+  std::vector<uint32_t> resolv_conf;     ///< the host's /etc/resolv.conf servers
+  bool host_forwards = false;            ///< net.ipv4.ip_forward is on
   std::vector<uint32_t> host_addresses;  ///< the host's own IPv4 addresses
 };
 
 struct GuestDns {
   std::vector<uint32_t> servers;  ///< what the DHCP server offers
-  std::string note;  ///< why some or all were left out; empty if none were
+  std::string note;               ///< why some or all were left out; empty if none were
 };
 
 /// The setting wins when given (the administrator knows the network); its

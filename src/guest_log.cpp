@@ -28,8 +28,7 @@ bool GuestLog::Open(const std::string& path, std::string* err) {
   // Every run holds a shared flock on the file while it writes; only a run
   // that can take it exclusively, so that no other run is writing, empties
   // it first.
-  fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
-             0644);
+  fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
   if (fd_ < 0) {
     *err = ErrnoMessage("cannot write the guest's log " + path);
     return false;
@@ -79,9 +78,8 @@ void GuestLog::ToFile(const std::string& message) {
   at_line_start_ = true;
 }
 
-bool ReadRunOutput(const std::string& path, const std::string& host,
-                   long long start, size_t max_bytes, std::string* output,
-                   std::string* err) {
+bool ReadRunOutput(const std::string& path, const std::string& host, long long start,
+                   size_t max_bytes, std::string* output, std::string* err) {
   output->clear();
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return Fail(err, ErrnoMessage("cannot read the guest's log " + path));

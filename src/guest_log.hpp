@@ -71,8 +71,7 @@ class GuestLog {
 /// line's start, after a line that says how much was left out. A run that
 /// overlapped another on the same guest shares its part of the log with it,
 /// and gets the other's output as well.
-bool ReadRunOutput(const std::string& path, const std::string& host,
-                   long long start, size_t max_bytes, std::string* output,
-                   std::string* err);
+bool ReadRunOutput(const std::string& path, const std::string& host, long long start,
+                   size_t max_bytes, std::string* output, std::string* err);
 
 }  // namespace runall

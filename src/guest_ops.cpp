@@ -1,8 +1,8 @@
 #include "guest_ops.hpp"
 
 #include <errno.h>
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,8 +77,7 @@ std::string PathEnv() {
 }
 
 std::string TrimEnd(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
-    s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
 }
 
@@ -109,9 +108,8 @@ class RealGuestOps : public GuestOps {
   void End() override { setup_.console->ClearProgress(guest_.hostname); }
   void Gather(StartupFacts* facts) override;
   Reach TestConnection(Knock knock) override {
-    return Connect(knock == Knock::kQuick
-                       ? kQuickKnockMs
-                       : static_cast<int>(setup_.ssh.connect_timeout) * 1000);
+    return Connect(knock == Knock::kQuick ? kQuickKnockMs
+                                          : static_cast<int>(setup_.ssh.connect_timeout) * 1000);
   }
   LaunchResult Launch() override;
   BootWait WaitBoot() override;
@@ -192,18 +190,18 @@ void RealGuestOps::LearnForwardedPort(pid_t pid) {
     if (!err.empty()) log_->Error(err);
     ProcessWatch qemu(pid);
     const std::string monitor = MonitorSocketPath(dir, guest_.hostname, getuid());
-    log_->Msg("No port recorded for QEMU (pid " + std::to_string(pid) +
-              "); asking its monitor " + monitor);
-    if (!QueryForwardedPort(monitor, kPortQuerySeconds * 1000,
-                            [&qemu]() { return qemu.Alive(); }, &port, &err)) {
+    log_->Msg("No port recorded for QEMU (pid " + std::to_string(pid) + "); asking its monitor " +
+              monitor);
+    if (!QueryForwardedPort(
+            monitor, kPortQuerySeconds * 1000, [&qemu]() { return qemu.Alive(); }, &port, &err)) {
       log_->Error(err);
       return;
     }
     if (!RecordForwardedPort(dir, guest_.hostname, pid, port, &err)) log_->Error(err);
   }
   endpoint_.port = std::to_string(port);
-  log_->Msg("ssh goes to 127.0.0.1:" + endpoint_.port +
-            ", which QEMU (pid " + std::to_string(pid) + ") forwards to the guest");
+  log_->Msg("ssh goes to 127.0.0.1:" + endpoint_.port + ", which QEMU (pid " + std::to_string(pid) +
+            ") forwards to the guest");
 }
 
 // Where ssh really goes for this guest (the user's ssh_config may set
@@ -216,23 +214,21 @@ void RealGuestOps::ResolveEndpoint() {
   if (RunChild(argv, &out, &status, &err) && status.success() && ParseSshDump(out, &ep)) {
     endpoint_ = ep;
     if (endpoint_.proxied)
-      log_->Msg("ssh reaches this guest through a proxy: readiness is tested "
-                "with ssh alone");
+      log_->Msg(
+          "ssh reaches this guest through a proxy: readiness is tested "
+          "with ssh alone");
   }
 }
 
 ImageFact RealGuestOps::ProbeImage() {
   std::string who, err;
   switch (ImageInUse(guest_.image, &who, &err)) {
-    case ImageUse::kFree:
-      return ImageFact::kFree;
-    case ImageUse::kRunall:
-      return ImageFact::kRunall;
+    case ImageUse::kFree: return ImageFact::kFree;
+    case ImageUse::kRunall: return ImageFact::kRunall;
     case ImageUse::kQemu:
       log_->Msg("Disk image " + guest_.image + ": " + who);
       return ImageFact::kForeignQemu;
-    case ImageUse::kError:
-      break;
+    case ImageUse::kError: break;
   }
   log_->Error(err);
   // The commonest reason by far: say it plainly, with the path the record
@@ -255,8 +251,7 @@ void RealGuestOps::Gather(StartupFacts* facts) {
     log_->Error(err);
     launch_ = LaunchFile();
   }
-  GatherFileFacts(launch_, up_file_, guest_.start_timeout, WallClockNow(), facts,
-                  launched_pid_);
+  GatherFileFacts(launch_, up_file_, guest_.start_timeout, WallClockNow(), facts, launched_pid_);
   if (user_net_) LearnForwardedPort(facts->launch_names_live_qemu ? launch_.pid : 0);
 }
 
@@ -294,8 +289,7 @@ RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
       log_->Output(d, n);
     }
     run.err_tail.append(d, n);
-    if (run.err_tail.size() > kTailBytes)
-      run.err_tail.erase(0, run.err_tail.size() - kTailBytes);
+    if (run.err_tail.size() > kTailBytes) run.err_tail.erase(0, run.err_tail.size() - kTailBytes);
   };
   ChildEnd end = DriveChild(c, io);
   if (forward) setup_.console->EndOutput(guest_.hostname);
@@ -317,25 +311,24 @@ TcpProbe RealGuestOps::Knock(int timeout_ms, std::string* why) {
 // of the article's ping), then `./hostname` must print this guest's name.
 Reach RealGuestOps::Connect(int knock_ms) {
   if (user_net_ && endpoint_.port.empty()) {
-    log_->Msg("no forwarded ssh port: no QEMU of this guest runs, or it did "
-              "not say which port it forwards");
+    log_->Msg(
+        "no forwarded ssh port: no QEMU of this guest runs, or it did "
+        "not say which port it forwards");
     return Reach::kNo;
   }
   if (!endpoint_.proxied) {
     std::string why;
     TcpProbe p = Knock(knock_ms, &why);
     if (p != TcpProbe::kOpen) {
-      log_->Msg("ssh port " + endpoint_.hostname + ":" + endpoint_.port + ": " +
-                TcpProbeName(p) + " (" + why + ")");
+      log_->Msg("ssh port " + endpoint_.hostname + ":" + endpoint_.port + ": " + TcpProbeName(p) +
+                " (" + why + ")");
       return Reach::kNo;
     }
   }
-  SshRun test = Ssh(kConnectionTestCommand, false,
-                    (setup_.ssh.connect_timeout + 15) * 1000LL);
+  SshRun test = Ssh(kConnectionTestCommand, false, (setup_.ssh.connect_timeout + 15) * 1000LL);
   if (test.outcome == SshOutcome::kOk) {
     if (HostnameAnswers(test.out, guest_.hostname)) return Reach::kYes;
-    log_->Msg("./hostname answered \"" + TrimEnd(test.out) + "\", not " +
-              guest_.hostname);
+    log_->Msg("./hostname answered \"" + TrimEnd(test.out) + "\", not " + guest_.hostname);
     return Reach::kNo;
   }
   if (test.outcome == SshOutcome::kHostKeyChanged) {
@@ -411,8 +404,8 @@ LaunchResult RealGuestOps::Launch() {
   // anyone else's runqemuos runs it through sudo with the system's.
   if (setup_.root && !setup_.settings_path.empty())
     argv.insert(argv.end(), {"-C", setup_.settings_path});
-  std::vector<std::string> rest = RunqemuosArgs(
-      guest_, BuildQemuArgv(guest_, setup_.settings, ChooseHost()), setup_.settings);
+  std::vector<std::string> rest =
+      RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings, ChooseHost()), setup_.settings);
   argv.insert(argv.end(), rest.begin(), rest.end());
   log_->Cmd(argv);
   ChildOptions opts;
@@ -449,9 +442,9 @@ LaunchResult RealGuestOps::Launch() {
     return result;
   }
   size_t nl = message.rfind('\n');
-  result.detail = "runqemuos failed (exit " + std::to_string(end.status.code()) + ")" +
-                  (message.empty() ? ""
-                                   : ": " + message.substr(nl == std::string::npos ? 0 : nl + 1));
+  result.detail =
+      "runqemuos failed (exit " + std::to_string(end.status.code()) + ")" +
+      (message.empty() ? "" : ": " + message.substr(nl == std::string::npos ? 0 : nl + 1));
   return result;
 }
 
@@ -466,8 +459,8 @@ std::vector<std::string> RealGuestOps::OwnOptionWords() const {
 // as the memory in the log directory says - and the one line that says
 // what the guest runs under.
 HostChoices RealGuestOps::ChooseHost() {
-  AccelChoice choice = ChooseAccel(guest_.accel, ArgsChooseAccel(OwnOptionWords()),
-                                   HostMachine(), guest_.arch, ReadKvmFacts());
+  AccelChoice choice = ChooseAccel(guest_.accel, ArgsChooseAccel(OwnOptionWords()), HostMachine(),
+                                   guest_.arch, ReadKvmFacts());
   auto_kvm_ = false;
   if (choice.name == "kvm" && guest_.accel == "auto") {
     QemuIdentity id;
@@ -479,8 +472,8 @@ HostChoices RealGuestOps::ChooseHost() {
                LoadKvmMemory(KvmMemoryPath(), &text, &err) &&
                RecallKvmFailure(text, id, &failure)) {
       choice.notice = "runs under TCG, not KVM: KVM failed with " + id.path + " on " +
-                      FormatDate(failure.when) + " (" + failure.said +
-                      "); remembered in " + KvmMemoryPath() +
+                      FormatDate(failure.when) + " (" + failure.said + "); remembered in " +
+                      KvmMemoryPath() +
                       " until that program changes (remove the file to try KVM again)";
     } else {
       auto_kvm_ = true;
@@ -512,10 +505,9 @@ bool RealGuestOps::RelaunchAfterEarlyExit() {
   QemuIdentity id;
   std::string err, text;
   const std::string memory = KvmMemoryPath();
-  bool remembered = IdentifyQemu(guest_.qemu, PathEnv(), &id, &err) &&
-                    LoadKvmMemory(memory, &text, &err) &&
-                    SaveKvmMemory(memory,
-                                  RememberKvmFailure(text, id, {time(nullptr), said}), &err);
+  bool remembered =
+      IdentifyQemu(guest_.qemu, PathEnv(), &id, &err) && LoadKvmMemory(memory, &text, &err) &&
+      SaveKvmMemory(memory, RememberKvmFailure(text, id, {time(nullptr), said}), &err);
   if (!remembered) log_->Error("cannot remember the KVM failure: " + err);
   log_->Msg("KVM cannot run this guest here (" + said + "): launching it again under TCG" +
             (remembered ? "; later runs use TCG with " + id.path + " at once (remembered in " +
@@ -535,8 +527,7 @@ std::vector<std::string> RealGuestOps::ConsoleTail() {
   if (!fd.ok() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
   off_t size = st.st_size;
   for (int i = 0; i < 10; ++i) {
-    if (!SleepUnlessInterrupted(100) || fstat(fd.get(), &st) != 0 || st.st_size == size)
-      break;
+    if (!SleepUnlessInterrupted(100) || fstat(fd.get(), &st) != 0 || st.st_size == size) break;
     size = st.st_size;
   }
   off_t from = std::max<off_t>(0, size - kConsoleTailBytes);
@@ -600,15 +591,9 @@ BootWait RealGuestOps::WaitBoot() {
         result.boot_seconds = std::max<int64_t>(0, MillisBetween(launch.mtime, up)) / 1000.0;
         log_->Msg("Up-file " + up_file_ + " written at " + FormatFileTime(up));
         break;
-      case WaitResult::kTimedOut:
-        result.end = WaitEnd::kTimedOut;
-        break;
-      case WaitResult::kStopped:
-        result.end = WaitEnd::kExited;
-        break;
-      case WaitResult::kInterrupted:
-        result.end = WaitEnd::kNone;
-        break;
+      case WaitResult::kTimedOut: result.end = WaitEnd::kTimedOut; break;
+      case WaitResult::kStopped: result.end = WaitEnd::kExited; break;
+      case WaitResult::kInterrupted: result.end = WaitEnd::kNone; break;
     }
   } else {
     const int64_t deadline = MonotonicMs() + remaining;
@@ -689,9 +674,9 @@ WaitEnd RealGuestOps::WaitShutdownOrConnect() {
 // The article's f_run_script: the script's output on the terminal and in
 // the guest's log as it comes.
 ScriptRun RealGuestOps::RunScript() {
-  SshRun ssh = Ssh(ScriptCommand(setup_.settings.rw_guest, setup_.settings.common_ro_guest,
-                                 setup_.script_name),
-                   true, -1);
+  SshRun ssh = Ssh(
+      ScriptCommand(setup_.settings.rw_guest, setup_.settings.common_ro_guest, setup_.script_name),
+      true, -1);
   ScriptRun run;
   run.outcome = ssh.outcome;
   run.exit_code = ssh.exit_code;
@@ -722,8 +707,7 @@ StopRequest RealGuestOps::RequestStop(StopWay way) {
     return request;
   }
   switch (way) {
-    case StopWay::kPowerButton:
-      return PressPowerButton();
+    case StopWay::kPowerButton: return PressPowerButton();
     case StopWay::kShutdownCommand: {
       // Detached on the guest (ShutdownCommand), so ssh returns at once.
       SshRun ssh = Ssh(ShutdownCommand(guest_.shutdown), false,
@@ -732,17 +716,12 @@ StopRequest RealGuestOps::RequestStop(StopWay way) {
       request.sent = ssh.outcome == SshOutcome::kOk;
       if (!request.sent) {
         std::string line = ssh.timed_out ? "ssh timed out" : SshFailureLine(ssh.err_tail);
-        request.why_not = line.empty() ? "ssh returned " + std::to_string(ssh.exit_code)
-                                       : line;
+        request.why_not = line.empty() ? "ssh returned " + std::to_string(ssh.exit_code) : line;
       }
       return request;
     }
-    case StopWay::kSigterm:
-      request.sent = qemu_->Signal(SIGTERM, &request.why_not);
-      return request;
-    case StopWay::kSigkill:
-      request.sent = qemu_->Signal(SIGKILL, &request.why_not);
-      return request;
+    case StopWay::kSigterm: request.sent = qemu_->Signal(SIGTERM, &request.why_not); return request;
+    case StopWay::kSigkill: request.sent = qemu_->Signal(SIGKILL, &request.why_not); return request;
   }
   return request;
 }
@@ -795,8 +774,8 @@ ExitWait RealGuestOps::WaitQemuExit(unsigned seconds, bool progress) {
 
 }  // namespace
 
-std::unique_ptr<GuestOps> NewRealGuestOps(const GuestOpsSetup& setup,
-                                          const GuestRecord& guest, GuestLog* log) {
+std::unique_ptr<GuestOps> NewRealGuestOps(const GuestOpsSetup& setup, const GuestRecord& guest,
+                                          GuestLog* log) {
   return std::unique_ptr<GuestOps>(new RealGuestOps(setup, guest, log));
 }
 

@@ -40,8 +40,7 @@ std::string ConsoleLogPath(const GuestRecord& guest, const std::string& log_dir)
 
 /// The real operations for `guest`, logging to `log`; `setup`, `guest` and
 /// `log` must outlive them.
-std::unique_ptr<GuestOps> NewRealGuestOps(const GuestOpsSetup& setup,
-                                          const GuestRecord& guest,
+std::unique_ptr<GuestOps> NewRealGuestOps(const GuestOpsSetup& setup, const GuestRecord& guest,
                                           GuestLog* log);
 
 }  // namespace runall

@@ -22,8 +22,7 @@ GuestRun::GuestRun(const GuestRunOptions& options, GuestOps* ops, GuestLog* log)
 
 std::string GuestRun::ImageProblemText() {
   const std::string problem = ops_->ImageProblem();
-  return problem.empty() ? "could not tell whether the disk image is in use"
-                         : problem;
+  return problem.empty() ? "could not tell whether the disk image is in use" : problem;
 }
 
 GuestResult GuestRun::Run() {
@@ -52,8 +51,7 @@ GuestResult GuestRun::Stop() {
 
 void GuestRun::Begin() {
   log_->Msg("START");
-  if (log_->appending())
-    log_->Msg("another run on this guest is writing its log: appending to it");
+  if (log_->appending()) log_->Msg("another run on this guest is writing its log: appending to it");
   ops_->Begin();
 }
 
@@ -63,8 +61,7 @@ void GuestRun::End() {
 }
 
 void GuestRun::Note(const StartupDecision& decision) {
-  for (const LogNote& n : decision.notes)
-    n.error ? log_->Error(n.text) : log_->Msg(n.text);
+  for (const LogNote& n : decision.notes) n.error ? log_->Error(n.text) : log_->Msg(n.text);
 }
 
 // The article's main_os_startup_function: facts, a decision, its effect,
@@ -125,29 +122,24 @@ void GuestRun::Startup() {
         stage = Stage::kAfterShutdownWait;
         continue;
       case Action::kRefuse:
-        result_.status = d.refusal == Refusal::kHostKeyChanged
-                             ? GuestStatus::kHostKeyChanged
-                             : GuestStatus::kRefused;
+        result_.status = d.refusal == Refusal::kHostKeyChanged ? GuestStatus::kHostKeyChanged
+                                                               : GuestStatus::kRefused;
         result_.detail = RefusalText(d.refusal);
         return;
       case Action::kBootTimeout:
         result_.status = GuestStatus::kBootTimeout;
-        result_.detail = "no boot signal within " +
-                         std::to_string(options_.limits.start_timeout) +
+        result_.detail = "no boot signal within " + std::to_string(options_.limits.start_timeout) +
                          "s of the launch";
         ShowConsoleTail();
         return;
       case Action::kBootFailed:
         result_.status = GuestStatus::kBootFailed;
-        result_.detail = "QEMU exited before the guest came up (see " +
-                         options_.console_log + ")";
+        result_.detail = "QEMU exited before the guest came up (see " + options_.console_log + ")";
         ShowConsoleTail();
         return;
       case Action::kError:
         result_.status = GuestStatus::kError;
-        result_.detail = d.refusal != Refusal::kNone
-                             ? RefusalText(d.refusal)
-                             : ImageProblemText();
+        result_.detail = d.refusal != Refusal::kNone ? RefusalText(d.refusal) : ImageProblemText();
         return;
     }
   }
@@ -172,8 +164,8 @@ bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
     }
     // QEMU may die too soon for runqemuos to see it started: the same
     // early exit as one the boot wait sees.
-    if (launch.outcome == LaunchOutcome::kNotStarted && attempt == 0 &&
-        !ops_->Interrupted() && ops_->RelaunchAfterEarlyExit())
+    if (launch.outcome == LaunchOutcome::kNotStarted && attempt == 0 && !ops_->Interrupted() &&
+        ops_->RelaunchAfterEarlyExit())
       continue;
     if (launch.outcome == LaunchOutcome::kNotStarted) {
       result_.status = GuestStatus::kBootFailed;
@@ -240,9 +232,8 @@ void GuestRun::RunScript() {
     case SshOutcome::kSignaled: {
       std::string signal = std::to_string(run.exit_code - 128);
       log_->Error("ssh was killed by signal " + signal);
-      result_.status = run.interrupted || ops_->Interrupted()
-                           ? GuestStatus::kInterrupted
-                           : GuestStatus::kError;
+      result_.status =
+          run.interrupted || ops_->Interrupted() ? GuestStatus::kInterrupted : GuestStatus::kError;
       result_.detail = "ssh killed by signal " + signal;
       return;
     }
@@ -277,9 +268,7 @@ void GuestRun::Shutdown() {
                           : "the disk image is in use, but the launch file names "
                             "no QEMU runall started; not stopping it";
     log_->Error(why);
-    StopProblem(image == ImageFact::kProbeError ? GuestStatus::kError
-                                                : GuestStatus::kRefused,
-                why);
+    StopProblem(image == ImageFact::kProbeError ? GuestStatus::kError : GuestStatus::kRefused, why);
     return;
   }
   const std::string qemu = "QEMU (pid " + std::to_string(pid) + ")";
@@ -294,15 +283,14 @@ void GuestRun::Shutdown() {
   if (button.interrupted || ops_->Interrupted()) return;
   if (button.sent) {
     asked = true;
-    log_->Msg("Pressed the power button; waiting up to " + std::to_string(button_s) +
-              "s for " + qemu + " to exit");
+    log_->Msg("Pressed the power button; waiting up to " + std::to_string(button_s) + "s for " +
+              qemu + " to exit");
     if (ops_->WaitQemuExit(button_s, true) == ExitWait::kInterrupted) return;
     if (!ops_->QemuAlive()) return Stopped(Ended::kPowerButton, asked);
     log_->Msg(qemu + " still running after " + std::to_string(button_s) +
               "s; running the shutdown command");
   } else {
-    log_->Msg("Power button not pressed (" + button.why_not +
-              "); running the shutdown command");
+    log_->Msg("Power button not pressed (" + button.why_not + "); running the shutdown command");
   }
 
   StopRequest command = ops_->RequestStop(StopWay::kShutdownCommand);
@@ -328,8 +316,7 @@ void GuestRun::Shutdown() {
   }
 
   if (asked)
-    log_->Msg(qemu + " still running after " + std::to_string(stop_timeout) +
-              "s; sending SIGTERM");
+    log_->Msg(qemu + " still running after " + std::to_string(stop_timeout) + "s; sending SIGTERM");
   else
     log_->Msg("Nothing reached the guest; stopping " + qemu + " with SIGTERM");
   std::string why;
@@ -369,9 +356,7 @@ void GuestRun::Stopped(Ended how, bool asked) {
       text = "powered off by its shutdown command";
       by = "shutdown command";
       break;
-    case Ended::kByItself:
-      text = by = "exited";
-      break;
+    case Ended::kByItself: text = by = "exited"; break;
     case Ended::kSigterm:
       text = asked ? "killed with SIGTERM after the stop timeout (" +
                          std::to_string(options_.limits.stop_timeout) + "s)"

@@ -18,7 +18,7 @@
 #include "guest_log.hpp"
 #include "process_watch.hpp"  // ExitWait
 #include "report.hpp"
-#include "ssh.hpp"            // SshOutcome
+#include "ssh.hpp"  // SshOutcome
 #include "startup_decision.hpp"
 
 namespace runall {
@@ -220,7 +220,7 @@ class GuestRun {
   GuestOps* ops_;
   GuestLog* log_;
   GuestResult result_;
-  bool reached_ = false;  ///< the decision came to running the script
+  bool reached_ = false;         ///< the decision came to running the script
   int64_t stop_started_ms_ = 0;  ///< when the stop path found QEMU
 };
 

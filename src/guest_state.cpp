@@ -21,8 +21,7 @@ bool ParseLaunchPid(const std::string& text, pid_t* pid) {
   return true;
 }
 
-bool ReadLaunchFile(const std::string& path, LaunchFile* launch,
-                    std::string* err) {
+bool ReadLaunchFile(const std::string& path, LaunchFile* launch, std::string* err) {
   *launch = LaunchFile();
   // No symlinks: the file is ours, written by runqemuos through rename.
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
@@ -59,9 +58,7 @@ bool ReadLaunchFile(const std::string& path, LaunchFile* launch,
 ProcessFacts ReadProcessFacts(pid_t pid) {
   ProcessFacts p;
   std::string err;
-  if (pid <= 1 ||
-      !ProcessStart(pid, &p.comm, &p.start, &p.start_known, &err))
-    return p;
+  if (pid <= 1 || !ProcessStart(pid, &p.comm, &p.start, &p.start_known, &err)) return p;
   p.exists = true;
   // Unreadable for another user's process: IsLaunchedQemu then goes by the
   // command name.
@@ -81,9 +78,8 @@ std::string LaunchFileQemuProblem(const LaunchFile& launch, pid_t launched_here)
   return why.empty() ? why : "pid " + std::to_string(launch.pid) + ": " + why;
 }
 
-void GatherFileFacts(const LaunchFile& launch, const std::string& up_file,
-                     unsigned start_timeout, const struct timespec& now,
-                     StartupFacts* facts, pid_t launched_here) {
+void GatherFileFacts(const LaunchFile& launch, const std::string& up_file, unsigned start_timeout,
+                     const struct timespec& now, StartupFacts* facts, pid_t launched_here) {
   facts->launch_names_live_qemu = LaunchFileQemuProblem(launch, launched_here).empty();
   facts->later_up_file = false;
   facts->start_timeout_expired = false;
@@ -95,10 +91,9 @@ void GatherFileFacts(const LaunchFile& launch, const std::string& up_file,
   }
   // The article: expired when more than START_TIMEOUT seconds have passed
   // since the launch file was written.
-  long long age_ns = (now.tv_sec - launch.mtime.tv_sec) * 1000000000LL +
-                     (now.tv_nsec - launch.mtime.tv_nsec);
-  facts->start_timeout_expired =
-      age_ns > static_cast<long long>(start_timeout) * 1000000000LL;
+  long long age_ns =
+      (now.tv_sec - launch.mtime.tv_sec) * 1000000000LL + (now.tv_nsec - launch.mtime.tv_nsec);
+  facts->start_timeout_expired = age_ns > static_cast<long long>(start_timeout) * 1000000000LL;
 }
 
 int64_t MillisBetween(const struct timespec& from, const struct timespec& to) {

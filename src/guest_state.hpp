@@ -25,8 +25,7 @@ bool ParseLaunchPid(const std::string& text, pid_t* pid);
 
 /// Reads the launch file at `path`. A missing file is no error (exists is
 /// false); false (with *err) only when it cannot be read.
-bool ReadLaunchFile(const std::string& path, LaunchFile* launch,
-                    std::string* err);
+bool ReadLaunchFile(const std::string& path, LaunchFile* launch, std::string* err);
 
 /// What /proc says about `pid` (exists false if it is gone).
 ProcessFacts ReadProcessFacts(pid_t pid);
@@ -48,8 +47,7 @@ int64_t MillisBetween(const struct timespec& from, const struct timespec& to);
 /// `now`: launch_names_live_qemu, later_up_file (and its mtime), and
 /// start_timeout_expired. Image use and reachability come from elsewhere.
 /// `launched_here` as for LaunchFileQemuProblem.
-void GatherFileFacts(const LaunchFile& launch, const std::string& up_file,
-                     unsigned start_timeout, const struct timespec& now,
-                     StartupFacts* facts, pid_t launched_here = 0);
+void GatherFileFacts(const LaunchFile& launch, const std::string& up_file, unsigned start_timeout,
+                     const struct timespec& now, StartupFacts* facts, pid_t launched_here = 0);
 
 }  // namespace runall

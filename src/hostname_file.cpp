@@ -15,22 +15,20 @@
 
 namespace runall {
 
-HostnameFileAction DecideHostnameFile(const HostnameFileFacts& facts,
-                                      uid_t uid, time_t now,
+HostnameFileAction DecideHostnameFile(const HostnameFileFacts& facts, uid_t uid, time_t now,
                                       unsigned delete_age, unsigned max_age) {
   // Someone else's file, or something that is not a file, is none of our
   // business: neither used nor deleted.
   if (!facts.regular || facts.owner != uid) return HostnameFileAction::kSkip;
   long long age = static_cast<long long>(now) - facts.mtime;
   if (age < 0) age = 0;
-  if (age > static_cast<long long>(delete_age))
-    return HostnameFileAction::kDelete;
+  if (age > static_cast<long long>(delete_age)) return HostnameFileAction::kDelete;
   if (age < static_cast<long long>(max_age)) return HostnameFileAction::kUse;
   return HostnameFileAction::kSkip;
 }
 
-pid_t WalkAncestors(pid_t start, const ParentOf& parent_of,
-                    const std::function<bool(pid_t)>& visit, int max_steps) {
+pid_t WalkAncestors(pid_t start, const ParentOf& parent_of, const std::function<bool(pid_t)>& visit,
+                    int max_steps) {
   std::set<pid_t> seen;
   pid_t pid = start;
   for (int step = 0; step < max_steps && pid > 0; ++step) {
@@ -58,11 +56,9 @@ bool HostnameFilePid(const std::string& name, pid_t* pid) {
     return false;
   if (dot != std::string::npos) {
     const std::string suffix = name.substr(dot + 1);
-    if (suffix.empty())
-      return false;
+    if (suffix.empty()) return false;
     for (char c : suffix)
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9')))
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
         return false;
   }
   const unsigned long long n = std::stoull(digits);
@@ -71,8 +67,7 @@ bool HostnameFilePid(const std::string& name, pid_t* pid) {
   return true;
 }
 
-bool HostnameDirAcceptable(const HostnameDirFacts& facts, uid_t uid,
-                           std::string* why) {
+bool HostnameDirAcceptable(const HostnameDirFacts& facts, uid_t uid, std::string* why) {
   if (!facts.directory) {
     *why = "not a directory";
     return false;
@@ -82,27 +77,27 @@ bool HostnameDirAcceptable(const HostnameDirFacts& facts, uid_t uid,
     // Sticky: members of a shared directory cannot remove or rename one
     // another's files, so a file's owner is who wrote it there.
     if (others_write && (facts.mode & S_ISVTX) == 0) {
-      *why = "owned by root, writable by group or others and not sticky "
-             "(it should be root:runall 1770)";
+      *why =
+          "owned by root, writable by group or others and not sticky "
+          "(it should be root:runall 1770)";
       return false;
     }
     return true;
   }
   if (facts.owner == uid) {
     if (others_write) {
-      *why = "owned by uid " + std::to_string(uid) +
-             " but writable by group or others";
+      *why = "owned by uid " + std::to_string(uid) + " but writable by group or others";
       return false;
     }
     return true;
   }
-  *why = "owned by uid " + std::to_string(facts.owner) +
-         ", neither root nor uid " + std::to_string(uid);
+  *why = "owned by uid " + std::to_string(facts.owner) + ", neither root nor uid " +
+         std::to_string(uid);
   return false;
 }
 
-HostnameDirStatus OpenHostnameDir(const std::string& dir, bool strict,
-                                  uid_t uid, int* fd, std::string* why) {
+HostnameDirStatus OpenHostnameDir(const std::string& dir, bool strict, uid_t uid, int* fd,
+                                  std::string* why) {
   *fd = -1;
   const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   int cur = -1;
@@ -176,8 +171,8 @@ constexpr size_t kMaxNotes = 16;
 // been replaced since, and then the newcomer is left alone.
 void RemoveIfSame(int dirfd, const std::string& name, const struct stat& was) {
   struct stat now;
-  if (fstatat(dirfd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-      now.st_dev == was.st_dev && now.st_ino == was.st_ino)
+  if (fstatat(dirfd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == was.st_dev &&
+      now.st_ino == was.st_ino)
     unlinkat(dirfd, name.c_str(), 0);
 }
 
@@ -209,9 +204,8 @@ struct Usable {
 
 }  // namespace
 
-HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir,
-                                   uid_t uid, time_t now, unsigned delete_age,
-                                   unsigned max_age, pid_t start,
+HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir, uid_t uid, time_t now,
+                                   unsigned delete_age, unsigned max_age, pid_t start,
                                    const ParentOf& parent_of) {
   HostnameSearch found;
   size_t unsaid = 0;
@@ -221,14 +215,12 @@ HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir,
     else
       ++unsaid;
   };
-  const std::map<pid_t, std::vector<std::string>> files =
-      ListHostnameFiles(dirfd);
+  const std::map<pid_t, std::vector<std::string>> files = ListHostnameFiles(dirfd);
   // Looks at one file of an ancestor; true (with *usable) if it may be used.
   auto look = [&](const std::string& name, Usable* usable) {
     const std::string path = dir + "/" + name;
     // O_NONBLOCK: a fifo planted under the name must not hang us.
-    int fd = openat(dirfd, name.c_str(),
-                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ELOOP)
         note(path + ": a symbolic link; ignored");
@@ -251,21 +243,18 @@ HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir,
         if (!facts.regular)
           note(path + ": not a regular file; ignored");
         else if (facts.owner != uid)
-          note(path + ": owned by uid " + std::to_string(facts.owner) +
-               ", not uid " + std::to_string(uid) + "; ignored");
+          note(path + ": owned by uid " + std::to_string(facts.owner) + ", not uid " +
+               std::to_string(uid) + "; ignored");
         else
-          note(path + ": too old to use (over " + std::to_string(max_age) +
-               " s); ignored");
+          note(path + ": too old to use (over " + std::to_string(max_age) + " s); ignored");
         close(fd);
         return false;
       case HostnameFileAction::kDelete:
-        note(path + ": older than " + std::to_string(delete_age) +
-             " s; deleted");
+        note(path + ": older than " + std::to_string(delete_age) + " s; deleted");
         RemoveIfSame(dirfd, name, st);
         close(fd);
         return false;
-      case HostnameFileAction::kUse:
-        break;
+      case HostnameFileAction::kUse: break;
     }
     char buf[512];
     ssize_t n;
@@ -318,25 +307,21 @@ HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir,
   };
   WalkAncestors(start, parent_of, visit);
   if (unsaid > 0)
-    found.notes.push_back("and " + std::to_string(unsaid) +
-                          " more files in " + dir + " ignored");
+    found.notes.push_back("and " + std::to_string(unsaid) + " more files in " + dir + " ignored");
   return found;
 }
 
-HostnameSearch FindGuestHostname(const std::string& dir, uid_t uid,
-                                 time_t now, unsigned delete_age,
-                                 unsigned max_age, pid_t start,
-                                 const ParentOf& parent_of) {
+HostnameSearch FindGuestHostname(const std::string& dir, uid_t uid, time_t now, unsigned delete_age,
+                                 unsigned max_age, pid_t start, const ParentOf& parent_of) {
   int dirfd = -1;
   std::string why;
-  if (OpenHostnameDir(dir, false, uid, &dirfd, &why) !=
-      HostnameDirStatus::kOpen) {
+  if (OpenHostnameDir(dir, false, uid, &dirfd, &why) != HostnameDirStatus::kOpen) {
     HostnameSearch none;
     none.notes.push_back(why);
     return none;
   }
-  HostnameSearch found = FindGuestHostnameIn(dirfd, dir, uid, now, delete_age,
-                                             max_age, start, parent_of);
+  HostnameSearch found =
+      FindGuestHostnameIn(dirfd, dir, uid, now, delete_age, max_age, start, parent_of);
   close(dirfd);
   return found;
 }

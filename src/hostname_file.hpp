@@ -33,8 +33,7 @@ enum class HostnameFileAction { kSkip, kDelete, kUse };
 /// the future counting as new: older than `delete_age` -> delete; younger
 /// than `max_age` -> use; in between -> skip (the article's DELAGE and
 /// TOOOLD, 3600 and 600 by default, both bounds exclusive).
-HostnameFileAction DecideHostnameFile(const HostnameFileFacts& facts,
-                                      uid_t uid, time_t now,
+HostnameFileAction DecideHostnameFile(const HostnameFileFacts& facts, uid_t uid, time_t now,
                                       unsigned delete_age, unsigned max_age);
 
 /// The pid a hostname file's name stands for: "<pid>" or "<pid>.<suffix>",
@@ -55,8 +54,7 @@ struct HostnameDirFacts {
 /// and, if group or others may write it, sticky (root:runall 1770 as
 /// documented), or the invoking user's and writable by nobody else. False
 /// with *why otherwise.
-bool HostnameDirAcceptable(const HostnameDirFacts& facts, uid_t uid,
-                           std::string* why);
+bool HostnameDirAcceptable(const HostnameDirFacts& facts, uid_t uid, std::string* why);
 
 /// What OpenHostnameDir found.
 enum class HostnameDirStatus {
@@ -69,8 +67,8 @@ enum class HostnameDirStatus {
 /// Opens `dir` without following a symbolic link: its last component
 /// always, and under sudo (`strict`) none of its components either; with
 /// `strict` the directory must also be HostnameDirAcceptable for `uid`.
-HostnameDirStatus OpenHostnameDir(const std::string& dir, bool strict,
-                                  uid_t uid, int* fd, std::string* why);
+HostnameDirStatus OpenHostnameDir(const std::string& dir, bool strict, uid_t uid, int* fd,
+                                  std::string* why);
 
 /// Gives the parent of `pid`; false if it cannot be known.
 using ParentOf = std::function<bool(pid_t pid, pid_t* parent)>;
@@ -80,8 +78,7 @@ using ParentOf = std::function<bool(pid_t pid, pid_t* parent)>;
 /// unknown parent, at a pid seen before, or after `max_steps` visits
 /// (0 is returned).
 pid_t WalkAncestors(pid_t start, const ParentOf& parent_of,
-                    const std::function<bool(pid_t pid)>& visit,
-                    int max_steps = 100);
+                    const std::function<bool(pid_t pid)>& visit, int max_steps = 100);
 
 /// The first line of a hostname file, without the line end or trailing
 /// blanks (the shell's `read HN`).
@@ -101,16 +98,13 @@ struct HostnameSearch {
 /// file's first line must be a valid hostname. The nearest ancestor with a
 /// usable file wins, and among several usable files of one pid the newest.
 /// Deletes the file it uses and the stale ones, as the article does.
-HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir,
-                                   uid_t uid, time_t now, unsigned delete_age,
-                                   unsigned max_age, pid_t start,
+HostnameSearch FindGuestHostnameIn(int dirfd, const std::string& dir, uid_t uid, time_t now,
+                                   unsigned delete_age, unsigned max_age, pid_t start,
                                    const ParentOf& parent_of);
 
 /// FindGuestHostnameIn on `dir`, opened by OpenHostnameDir (not strict); a
 /// directory that cannot be opened is a note.
-HostnameSearch FindGuestHostname(const std::string& dir, uid_t uid,
-                                 time_t now, unsigned delete_age,
-                                 unsigned max_age, pid_t start,
-                                 const ParentOf& parent_of);
+HostnameSearch FindGuestHostname(const std::string& dir, uid_t uid, time_t now, unsigned delete_age,
+                                 unsigned max_age, pid_t start, const ParentOf& parent_of);
 
 }  // namespace runall

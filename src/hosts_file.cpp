@@ -41,8 +41,7 @@ class TempName {
 uint64_t Nanoseconds(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
-         static_cast<uint64_t>(ts.tv_nsec);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 // Random enough for temporary names (O_EXCL settles collisions) and for
@@ -61,8 +60,7 @@ uint64_t NextRandom() {
   return z ^ (z >> 31);
 }
 
-const char kTempChars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const char kTempChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const size_t kTempSuffix = 6;
 
 std::string TempCandidate(const std::string& base) {
@@ -82,15 +80,12 @@ bool IsTempName(const std::string& name, const std::string& base) {
     return false;
   for (size_t i = prefix; i < name.size(); ++i) {
     char c = name[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          (c >= '0' && c <= '9')))
-      return false;
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
   }
   return true;
 }
 
-bool SplitPath(const std::string& path, std::string* dir, std::string* base,
-               std::string* err) {
+bool SplitPath(const std::string& path, std::string* dir, std::string* base, std::string* err) {
   size_t slash = path.rfind('/');
   *dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   *base = slash == std::string::npos ? path : path.substr(slash + 1);
@@ -101,8 +96,8 @@ bool SplitPath(const std::string& path, std::string* dir, std::string* base,
   return true;
 }
 
-bool WriteAt(int fd, const char* data, size_t size, off_t offset,
-             const std::string& what, std::string* err) {
+bool WriteAt(int fd, const char* data, size_t size, off_t offset, const std::string& what,
+             std::string* err) {
   while (size > 0) {
     ssize_t n = pwrite(fd, data, size, offset);
     if (n < 0 && errno == EINTR) continue;
@@ -117,8 +112,7 @@ bool WriteAt(int fd, const char* data, size_t size, off_t offset,
   return true;
 }
 
-bool ReadAll(int fd, off_t size, std::string* text, const std::string& what,
-             std::string* err) {
+bool ReadAll(int fd, off_t size, std::string* text, const std::string& what, std::string* err) {
   text->clear();
   text->reserve(static_cast<size_t>(size) + 1);
   char buf[65536];
@@ -146,12 +140,9 @@ bool ReadAll(int fd, off_t size, std::string* text, const std::string& what,
 bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
               const HostsFileOptions& options, Fd* lock, std::string* err) {
   lock->Reset(openat(dirfd, name.c_str(),
-                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-                         O_NONBLOCK,
-                     0600));
+                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600));
   if (!lock->ok()) {
-    *err = errno == ELOOP ? shown + ": is a symbolic link; refusing it"
-                          : ErrnoMessage(shown);
+    *err = errno == ELOOP ? shown + ": is a symbolic link; refusing it" : ErrnoMessage(shown);
     return false;
   }
   struct stat st;
@@ -178,9 +169,8 @@ bool TakeLock(int dirfd, const std::string& name, const std::string& shown,
     }
     uint64_t waited = now() - start;
     if (waited >= limit) {
-      *err = shown + ": still locked by another writer after " +
-             std::to_string(timeout_ms / 1000) + "." +
-             std::to_string(timeout_ms % 1000 / 100) + " s; giving up";
+      *err = shown + ": still locked by another writer after " + std::to_string(timeout_ms / 1000) +
+             "." + std::to_string(timeout_ms % 1000 / 100) + " s; giving up";
       return false;
     }
     uint64_t sleep = delay / 2 + NextRandom() % delay;
@@ -212,21 +202,18 @@ void RemoveStaleTemps(int dirfd, const std::string& base) {
     std::string name = ent->d_name;
     if (!IsTempName(name, base)) continue;
     struct stat st;
-    if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode))
+    if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
       unlinkat(dirfd, name.c_str(), 0);
   }
   closedir(d);
 }
 
-bool CreateTemp(int dirfd, const std::string& base, const std::string& dir,
-                Fd* fd, TempName* temp, std::string* err) {
+bool CreateTemp(int dirfd, const std::string& base, const std::string& dir, Fd* fd, TempName* temp,
+                std::string* err) {
   for (int tries = 0; tries < 100; ++tries) {
     std::string name = TempCandidate(base);
     fd->Reset(openat(dirfd, name.c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-                         O_NOCTTY,
-                     0600));
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
     if (fd->ok()) {
       temp->name = name;
       return true;
@@ -243,8 +230,7 @@ bool CreateTemp(int dirfd, const std::string& base, const std::string& dir,
 // Owner first, mode second: chown may clear set-id bits, chmod restores the
 // original mode exactly. chown is skipped when it would change nothing, so
 // that an unprivileged user can edit their own test file.
-bool CopyOwnerAndMode(int fd, const struct stat& st, const std::string& what,
-                      std::string* err) {
+bool CopyOwnerAndMode(int fd, const struct stat& st, const std::string& what, std::string* err) {
   struct stat now;
   if (fstat(fd, &now) != 0) {
     *err = ErrnoMessage(what);
@@ -264,9 +250,8 @@ bool CopyOwnerAndMode(int fd, const struct stat& st, const std::string& what,
 
 // Writes `text` to a new temporary file with the hosts file's owner and
 // mode, fsync'd. On success the caller renames it (and releases `temp`).
-bool WriteTemp(int dirfd, const std::string& dir, const std::string& base,
-               const std::string& text, const struct stat& st, TempName* temp,
-               std::string* err) {
+bool WriteTemp(int dirfd, const std::string& dir, const std::string& base, const std::string& text,
+               const struct stat& st, TempName* temp, std::string* err) {
   Fd fd;
   if (!CreateTemp(dirfd, base, dir, &fd, temp, err)) return false;
   std::string shown = dir + "/" + temp->name;
@@ -287,8 +272,8 @@ bool WriteTemp(int dirfd, const std::string& dir, const std::string& base,
 // copy is written through a temporary file. Either way NAME.old is
 // replaced by rename, so it too is always complete. *linked tells which.
 bool KeepOld(int dirfd, const std::string& dir, const std::string& base,
-             const std::string& old_text, const struct stat& st,
-             bool may_link, bool* linked, std::string* err) {
+             const std::string& old_text, const struct stat& st, bool may_link, bool* linked,
+             std::string* err) {
   const std::string old_name = base + ".old";
   *linked = false;
   TempName temp(dirfd);
@@ -302,8 +287,7 @@ bool KeepOld(int dirfd, const std::string& dir, const std::string& base,
     }
     *linked = !temp.name.empty();
   }
-  if (!*linked && !WriteTemp(dirfd, dir, base, old_text, st, &temp, err))
-    return false;
+  if (!*linked && !WriteTemp(dirfd, dir, base, old_text, st, &temp, err)) return false;
   if (renameat(dirfd, temp.name.c_str(), dirfd, old_name.c_str()) != 0) {
     *err = ErrnoMessage(dir + "/" + old_name);
     *linked = false;
@@ -336,10 +320,9 @@ bool KeepOld(int dirfd, const std::string& dir, const std::string& base,
 // make reads atomic against writes). A kill -9 between steps leaves a valid
 // file (old or new text, perhaps followed by blank lines).
 bool RewriteInPlace(int dirfd, const std::string& base, const std::string& path,
-                    const struct stat& st, const std::string& old_text,
-                    const std::string& new_text, std::string* err) {
-  Fd fd(openat(dirfd, base.c_str(),
-               O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+                    const struct stat& st, const std::string& old_text, const std::string& new_text,
+                    std::string* err) {
+  Fd fd(openat(dirfd, base.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd.ok()) {
     *err = ErrnoMessage(path);
     return false;
@@ -361,17 +344,14 @@ bool RewriteInPlace(int dirfd, const std::string& base, const std::string& path,
   const size_t old_size = old_text.size(), new_size = new_text.size();
   if (new_size > old_size) {
     std::string blank(new_size - old_size, '\n');
-    if (!WriteAt(fd.get(), blank.data(), blank.size(),
-                 static_cast<off_t>(old_size), path, err))
+    if (!WriteAt(fd.get(), blank.data(), blank.size(), static_cast<off_t>(old_size), path, err))
       return false;
   }
   std::string tail = new_text.substr(same);
   if (old_size > new_size) tail.append(old_size - new_size, '\n');
-  if (!WriteAt(fd.get(), tail.data(), tail.size(), static_cast<off_t>(same),
-               path, err))
+  if (!WriteAt(fd.get(), tail.data(), tail.size(), static_cast<off_t>(same), path, err))
     return false;
-  if (new_size < old_size &&
-      ftruncate(fd.get(), static_cast<off_t>(new_size)) != 0) {
+  if (new_size < old_size && ftruncate(fd.get(), static_cast<off_t>(new_size)) != 0) {
     *err = ErrnoMessage(path + ": truncate");
     return false;
   }
@@ -387,8 +367,7 @@ bool RewriteInPlace(int dirfd, const std::string& base, const std::string& path,
 std::string HostsLockPath(const std::string& path) { return path + ".lock"; }
 
 bool EditHostsFile(const std::string& path, const HostsEditor& editor,
-                   const HostsFileOptions& options, HostsFileResult* result,
-                   std::string* err) {
+                   const HostsFileOptions& options, HostsFileResult* result, std::string* err) {
   *result = HostsFileResult();
   std::string dir, base;
   if (!SplitPath(path, &dir, &base, err)) return false;
@@ -400,18 +379,18 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
   // Every later name is looked up in this directory, so the directory
   // cannot be swapped underneath between the steps.
   Fd lock;
-  if (!TakeLock(dirfd.get(), base + ".lock", HostsLockPath(path), options,
-                &lock, err))
+  if (!TakeLock(dirfd.get(), base + ".lock", HostsLockPath(path), options, &lock, err))
     return false;
   RemoveStaleTemps(dirfd.get(), base);
 
-  Fd hosts(openat(dirfd.get(), base.c_str(),
-                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  Fd hosts(
+      openat(dirfd.get(), base.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!hosts.ok()) {
     if (errno == ELOOP)
-      *err = path + ": is a symbolic link; refusing it (the hosts file, "
-                    "/etc/hosts included, is never reached through a "
-                    "symlink: name the real file)";
+      *err = path +
+             ": is a symbolic link; refusing it (the hosts file, "
+             "/etc/hosts included, is never reached through a "
+             "symlink: name the real file)";
     else if (errno == ENOENT)
       *err = path + ": does not exist";
     else
@@ -453,19 +432,15 @@ bool EditHostsFile(const std::string& path, const HostsEditor& editor,
     if (!WriteTemp(dirfd.get(), dir, base, new_text, st, &temp, err) ||
         !KeepOld(dirfd.get(), dir, base, old_text, st, true, &linked, err))
       return false;
-    if (renameat(dirfd.get(), temp.name.c_str(), dirfd.get(), base.c_str()) ==
-        0) {
+    if (renameat(dirfd.get(), temp.name.c_str(), dirfd.get(), base.c_str()) == 0) {
       temp.Release();
       result->write = HostsWrite::kRenamed;
     } else if (errno == EBUSY) {
       // A mount point cannot be renamed over: the hosts file is a bind
       // mount. NAME.old must not share the inode about to be rewritten.
-      if (linked &&
-          !KeepOld(dirfd.get(), dir, base, old_text, st, false, &linked, err))
+      if (linked && !KeepOld(dirfd.get(), dir, base, old_text, st, false, &linked, err))
         return false;
-      if (!RewriteInPlace(dirfd.get(), base, path, st, old_text, new_text,
-                          err))
-        return false;
+      if (!RewriteInPlace(dirfd.get(), base, path, st, old_text, new_text, err)) return false;
       result->write = HostsWrite::kInPlace;
     } else {
       *err = ErrnoMessage(path + ": rename");
@@ -490,11 +465,9 @@ bool EditDynamicHosts(const std::string& path, const DynamicHostEdit& edit,
     result->outcome = SectionEdit::kInvalid;
     return true;
   }
-  auto editor = [&](const std::string& old_text, std::string* out,
-                    std::string* why) {
-    return edit.remove
-               ? UnmapDynamicHost(old_text, edit.hostname, rules, out, why)
-               : MapDynamicHost(old_text, edit.hostname, edit.ip, rules, out, why);
+  auto editor = [&](const std::string& old_text, std::string* out, std::string* why) {
+    return edit.remove ? UnmapDynamicHost(old_text, edit.hostname, rules, out, why)
+                       : MapDynamicHost(old_text, edit.hostname, edit.ip, rules, out, why);
   };
   return EditHostsFile(path, editor, options, result, err);
 }

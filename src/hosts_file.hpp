@@ -45,8 +45,8 @@ struct HostsFileResult {
 };
 
 /// Computes the new text from the old one (MapDynamicHost and friends).
-using HostsEditor = std::function<SectionEdit(
-    const std::string& old_text, std::string* new_text, std::string* why)>;
+using HostsEditor = std::function<SectionEdit(const std::string& old_text, std::string* new_text,
+                                              std::string* why)>;
 
 /// Locks the hosts file at `path`, reads it, runs `editor` and writes the
 /// result if it is kChanged. Returns false only on a system error or an
@@ -54,8 +54,7 @@ using HostsEditor = std::function<SectionEdit(
 /// big), with *err saying what; the file is then unchanged. Refusals are
 /// not errors: they come back in *result.
 bool EditHostsFile(const std::string& path, const HostsEditor& editor,
-                   const HostsFileOptions& options, HostsFileResult* result,
-                   std::string* err);
+                   const HostsFileOptions& options, HostsFileResult* result, std::string* err);
 
 /// The lock file of the hosts file at `path`: the same path plus ".lock".
 std::string HostsLockPath(const std::string& path);

@@ -18,9 +18,7 @@ namespace {
 
 // Whitespace as a hosts(5) reader splits fields; '\r' is included so that
 // a file with CRLF line ends matches the same way (its bytes are kept).
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
@@ -58,11 +56,10 @@ bool SameAddress(const char* b, const char* e, const Target& t) {
   std::string field(b, e);
   unsigned char a6[16];
   if (inet_pton(AF_INET6, field.c_str(), a6) != 1) return false;
-  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0,    0,
-                                            0, 0, 0, 0, 0xff, 0xff};
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (memcmp(a6, kMapped, sizeof kMapped) != 0) return false;
-  uint32_t v4 = (uint32_t{a6[12]} << 24) | (uint32_t{a6[13]} << 16) |
-                (uint32_t{a6[14]} << 8) | uint32_t{a6[15]};
+  uint32_t v4 = (uint32_t{a6[12]} << 24) | (uint32_t{a6[13]} << 16) | (uint32_t{a6[14]} << 8) |
+                uint32_t{a6[15]};
   return v4 == t.addr;
 }
 
@@ -186,13 +183,11 @@ std::string OwnerName(const Dropped& d) {
 bool MayDrop(const Dropped& d, const SectionRules& rules) {
   if (!rules.through_sudo) return true;
   if (d.owned) return d.owner == rules.uid;
-  return d.has_addr && rules.owns_guest_address &&
-         rules.owns_guest_address(d.addr);
+  return d.has_addr && rules.owns_guest_address && rules.owns_guest_address(d.addr);
 }
 
-SectionEdit Edit(const std::string& text, const Target& t, bool remove,
-                 const SectionRules& rules, std::string* out,
-                 std::string* why) {
+SectionEdit Edit(const std::string& text, const Target& t, bool remove, const SectionRules& rules,
+                 std::string* out, std::string* why) {
   const char* base = text.data();
   enum { kBefore, kInside, kAfter } state = kBefore;
   bool has_start = false;
@@ -209,8 +204,7 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
 
   size_t pos = 0;
   while (pos < text.size()) {
-    const char* nl =
-        static_cast<const char*>(memchr(base + pos, '\n', text.size() - pos));
+    const char* nl = static_cast<const char*>(memchr(base + pos, '\n', text.size() - pos));
     size_t end = nl ? static_cast<size_t>(nl - base) : text.size();
     size_t next = nl ? end + 1 : end;
     ++lineno;
@@ -248,8 +242,8 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
                       memcmp(b, wanted.data(), wanted.size()) == 0;
         } else if (outside.empty()) {
           outside = (m.name ? t.hostname : t.ip) +
-                    " appears outside the dynamic section, at line " +
-                    std::to_string(lineno) + ": " + Quote(b, e);
+                    " appears outside the dynamic section, at line " + std::to_string(lineno) +
+                    ": " + Quote(b, e);
         }
       }
     }
@@ -257,14 +251,13 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
   }
 
   const std::string refusing =
-      remove ? "; not removed"
-             : "; refusing to map " + t.hostname + " to " + t.ip;
+      remove ? "; not removed" : "; refusing to map " + t.hostname + " to " + t.ip;
   if (remove) {
     if (dropped.empty()) {
       if (!outside.empty()) {
-        if (why) *why = outside + "; not removed (only lines between " +
-                        kDynamicStart + " and " + kDynamicEnd +
-                        " are ever changed)";
+        if (why)
+          *why = outside + "; not removed (only lines between " + kDynamicStart + " and " +
+                 kDynamicEnd + " are ever changed)";
         return SectionEdit::kRefused;
       }
       if (why) *why = t.hostname + " is not in the hosts file";
@@ -281,10 +274,9 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
   for (const Dropped& d : dropped) {
     if (!MayDrop(d, rules)) {
       if (why)
-        *why = (d.by_name ? t.hostname : t.ip) + " is mapped at line " +
-               std::to_string(d.lineno) + " by " + OwnerName(d) + ": " +
-               d.quoted + "; only its owner or root may change that line" +
-               refusing;
+        *why = (d.by_name ? t.hostname : t.ip) + " is mapped at line " + std::to_string(d.lineno) +
+               " by " + OwnerName(d) + ": " + d.quoted +
+               "; only its owner or root may change that line" + refusing;
       return SectionEdit::kRefused;
     }
     if (d.owned && d.owner == rules.uid) ++dropped_own;
@@ -299,21 +291,18 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
     }
     // The limits bound what one mapping adds; replacing lines never grows
     // the section, so a user at a limit can still move their own names.
-    if (rules.through_sudo && dropped_own == 0 &&
-        own >= rules.max_per_user) {
+    if (rules.through_sudo && dropped_own == 0 && own >= rules.max_per_user) {
       if (why)
-        *why = "uid " + std::to_string(rules.uid) + " already owns " +
-               std::to_string(own) + " lines of the dynamic section, and " +
-               "hosts_max_per_user = " + std::to_string(rules.max_per_user) +
-               refusing + " (remove one first with -d)";
+        *why = "uid " + std::to_string(rules.uid) + " already owns " + std::to_string(own) +
+               " lines of the dynamic section, and " +
+               "hosts_max_per_user = " + std::to_string(rules.max_per_user) + refusing +
+               " (remove one first with -d)";
       return SectionEdit::kRefused;
     }
-    if (rules.through_sudo && dropped.empty() &&
-        entries >= rules.max_entries) {
+    if (rules.through_sudo && dropped.empty() && entries >= rules.max_entries) {
       if (why)
-        *why = "the dynamic section already holds " +
-               std::to_string(entries) + " lines, and hosts_max_entries = " +
-               std::to_string(rules.max_entries) + refusing;
+        *why = "the dynamic section already holds " + std::to_string(entries) +
+               " lines, and hosts_max_entries = " + std::to_string(rules.max_entries) + refusing;
       return SectionEdit::kRefused;
     }
   }
@@ -322,9 +311,7 @@ SectionEdit Edit(const std::string& text, const Target& t, bool remove,
   // at the end of the file like the file's first line. Other bytes are kept.
   if (end_marker != std::string::npos) {
     size_t nl = text.find('\n', end_marker);
-    eol = (nl != std::string::npos && nl > end_marker && text[nl - 1] == '\r')
-              ? "\r\n"
-              : "\n";
+    eol = (nl != std::string::npos && nl > end_marker && text[nl - 1] == '\r') ? "\r\n" : "\n";
   } else if (eol.empty()) {
     eol = "\n";
   }
@@ -365,8 +352,7 @@ std::string QuoteForMessage(const std::string& text) {
 bool CheckDynamicHostname(const std::string& name, std::string* why) {
   std::string reason;
   std::string shown = Quote(name.data(), name.data() + name.size());
-  if (!ValidHostname(name, &reason))
-    return Fail(why, "bad hostname " + shown + ": " + reason);
+  if (!ValidHostname(name, &reason)) return Fail(why, "bad hostname " + shown + ": " + reason);
   if (name.find_first_not_of("0123456789.") == std::string::npos)
     return Fail(why, "bad hostname " + shown +
                          ": all digits and dots, it would read as an "
@@ -374,13 +360,11 @@ bool CheckDynamicHostname(const std::string& name, std::string* why) {
   return true;
 }
 
-bool CheckDynamicAddress(const std::string& ip, uint32_t* addr,
-                         std::string* why) {
+bool CheckDynamicAddress(const std::string& ip, uint32_t* addr, std::string* why) {
   std::string reason;
   uint32_t a = 0;
   std::string shown = Quote(ip.data(), ip.data() + ip.size());
-  if (!ParseIPv4(ip, &a, &reason))
-    return Fail(why, "bad address " + shown + ": " + reason);
+  if (!ParseIPv4(ip, &a, &reason)) return Fail(why, "bad address " + shown + ": " + reason);
   unsigned first = a >> 24;
   if (first == 0 || first == 127 || first >= 224)
     return Fail(why, "bad address " + shown +
@@ -391,18 +375,16 @@ bool CheckDynamicAddress(const std::string& ip, uint32_t* addr,
 }
 
 bool GuestAddressInPlan(uint32_t net_base, uint32_t addr) {
-  return (addr & 0xffff0000u) == (net_base & 0xffff0000u) &&
-         (addr & 0xffu) == 2;
+  return (addr & 0xffff0000u) == (net_base & 0xffff0000u) && (addr & 0xffu) == 2;
 }
 
 SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
-                           const std::string& ip, const SectionRules& rules,
-                           std::string* out, std::string* why) {
+                           const std::string& ip, const SectionRules& rules, std::string* out,
+                           std::string* why) {
   // Checked here too, not only by the tool, so that no caller of the
   // library can write a line that breaks the file.
   Target t;
-  if (!CheckDynamicHostname(hostname, why) ||
-      !CheckDynamicAddress(ip, &t.addr, why))
+  if (!CheckDynamicHostname(hostname, why) || !CheckDynamicAddress(ip, &t.addr, why))
     return SectionEdit::kInvalid;
   t.hostname = hostname;
   t.ip = ip;
@@ -410,23 +392,19 @@ SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
 }
 
 SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
-                           const std::string& ip, std::string* out,
-                           std::string* why) {
+                           const std::string& ip, std::string* out, std::string* why) {
   return MapDynamicHost(text, hostname, ip, SectionRules(), out, why);
 }
 
-SectionEdit UnmapDynamicHost(const std::string& text,
-                             const std::string& hostname,
-                             const SectionRules& rules, std::string* out,
-                             std::string* why) {
+SectionEdit UnmapDynamicHost(const std::string& text, const std::string& hostname,
+                             const SectionRules& rules, std::string* out, std::string* why) {
   if (!CheckDynamicHostname(hostname, why)) return SectionEdit::kInvalid;
   Target t;
   t.hostname = hostname;
   return Edit(text, t, true, rules, out, why);
 }
 
-SectionEdit UnmapDynamicHost(const std::string& text,
-                             const std::string& hostname, std::string* out,
+SectionEdit UnmapDynamicHost(const std::string& text, const std::string& hostname, std::string* out,
                              std::string* why) {
   return UnmapDynamicHost(text, hostname, SectionRules(), out, why);
 }

@@ -74,8 +74,7 @@ bool CheckDynamicHostname(const std::string& name, std::string* why);
 
 /// True if `ip` may be mapped: a strict dotted quad (ParseIPv4) that is not
 /// 0.0.0.0/8, loopback 127.0.0.0/8, multicast or above 224.0.0.0.
-bool CheckDynamicAddress(const std::string& ip, uint32_t* addr,
-                         std::string* why);
+bool CheckDynamicAddress(const std::string& ip, uint32_t* addr, std::string* why);
 
 /// True if `addr` is a guest address of the plan: net_base.N.2, N in 0-255.
 bool GuestAddressInPlan(uint32_t net_base, uint32_t addr);
@@ -89,24 +88,20 @@ bool GuestAddressInPlan(uint32_t net_base, uint32_t addr);
 /// if a line to be removed is another user's or the limits would be
 /// passed; *why then names the line and its owner, or the limit.
 SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
-                           const std::string& ip, const SectionRules& rules,
-                           std::string* out, std::string* why);
+                           const std::string& ip, const SectionRules& rules, std::string* out,
+                           std::string* why);
 /// The same for root run directly (SectionRules()).
 SectionEdit MapDynamicHost(const std::string& text, const std::string& hostname,
-                           const std::string& ip, std::string* out,
-                           std::string* why);
+                           const std::string& ip, std::string* out, std::string* why);
 
 /// Removes every line of the dynamic section that names `hostname`.
 /// kNotFound if it is nowhere; kRefused if it appears only outside the
 /// section (which this tool never changes) or, by `rules`, if one of those
 /// lines is another user's.
-SectionEdit UnmapDynamicHost(const std::string& text,
-                             const std::string& hostname,
-                             const SectionRules& rules, std::string* out,
-                             std::string* why);
+SectionEdit UnmapDynamicHost(const std::string& text, const std::string& hostname,
+                             const SectionRules& rules, std::string* out, std::string* why);
 /// The same for root run directly (SectionRules()).
-SectionEdit UnmapDynamicHost(const std::string& text,
-                             const std::string& hostname, std::string* out,
+SectionEdit UnmapDynamicHost(const std::string& text, const std::string& hostname, std::string* out,
                              std::string* why);
 
 }  // namespace runall

@@ -119,9 +119,8 @@ pid_t FindOfdHolder(int fd, bool write_lock, off_t byte) {
       // image has its fdinfo read.
       struct stat st;
       std::string text;
-      if (stat((base + "/fd/" + f->d_name).c_str(), &st) != 0 ||
-          st.st_dev != image.st_dev || st.st_ino != image.st_ino ||
-          !ReadSmallFile(base + "/fdinfo/" + f->d_name, &text))
+      if (stat((base + "/fd/" + f->d_name).c_str(), &st) != 0 || st.st_dev != image.st_dev ||
+          st.st_ino != image.st_ino || !ReadSmallFile(base + "/fdinfo/" + f->d_name, &text))
         continue;
       if (FdinfoHasLock(text, true, write_lock, byte)) {
         found = static_cast<pid_t>(pid);
@@ -147,12 +146,18 @@ std::string Printable(const std::string& text) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   for (unsigned char c : text) {
-    if (c == '\t') out += "\\t";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\\') out += "\\\\";
-    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
-    else out += static_cast<char>(c);
+    if (c == '\t')
+      out += "\\t";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c < 0x20 || c == 0x7f)
+      out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+    else
+      out += static_cast<char>(c);
   }
   return out;
 }
@@ -179,8 +184,7 @@ Holder HolderOf(int fd, LockKind kind, off_t byte, const Conflict& c) {
   std::string err, comm;
   struct timespec start;
   bool start_known = false;
-  if (ProcessStart(h.pid, &comm, &start, &start_known, &err))
-    h.facts = Printable(comm);
+  if (ProcessStart(h.pid, &comm, &start, &start_known, &err)) h.facts = Printable(comm);
   uid_t real = 0, effective = 0;
   if (ProcessUids(h.pid, &real, &effective, &err))
     h.facts += (h.facts.empty() ? "" : ", ") + UserName(real);
@@ -190,16 +194,14 @@ Holder HolderOf(int fd, LockKind kind, off_t byte, const Conflict& c) {
 // " (pid 4711: qemu-system-x86, user alice)", or "" for an unknown holder.
 std::string HolderNote(const Holder& h) {
   if (h.pid == 0) return "";
-  return " (pid " + std::to_string(h.pid) +
-         (h.facts.empty() ? "" : ": " + h.facts) + ")";
+  return " (pid " + std::to_string(h.pid) + (h.facts.empty() ? "" : ": " + h.facts) + ")";
 }
 
 }  // namespace
 
 LockKind DefaultLockKind() { return HaveOfd() ? LockKind::kOfd : LockKind::kPosix; }
 
-bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock,
-                   off_t byte) {
+bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock, off_t byte) {
   size_t pos = 0;
   while (pos < fdinfo.size()) {
     size_t eol = fdinfo.find('\n', pos);
@@ -218,9 +220,7 @@ bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock,
     }
     if (w.size() < 8) continue;
     const std::string& cls = w[1];
-    if (cls != (ofd ? "OFDLCK" : "POSIX") ||
-        w[3] != (write_lock ? "WRITE" : "READ"))
-      continue;
+    if (cls != (ofd ? "OFDLCK" : "POSIX") || w[3] != (write_lock ? "WRITE" : "READ")) continue;
     char* end = nullptr;
     errno = 0;
     long long first = strtoll(w[6].c_str(), &end, 10);
@@ -243,8 +243,8 @@ ImageUse ProbeImage(int fd, LockKind kind, std::string* who, std::string* err) {
   Conflict c;
   if (!Held(fd, kind, kRunallByte, &c, err)) return ImageUse::kError;
   if (c.held && c.write) {
-    *who = "locked by a guest that runqemuos started" +
-           HolderNote(HolderOf(fd, kind, kRunallByte, c));
+    *who =
+        "locked by a guest that runqemuos started" + HolderNote(HolderOf(fd, kind, kRunallByte, c));
     return ImageUse::kRunall;
   }
   if (c.held) {
@@ -254,8 +254,7 @@ ImageUse ProbeImage(int fd, LockKind kind, std::string* who, std::string* err) {
     Holder h = HolderOf(fd, kind, kRunallByte, c);
     std::string holder = "a process this user may not inspect";
     if (h.pid != 0)
-      holder = "pid " + std::to_string(h.pid) +
-               (h.facts.empty() ? "" : " (" + h.facts + ")");
+      holder = "pid " + std::to_string(h.pid) + (h.facts.empty() ? "" : " (" + h.facts + ")");
     *who = "not by a guest that runqemuos started: " + holder +
            " holds a read lock on byte 0, where runqemuos's guests hold a "
            "write lock";
@@ -269,16 +268,17 @@ ImageUse ProbeImage(int fd, LockKind kind, std::string* who, std::string* err) {
   }
   if (!Held(fd, kind, kQemuNoShareWriteByte, &c, err)) return ImageUse::kError;
   if (c.held) {
-    *who = "open in a QEMU that runall did not start, which lets nobody else "
-           "write to it" + HolderNote(HolderOf(fd, kind, kQemuNoShareWriteByte, c));
+    *who =
+        "open in a QEMU that runall did not start, which lets nobody else "
+        "write to it" +
+        HolderNote(HolderOf(fd, kind, kQemuNoShareWriteByte, c));
     return ImageUse::kQemu;
   }
   who->clear();
   return ImageUse::kFree;
 }
 
-ImageUse ImageInUse(const std::string& path, std::string* who,
-                    std::string* err) {
+ImageUse ImageInUse(const std::string& path, std::string* who, std::string* err) {
   // Testing for a lock needs no write access, so a user who may only read
   // the image can still learn that it is busy.
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -292,8 +292,7 @@ ImageUse ImageInUse(const std::string& path, std::string* who,
   return use;
 }
 
-LockResult LockImage(const std::string& path, LockKind kind, int* fd,
-                     std::string* err) {
+LockResult LockImage(const std::string& path, LockKind kind, int* fd, std::string* err) {
   *fd = -1;
   if (kind == LockKind::kOfd && !HaveOfd()) {
     *err = "open-file-description locks are not available here";
@@ -304,7 +303,8 @@ LockResult LockImage(const std::string& path, LockKind kind, int* fd,
   int lock_fd = open(path.c_str(), O_RDWR | O_NOCTTY);
   if (lock_fd < 0) {
     if (errno == EACCES || errno == EROFS || errno == EPERM)
-      *err = ErrnoMessage(path + ": cannot open for writing (runall locks "
+      *err = ErrnoMessage(path +
+                          ": cannot open for writing (runall locks "
                           "the image, which needs write access)");
     else
       *err = ErrnoMessage(path);
@@ -356,8 +356,7 @@ LockResult LockImage(const std::string& path, LockKind kind, int* fd,
       *err = path + ": in use: " + who;
       close(lock_fd);
       return LockResult::kInUse;
-    case ImageUse::kError:
-      break;
+    case ImageUse::kError: break;
   }
   *err = path + ": " + *err;
   close(lock_fd);

@@ -34,7 +34,7 @@ enum class ImageUse {
   /// (QEMU's own lock bytes), or a read lock on byte 0, which no guest of
   /// runqemuos's holds. Either way no guest may be started on it.
   kQemu,
-  kError,   ///< could not tell (*err says why); do not start a guest
+  kError,  ///< could not tell (*err says why); do not start a guest
 };
 
 /// The kind of lock: kOfd exists on Linux only.
@@ -54,14 +54,12 @@ enum class LockResult {
 /// QEMU's lock bytes. On kLocked, *fd is NOT close-on-exec, so that the lock
 /// passes into the program exec'd next. The image must be writable by the
 /// caller: a write lock needs an fd open for writing.
-LockResult LockImage(const std::string& path, LockKind kind, int* fd,
-                     std::string* err);
+LockResult LockImage(const std::string& path, LockKind kind, int* fd, std::string* err);
 
 /// The test runall-os-test makes before it boots a guest: probes byte 0 and
 /// QEMU's write-permission bytes (101: a QEMU writes; 201: a QEMU shares no
 /// writes) without taking any lock. *who describes the holder.
-ImageUse ImageInUse(const std::string& path, std::string* who,
-                    std::string* err);
+ImageUse ImageInUse(const std::string& path, std::string* who, std::string* err);
 
 /// ImageInUse on an open fd (any access mode), with the given lock kind's
 /// probe.
@@ -72,7 +70,6 @@ ImageUse ProbeImage(int fd, LockKind kind, std::string* who, std::string* err);
 /// The kernel lists there the locks held through that descriptor, as
 /// "lock:\t1: OFDLCK ADVISORY  READ -1 fe:00:1234 0 0" (start and end
 /// bytes, or EOF as the end).
-bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock,
-                   off_t byte);
+bool FdinfoHasLock(const std::string& fdinfo, bool ofd, bool write_lock, off_t byte);
 
 }  // namespace runall

@@ -22,9 +22,7 @@ bool g_caught[NSIG] = {};
 sigset_t g_old_mask;
 bool g_mask_saved = false;
 
-bool StopsTheProgram(int sig) {
-  return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
-}
+bool StopsTheProgram(int sig) { return sig == SIGINT || sig == SIGTERM || sig == SIGHUP; }
 
 void OnSignal(int sig) {
   int saved = errno;

@@ -39,15 +39,14 @@ class Parser {
 
   void SkipSpace() {
     while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                text_[pos_] == '\n' || text_[pos_] == '\r'))
+                                   text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
 
   bool Literal(const char* word) {
     size_t i = 0;
     for (; word[i]; ++i)
-      if (pos_ + i >= text_.size() || text_[pos_ + i] != word[i])
-        return Invalid("bad literal");
+      if (pos_ + i >= text_.size() || text_[pos_ + i] != word[i]) return Invalid("bad literal");
     pos_ += i;
     return true;
   }
@@ -57,13 +56,9 @@ class Parser {
     if (pos_ >= text_.size()) return Invalid("unexpected end");
     char c = text_[pos_];
     switch (c) {
-      case '{':
-        return Object(v, depth);
-      case '[':
-        return Array(v, depth);
-      case '"':
-        v->type = JsonValue::Type::kString;
-        return String(&v->text);
+      case '{': return Object(v, depth);
+      case '[': return Array(v, depth);
+      case '"': v->type = JsonValue::Type::kString; return String(&v->text);
       case 't':
         v->type = JsonValue::Type::kBool;
         v->boolean = true;
@@ -72,12 +67,8 @@ class Parser {
         v->type = JsonValue::Type::kBool;
         v->boolean = false;
         return Literal("false");
-      case 'n':
-        v->type = JsonValue::Type::kNull;
-        return Literal("null");
-      default:
-        v->type = JsonValue::Type::kNumber;
-        return Number(&v->text);
+      case 'n': v->type = JsonValue::Type::kNull; return Literal("null");
+      default: v->type = JsonValue::Type::kNumber; return Number(&v->text);
     }
   }
 
@@ -115,10 +106,14 @@ class Parser {
     for (int i = 0; i < 4; ++i) {
       char c = text_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return Invalid("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return Invalid("bad \\u escape");
     }
     *out = v;
     return true;
@@ -180,8 +175,7 @@ class Parser {
           AppendUtf8(cp, out);
           break;
         }
-        default:
-          return Invalid("bad escape");
+        default: return Invalid("bad escape");
       }
     }
   }

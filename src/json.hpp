@@ -14,8 +14,8 @@ struct JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
   Type type = Type::kNull;
   bool boolean = false;
-  std::string text;  ///< a string's value (UTF-8), or a number as written
-  std::vector<JsonValue> items;                            ///< kArray
+  std::string text;              ///< a string's value (UTF-8), or a number as written
+  std::vector<JsonValue> items;  ///< kArray
   std::vector<std::pair<std::string, JsonValue>> members;  ///< kObject
 
   /// The member `key` of an object, or nullptr (also for a non-object).

@@ -22,8 +22,7 @@ struct JunitRun {
 /// `outputs[i]` is what the script printed on results[i]'s guest during this
 /// run (empty, or missing, for none).
 std::string JunitReport(const std::vector<GuestResult>& results,
-                        const std::vector<std::string>& outputs,
-                        const JunitRun& run);
+                        const std::vector<std::string>& outputs, const JunitRun& run);
 
 /// `s` as XML character data or attribute text: markup characters as
 /// entities, invalid UTF-8 as U+FFFD, and the control characters XML 1.0

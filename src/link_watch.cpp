@@ -21,8 +21,7 @@ LinkWatch::~LinkWatch() {
 #ifdef __linux__
 
 bool LinkWatch::Open(std::string* err) {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                  NETLINK_ROUTE);
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
   if (fd < 0) {
     *err = ErrnoMessage("netlink socket");
     return false;

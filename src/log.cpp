@@ -17,8 +17,7 @@ time_t WallClockSeconds() { return time(nullptr); }
 
 }  // namespace
 
-std::string FormatLogLine(time_t when, const std::string& host,
-                          const std::string& message) {
+std::string FormatLogLine(time_t when, const std::string& host, const std::string& message) {
   struct tm tm;
   localtime_r(&when, &tm);
   char stamp[32];
@@ -37,8 +36,7 @@ bool IsLogLine(const std::string& line, const std::string& host) {
   const size_t stamp = sizeof kShape - 1;
   if (line.size() < stamp + host.size() + 3) return false;
   for (size_t i = 0; i < stamp; ++i) {
-    if (kShape[i] == '0' ? !isdigit(static_cast<unsigned char>(line[i]))
-                         : line[i] != kShape[i])
+    if (kShape[i] == '0' ? !isdigit(static_cast<unsigned char>(line[i])) : line[i] != kShape[i])
       return false;
   }
   return line.compare(stamp, host.size(), host) == 0 &&
@@ -51,8 +49,7 @@ std::string WithoutLogLines(const std::string& text, const std::string& host) {
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     end = end == std::string::npos ? text.size() : end + 1;
-    if (!IsLogLine(text.substr(start, end - start), host))
-      out.append(text, start, end - start);
+    if (!IsLogLine(text.substr(start, end - start), host)) out.append(text, start, end - start);
     start = end;
   }
   return out;
@@ -71,9 +68,8 @@ std::string ShellQuote(const std::string& word) {
   bool safe = !word.empty();
   for (char ch : word) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/' ||
-          c == ',' || c == '=' || c == ':' || c == '@' || c == '+' ||
-          c == '%')) {
+    if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/' || c == ',' || c == '=' ||
+          c == ':' || c == '@' || c == '+' || c == '%')) {
       safe = false;
       break;
     }
@@ -99,8 +95,7 @@ Log::~Log() {
 bool Log::OpenFile(const std::string& path, std::string* err) {
   int fd = STDERR_FILENO;
   if (!path.empty()) {
-    fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-              0644);
+    fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0) {
       *err = ErrnoMessage(path);
       return false;

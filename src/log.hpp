@@ -15,8 +15,7 @@
 namespace runall {
 
 /// Formats one log line (with its trailing newline) for local time `when`.
-std::string FormatLogLine(time_t when, const std::string& host,
-                          const std::string& message);
+std::string FormatLogLine(time_t when, const std::string& host, const std::string& message);
 
 /// True when `line` (with or without its newline) is a log line of `host`
 /// as FormatLogLine writes it: a time stamp, then "HOST:: ".

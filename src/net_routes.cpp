@@ -16,9 +16,7 @@ namespace runall {
 
 namespace {
 
-uint32_t MaskOf(unsigned prefix) {
-  return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
-}
+uint32_t MaskOf(unsigned prefix) { return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix); }
 
 // A field of /proc/net/route: eight hex digits.
 bool ParseHex32(const std::string& text, uint32_t* value) {
@@ -51,8 +49,7 @@ std::string FormatNet(const Ipv4Net& net, bool as_address) {
   return FormatIPv4(addr) + "/" + std::to_string(net.prefix);
 }
 
-bool ParseProcNetRoute(const std::string& text, std::vector<NetUse>* routes,
-                       std::string* err) {
+bool ParseProcNetRoute(const std::string& text, std::vector<NetUse>* routes, std::string* err) {
   routes->clear();
   std::istringstream in(text);
   std::string line;
@@ -71,13 +68,10 @@ bool ParseProcNetRoute(const std::string& text, std::vector<NetUse>* routes,
     std::string iface, dest, gateway, flags, refcnt, use, metric, mask;
     uint32_t dest_be = 0, mask_be = 0, flag_bits = 0;
     unsigned prefix = 0;
-    if (!(fields >> iface >> dest >> gateway >> flags >> refcnt >> use >>
-          metric >> mask) ||
+    if (!(fields >> iface >> dest >> gateway >> flags >> refcnt >> use >> metric >> mask) ||
         !ParseHex32(dest, &dest_be) || !ParseHex32(mask, &mask_be) ||
-        !ParseHex32(flags, &flag_bits) ||
-        !NetmaskPrefix(ntohl(mask_be), &prefix)) {
-      *err = "/proc/net/route: line " + std::to_string(lineno) +
-             " is malformed";
+        !ParseHex32(flags, &flag_bits) || !NetmaskPrefix(ntohl(mask_be), &prefix)) {
+      *err = "/proc/net/route: line " + std::to_string(lineno) + " is malformed";
       return false;
     }
     if ((flag_bits & kRtfUp) == 0) continue;
@@ -115,8 +109,7 @@ const NetUse* FindOverlap(const Ipv4Net& wanted, const std::string& own_iface,
 std::string DescribeNetUse(const NetUse& use) {
   if (use.kind == NetUse::kAddress)
     return "the address " + FormatNet(use.net, true) + " on " + use.iface;
-  if (use.iface.empty())
-    return "the route to " + FormatNet(use.net) + " (without an interface)";
+  if (use.iface.empty()) return "the route to " + FormatNet(use.net) + " (without an interface)";
   return "the route to " + FormatNet(use.net) + " via " + use.iface;
 }
 
@@ -134,10 +127,10 @@ bool ReadNetUses(std::vector<NetUse>* uses, std::string* err) {
     NetUse use;
     use.kind = NetUse::kAddress;
     use.iface = ifa->ifa_name;
-    use.net.addr = ntohl(
-        reinterpret_cast<const struct sockaddr_in*>(ifa->ifa_addr)->sin_addr.s_addr);
-    const uint32_t mask = ntohl(
-        reinterpret_cast<const struct sockaddr_in*>(ifa->ifa_netmask)->sin_addr.s_addr);
+    use.net.addr =
+        ntohl(reinterpret_cast<const struct sockaddr_in*>(ifa->ifa_addr)->sin_addr.s_addr);
+    const uint32_t mask =
+        ntohl(reinterpret_cast<const struct sockaddr_in*>(ifa->ifa_netmask)->sin_addr.s_addr);
     if (!NetmaskPrefix(mask, &use.net.prefix)) use.net.prefix = 32;
     uses->push_back(use);
   }
@@ -150,8 +143,7 @@ bool ReadNetUses(std::vector<NetUse>* uses, std::string* err) {
   check.max_bytes = 4u << 20;
   std::string text;
   std::vector<NetUse> routes;
-  if (!ReadFileText("/proc/net/route", check, &text, err) ||
-      !ParseProcNetRoute(text, &routes, err))
+  if (!ReadFileText("/proc/net/route", check, &text, err) || !ParseProcNetRoute(text, &routes, err))
     return false;
   uses->insert(uses->end(), routes.begin(), routes.end());
 #endif

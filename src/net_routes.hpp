@@ -39,8 +39,7 @@ std::string FormatNet(const Ipv4Net& net, bool as_address = false);
 
 /// Parses the text of /proc/net/route: every route that is up, with its
 /// interface ("*" becomes empty). False on a malformed table.
-bool ParseProcNetRoute(const std::string& text, std::vector<NetUse>* routes,
-                       std::string* err);
+bool ParseProcNetRoute(const std::string& text, std::vector<NetUse>* routes, std::string* err);
 
 /// The first use in `uses` that `wanted` overlaps, ignoring what is on
 /// `own_iface` (the interface the network is meant for) and the default

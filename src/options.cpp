@@ -7,9 +7,7 @@ namespace runall {
 namespace {
 
 // A word that is an option rather than an operand or a value.
-bool LooksLikeOption(const std::string& word) {
-  return word.size() > 1 && word[0] == '-';
-}
+bool LooksLikeOption(const std::string& word) { return word.size() > 1 && word[0] == '-'; }
 
 }  // namespace
 
@@ -53,8 +51,7 @@ bool OptionScanner::Flag(const std::string& name) {
   return Taken(name);
 }
 
-bool OptionScanner::Value(const std::string& name, std::string* value,
-                          ValueForm form) {
+bool OptionScanner::Value(const std::string& name, std::string* value, ValueForm form) {
   const bool any = form == ValueForm::kAnyWord;
   if (!started_ || done_) return false;
   const std::string& w = word();
@@ -68,8 +65,8 @@ bool OptionScanner::Value(const std::string& name, std::string* value,
     *value = args_[next_++];
   } else if (one_letter && w.compare(0, 2, name) == 0) {
     *value = w.substr(2);
-  } else if (long_option && w.size() > name.size() &&
-             w.compare(0, name.size(), name) == 0 && w[name.size()] == '=') {
+  } else if (long_option && w.size() > name.size() && w.compare(0, name.size(), name) == 0 &&
+             w[name.size()] == '=') {
     *value = w.substr(name.size() + 1);
   } else {
     return false;

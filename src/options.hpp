@@ -61,8 +61,7 @@ class OptionScanner {
   /// True if the option is `name`, which takes a value: *value gets it.
   /// A missing value, or one `form` refuses, is an error, and true is
   /// still returned (the caller then stops at ok()).
-  bool Value(const std::string& name, std::string* value,
-             ValueForm form = ValueForm::kNotAnOption);
+  bool Value(const std::string& name, std::string* value, ValueForm form = ValueForm::kNotAnOption);
 
   /// Takes the word after a Flag as its value, whatever it is - the
   /// article's "-s SCRIPT", where a script named "-x" is still the script.

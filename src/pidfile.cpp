@@ -33,8 +33,7 @@ struct flock WholeFile(short type) {
 // holds a write lock; a read lock is somebody else's, who has no business
 // here and whom nobody signals (the pid files are root's alone, but one
 // opened before they were may still be held).
-bool HolderOf(int fd, pid_t* holder, std::string* err,
-              const std::string& path) {
+bool HolderOf(int fd, pid_t* holder, std::string* err, const std::string& path) {
   struct flock fl = WholeFile(F_WRLCK);
   if (fcntl(fd, F_GETLK, &fl) != 0) {
     *err = ErrnoMessage(path + ": F_GETLK");
@@ -48,8 +47,7 @@ bool HolderOf(int fd, pid_t* holder, std::string* err,
 // symlink nor blocking on a fifo. -1 with errno ENOENT if there is none;
 // -1 with *err on anything else.
 int OpenOwnFile(const std::string& path, std::string* err) {
-  int fd = open(path.c_str(),
-                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     int saved = errno;
     if (saved != ENOENT) *err = ErrnoMessage(path, saved);
@@ -68,8 +66,7 @@ int OpenOwnFile(const std::string& path, std::string* err) {
 
 // Waits up to `ms` for nobody, or somebody other than `pid`, to hold the
 // lock. The file stays open meanwhile, so the answer is about its inode.
-bool WaitReleased(int fd, pid_t pid, int ms, const std::string& path,
-                  std::string* err) {
+bool WaitReleased(int fd, pid_t pid, int ms, const std::string& path, std::string* err) {
   for (int waited = 0;; waited += 10) {
     pid_t now = 0;
     if (!HolderOf(fd, &now, err, path)) return false;
@@ -78,7 +75,6 @@ bool WaitReleased(int fd, pid_t pid, int ms, const std::string& path,
     SleepMs(10);
   }
 }
-
 
 // True if every entry of the directory open at `fd` is of the kinds runall
 // keeps in a run directory; else the first other one is in *stranger. A
@@ -102,8 +98,7 @@ bool OnlyRunallEntries(int fd, std::string* stranger) {
     if (name == "." || name == "..") continue;
     // net-<inode>/, dhcpd-IFACE.pid and its fresh .dhcpd-IFACE.pid.<pid>,
     // IFACE.created(.new), IFACE.lock, create.lock.
-    if (name.compare(0, 4, "net-") == 0 ||
-        name.compare(0, 6, "dhcpd-") == 0 ||
+    if (name.compare(0, 4, "net-") == 0 || name.compare(0, 6, "dhcpd-") == 0 ||
         name.compare(0, 7, ".dhcpd-") == 0 || ends(name, ".created") ||
         ends(name, ".created.new") || ends(name, ".lock"))
       continue;
@@ -123,18 +118,15 @@ std::string OctalMode(mode_t mode) {
 
 }  // namespace
 
-std::string DhcpPidFilePath(const std::string& ns_dir,
-                            const std::string& iface) {
+std::string DhcpPidFilePath(const std::string& ns_dir, const std::string& iface) {
   return ns_dir + "/dhcpd-" + iface + ".pid";
 }
 
-std::string InterfaceLockPath(const std::string& ns_dir,
-                              const std::string& iface) {
+std::string InterfaceLockPath(const std::string& ns_dir, const std::string& iface) {
   return ns_dir + "/" + iface + ".lock";
 }
 
-std::string NamespaceRunDir(const std::string& run_dir,
-                            const std::string& ns_name) {
+std::string NamespaceRunDir(const std::string& run_dir, const std::string& ns_name) {
   return run_dir + "/" + ns_name;
 }
 
@@ -151,8 +143,7 @@ bool EnsureRunDir(const std::string& dir, std::string* err) {
     // Only the last component is made: a parent that is missing is a
     // setting to fix (or a tmpfs not mounted yet), not a tree to invent.
     const std::string parent = dir.substr(0, dir.rfind('/'));
-    *err = dir + ": cannot make it: its parent " +
-           (parent.empty() ? std::string("/") : parent) +
+    *err = dir + ": cannot make it: its parent " + (parent.empty() ? std::string("/") : parent) +
            " does not exist (create it, or set run_dir in runall.conf)";
     return false;
   }
@@ -175,13 +166,13 @@ bool EnsureRunDir(const std::string& dir, std::string* err) {
   if (fstat(fd, &st) != 0)
     *err = ErrnoMessage(dir);
   else if (st.st_uid != geteuid())
-    *err = dir + ": owned by uid " + std::to_string(st.st_uid) +
-           ", not by uid " + std::to_string(geteuid()) + "; refusing it";
+    *err = dir + ": owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
+           std::to_string(geteuid()) + "; refusing it";
   else if ((st.st_mode & 07777) == 0700)
     ok = true;
   else if (!OnlyRunallEntries(fd, &stranger))
-    *err = dir + ": mode " + OctalMode(st.st_mode) + " and holds " +
-           stranger + ", which is not runall's; refusing to make it 0700 "
+    *err = dir + ": mode " + OctalMode(st.st_mode) + " and holds " + stranger +
+           ", which is not runall's; refusing to make it 0700 "
            "(run_dir must be a directory of runall's own)";
   else if (fchmod(fd, 0700) != 0)
     *err = ErrnoMessage(dir + ": chmod 0700");
@@ -191,11 +182,9 @@ bool EnsureRunDir(const std::string& dir, std::string* err) {
   return ok;
 }
 
-int LockFileWait(const std::string& path, int wait_ms, pid_t* holder,
-                 std::string* err) {
+int LockFileWait(const std::string& path, int wait_ms, pid_t* holder, std::string* err) {
   *holder = 0;
-  int fd = open(path.c_str(),
-                O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
   if (fd < 0) {
     *err = ErrnoMessage(path);
     return -1;
@@ -215,10 +204,9 @@ int LockFileWait(const std::string& path, int wait_ms, pid_t* holder,
     }
     if (waited >= wait_ms) {
       struct flock who = WholeFile(F_WRLCK);
-      if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
-        *holder = who.l_pid;
-      *err = path + ": held by process " + std::to_string(*holder) +
-             " for over " + std::to_string(wait_ms / 1000) + " s";
+      if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK) *holder = who.l_pid;
+      *err = path + ": held by process " + std::to_string(*holder) + " for over " +
+             std::to_string(wait_ms / 1000) + " s";
       break;
     }
     SleepMs(20);
@@ -247,13 +235,10 @@ int LockPidFile(const std::string& path, pid_t* holder, std::string* err) {
   // so two daemons never share it; one left by a daemon that died before
   // its rename is taken over.
   const size_t slash = path.rfind('/');
-  const std::string fresh = path.substr(0, slash + 1) + "." +
-                            path.substr(slash + 1) + "." +
-                            std::to_string(getpid());
+  const std::string fresh =
+      path.substr(0, slash + 1) + "." + path.substr(slash + 1) + "." + std::to_string(getpid());
   unlink(fresh.c_str());
-  int fd = open(fresh.c_str(),
-                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
-                0600);
+  int fd = open(fresh.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
   if (fd < 0) {
     *err = ErrnoMessage(fresh);
     return -1;
@@ -284,9 +269,8 @@ bool PidFileHolder(const std::string& path, pid_t* holder, std::string* err) {
   return ok;
 }
 
-bool StopPidFileHolder(const std::string& path, const ProcessCheck& check,
-                       int term_wait_ms, StopOutcome* outcome, pid_t* holder,
-                       std::string* err) {
+bool StopPidFileHolder(const std::string& path, const ProcessCheck& check, int term_wait_ms,
+                       StopOutcome* outcome, pid_t* holder, std::string* err) {
   *outcome = StopOutcome::kNotRunning;
   *holder = 0;
   err->clear();
@@ -330,8 +314,7 @@ bool StopPidFileHolder(const std::string& path, const ProcessCheck& check,
   std::string why;
   if (!check(pid, &why)) {
     *outcome = StopOutcome::kRefused;
-    *err = path + ": held by process " + std::to_string(pid) + ", " + why +
-           "; not signalled";
+    *err = path + ": held by process " + std::to_string(pid) + ", " + why + "; not signalled";
     close(fd);
     return true;
   }
@@ -351,8 +334,7 @@ bool StopPidFileHolder(const std::string& path, const ProcessCheck& check,
     *outcome = StopOutcome::kKilled;
   } else {
     if (err->empty())
-      *err = "process " + std::to_string(pid) +
-             " still holds " + path + " after SIGKILL";
+      *err = "process " + std::to_string(pid) + " still holds " + path + " after SIGKILL";
     ok = false;
   }
   close(fd);

@@ -22,17 +22,14 @@ namespace runall {
 
 /// NS_DIR/dhcpd-IFACE.pid, where NS_DIR is a network namespace's
 /// directory (NamespaceRunDir).
-std::string DhcpPidFilePath(const std::string& ns_dir,
-                            const std::string& iface);
+std::string DhcpPidFilePath(const std::string& ns_dir, const std::string& iface);
 
 /// NS_DIR/IFACE.lock: serialises the runs that configure or stop IFACE.
-std::string InterfaceLockPath(const std::string& ns_dir,
-                              const std::string& iface);
+std::string InterfaceLockPath(const std::string& ns_dir, const std::string& iface);
 
 /// RUN_DIR/NAMESPACE: the directory of one network namespace's pid files,
 /// locks and marks (NAMESPACE as NetNamespaceName gives it: net-<inode>).
-std::string NamespaceRunDir(const std::string& run_dir,
-                            const std::string& ns_name);
+std::string NamespaceRunDir(const std::string& run_dir, const std::string& ns_name);
 
 /// Makes `dir` (mode 0700) if it is missing, then checks that it is a real
 /// directory (not a symlink) owned by us, and narrows it to 0700 if it is
@@ -45,8 +42,7 @@ bool EnsureRunDir(const std::string& dir, std::string* err);
 /// it, retrying for up to `wait_ms`. Returns the close-on-exec fd, which
 /// holds the lock until it is closed, or -1 with *err (and *holder, the
 /// pid in the way if that was the reason, else 0).
-int LockFileWait(const std::string& path, int wait_ms, pid_t* holder,
-                 std::string* err);
+int LockFileWait(const std::string& path, int wait_ms, pid_t* holder, std::string* err);
 
 /// Takes `path` for the calling process: refuses (returning -1, *holder
 /// set) if a process holds a write lock on it - a daemon still runs;
@@ -81,8 +77,7 @@ using ProcessCheck = std::function<bool(pid_t pid, std::string* why)>;
 /// seconds. *holder is the pid found (0 if none). False with *err on a
 /// system error or if the lock outlived SIGKILL; kRefused is a success
 /// with *err saying why.
-bool StopPidFileHolder(const std::string& path, const ProcessCheck& check,
-                       int term_wait_ms, StopOutcome* outcome, pid_t* holder,
-                       std::string* err);
+bool StopPidFileHolder(const std::string& path, const ProcessCheck& check, int term_wait_ms,
+                       StopOutcome* outcome, pid_t* holder, std::string* err);
 
 }  // namespace runall

@@ -43,20 +43,18 @@ std::vector<std::string> Words(const std::string& line) {
 }
 
 #ifdef __linux__
-bool ReadProcFile(const std::string& path, std::string* text,
-                  std::string* err) {
+bool ReadProcFile(const std::string& path, std::string* text, std::string* err) {
   FileCheck check;
   check.max_bytes = 4u << 20;  // /proc/net tables stay far below
   return ReadFileText(path, check, text, err);
 }
 #else
 // ps(1) is POSIX; -o with an empty header ("ppid=") prints the bare value.
-bool PsField(pid_t pid, const char* field, std::string* value,
-             std::string* err) {
+bool PsField(pid_t pid, const char* field, std::string* value, std::string* err) {
   std::string out;
   ExitStatus status;
-  std::vector<std::string> argv = {"/bin/ps", "-o", std::string(field) + "=",
-                                   "-p", std::to_string(pid)};
+  std::vector<std::string> argv = {"/bin/ps", "-o", std::string(field) + "=", "-p",
+                                   std::to_string(pid)};
   if (!RunChild(argv, &out, &status, err)) return false;
   std::vector<std::string> words = Words(out);
   if (!status.success() || words.size() != 1) {
@@ -80,8 +78,7 @@ bool ParseStatParent(const std::string& stat, pid_t* ppid) {
   return ParsePid(fields[1], ppid);
 }
 
-bool ParseStatusUids(const std::string& status, uid_t* real,
-                     uid_t* effective) {
+bool ParseStatusUids(const std::string& status, uid_t* real, uid_t* effective) {
   std::istringstream in(status);
   std::string line;
   while (std::getline(in, line)) {
@@ -92,8 +89,7 @@ bool ParseStatusUids(const std::string& status, uid_t* real,
   return false;
 }
 
-std::vector<unsigned long> ParseUdpSocketInodes(const std::string& table,
-                                                uint16_t port) {
+std::vector<unsigned long> ParseUdpSocketInodes(const std::string& table, uint16_t port) {
   // "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout
   // inode ...", addresses as hex "ADDR:PORT".
   std::vector<unsigned long> inodes;
@@ -110,8 +106,7 @@ std::vector<unsigned long> ParseUdpSocketInodes(const std::string& table,
     unsigned long p = strtoul(port_text.c_str(), &end, 16);
     if (port_text.empty() || *end != '\0' || p != port) continue;
     unsigned long inode = 0;
-    if (ParseUnsigned(w[9], ULONG_MAX, &inode) && inode != 0)
-      inodes.push_back(inode);
+    if (ParseUnsigned(w[9], ULONG_MAX, &inode) && inode != 0) inodes.push_back(inode);
   }
   return inodes;
 }
@@ -125,19 +120,16 @@ std::vector<unsigned long> ParsePacketSocketInodes(const std::string& table) {
   while (std::getline(in, line)) {
     std::vector<std::string> w = Words(line);
     unsigned long inode = 0;
-    if (w.size() >= 9 && ParseUnsigned(w.back(), ULONG_MAX, &inode) &&
-        inode != 0)
+    if (w.size() >= 9 && ParseUnsigned(w.back(), ULONG_MAX, &inode) && inode != 0)
       inodes.push_back(inode);
   }
   return inodes;
 }
 
-bool ParseStatStart(const std::string& stat, std::string* comm,
-                    unsigned long long* start_ticks) {
+bool ParseStatStart(const std::string& stat, std::string* comm, unsigned long long* start_ticks) {
   size_t open = stat.find('(');
   size_t close = stat.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open)
-    return false;
+  if (open == std::string::npos || close == std::string::npos || close < open) return false;
   // After the name: field 3 (the state) is fields[0], so field 22 is [19].
   std::vector<std::string> fields = Words(stat.substr(close + 1));
   if (fields.size() < 20 || fields[0].size() != 1) return false;
@@ -157,12 +149,11 @@ bool ParseStatState(const std::string& stat, char* state) {
   return true;
 }
 
-bool ProcessStart(pid_t pid, std::string* comm, struct timespec* start,
-                  bool* start_known, std::string* err) {
+bool ProcessStart(pid_t pid, std::string* comm, struct timespec* start, bool* start_known,
+                  std::string* err) {
 #ifdef __linux__
   std::string text;
-  if (!ReadProcFile("/proc/" + std::to_string(pid) + "/stat", &text, err))
-    return false;
+  if (!ReadProcFile("/proc/" + std::to_string(pid) + "/stat", &text, err)) return false;
   unsigned long long ticks = 0;
   char state = '?';
   if (!ParseStatStart(text, comm, &ticks) || !ParseStatState(text, &state)) {
@@ -202,8 +193,7 @@ bool ProcessStart(pid_t pid, std::string* comm, struct timespec* start,
 bool ParentPid(pid_t pid, pid_t* ppid, std::string* err) {
 #ifdef __linux__
   std::string text;
-  if (!ReadProcFile("/proc/" + std::to_string(pid) + "/stat", &text, err))
-    return false;
+  if (!ReadProcFile("/proc/" + std::to_string(pid) + "/stat", &text, err)) return false;
   if (!ParseStatParent(text, ppid)) {
     *err = "/proc/" + std::to_string(pid) + "/stat: unexpected format";
     return false;
@@ -223,8 +213,7 @@ bool ParentPid(pid_t pid, pid_t* ppid, std::string* err) {
 bool ProcessUids(pid_t pid, uid_t* real, uid_t* effective, std::string* err) {
 #ifdef __linux__
   std::string text;
-  if (!ReadProcFile("/proc/" + std::to_string(pid) + "/status", &text, err))
-    return false;
+  if (!ReadProcFile("/proc/" + std::to_string(pid) + "/status", &text, err)) return false;
   if (!ParseStatusUids(text, real, effective)) {
     *err = "/proc/" + std::to_string(pid) + "/status: no Uid line";
     return false;
@@ -232,8 +221,7 @@ bool ProcessUids(pid_t pid, uid_t* real, uid_t* effective, std::string* err) {
   return true;
 #else
   std::string r, e;
-  if (!PsField(pid, "ruid", &r, err) || !PsField(pid, "uid", &e, err))
-    return false;
+  if (!PsField(pid, "ruid", &r, err) || !PsField(pid, "uid", &e, err)) return false;
   if (!ParseUid(r, real) || !ParseUid(e, effective)) {
     *err = "ps: unexpected uid";
     return false;
@@ -264,8 +252,7 @@ bool ProcessExe(pid_t pid, std::string* path, std::string* err) {
 bool SameProgram(const std::string& exe, const std::string& path) {
   static const std::string kDeleted = " (deleted)";
   if (exe == path) return true;
-  return exe.size() == path.size() + kDeleted.size() &&
-         exe.compare(0, path.size(), path) == 0 &&
+  return exe.size() == path.size() + kDeleted.size() && exe.compare(0, path.size(), path) == 0 &&
          exe.compare(path.size(), std::string::npos, kDeleted) == 0;
 }
 
@@ -281,11 +268,10 @@ bool SelfExe(std::string* path, std::string* err) {
 
 bool ParseNetNamespaceLink(const std::string& link, std::string* name) {
   static const std::string kPrefix = "net:[";
-  if (link.size() <= kPrefix.size() + 1 ||
-      link.compare(0, kPrefix.size(), kPrefix) != 0 || link.back() != ']')
+  if (link.size() <= kPrefix.size() + 1 || link.compare(0, kPrefix.size(), kPrefix) != 0 ||
+      link.back() != ']')
     return false;
-  const std::string digits =
-      link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1);
+  const std::string digits = link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1);
   if (digits.empty() || digits.size() > 20 ||
       digits.find_first_not_of("0123456789") != std::string::npos)
     return false;
@@ -296,8 +282,7 @@ bool ParseNetNamespaceLink(const std::string& link, std::string* name) {
 bool NetNamespaceName(pid_t pid, std::string* name, std::string* err) {
 #ifdef __linux__
   const std::string link =
-      "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) +
-      "/ns/net";
+      "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/ns/net";
   char buf[64];
   ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
   if (n < 0) {
@@ -330,8 +315,7 @@ bool OwnOpenFds(std::vector<int>* fds, std::string* err) {
   int own = dirfd(d);
   while (struct dirent* e = readdir(d)) {
     unsigned long n = 0;
-    if (ParseUnsigned(e->d_name, 0x7fffffffUL, &n) &&
-        static_cast<int>(n) != own)
+    if (ParseUnsigned(e->d_name, 0x7fffffffUL, &n) && static_cast<int>(n) != own)
       fds->push_back(static_cast<int>(n));
   }
   closedir(d);
@@ -343,8 +327,7 @@ bool OwnOpenFds(std::vector<int>* fds, std::string* err) {
 #endif
 }
 
-bool ProcessHasDhcpSocket(pid_t pid, uint16_t port, bool* bound,
-                          std::string* err) {
+bool ProcessHasDhcpSocket(pid_t pid, uint16_t port, bool* bound, std::string* err) {
 #ifdef __linux__
   *bound = false;
   std::string udp, packet;

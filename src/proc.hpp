@@ -21,8 +21,7 @@ bool ParseStatusUids(const std::string& status, uid_t* real, uid_t* effective);
 
 /// The inodes of the sockets in the text of /proc/net/udp whose local port
 /// is `port` (any address).
-std::vector<unsigned long> ParseUdpSocketInodes(const std::string& table,
-                                                uint16_t port);
+std::vector<unsigned long> ParseUdpSocketInodes(const std::string& table, uint16_t port);
 
 /// The inodes of every socket in the text of /proc/net/packet.
 std::vector<unsigned long> ParsePacketSocketInodes(const std::string& table);
@@ -30,8 +29,7 @@ std::vector<unsigned long> ParsePacketSocketInodes(const std::string& table);
 /// Parses the text of /proc/PID/stat for the command name (between the
 /// first '(' and the last ')') and the start time (field 22, in clock ticks
 /// after boot).
-bool ParseStatStart(const std::string& stat, std::string* comm,
-                    unsigned long long* start_ticks);
+bool ParseStatStart(const std::string& stat, std::string* comm, unsigned long long* start_ticks);
 
 /// Parses the text of /proc/PID/stat for the state letter (field 3: R, S,
 /// D, Z, ...).
@@ -42,8 +40,8 @@ bool ParseStatState(const std::string& stat, char* state);
 /// ps(1) gives the name only). False (with *err) if the process is gone -
 /// also when it has exited and only waits to be reaped (a zombie, which a
 /// QEMU reparented to a slow init can stay for a while).
-bool ProcessStart(pid_t pid, std::string* comm, struct timespec* start,
-                  bool* start_known, std::string* err);
+bool ProcessStart(pid_t pid, std::string* comm, struct timespec* start, bool* start_known,
+                  std::string* err);
 
 /// The parent of `pid`; false (with *err) if it is gone or unreadable.
 bool ParentPid(pid_t pid, pid_t* ppid, std::string* err);
@@ -79,7 +77,6 @@ bool OwnOpenFds(std::vector<int>* fds, std::string* err);
 /// True (in *bound) if `pid` holds a UDP socket on local `port` or any
 /// packet socket in this network namespace - what a DHCP server needs before
 /// it can answer. Linux only.
-bool ProcessHasDhcpSocket(pid_t pid, uint16_t port, bool* bound,
-                          std::string* err);
+bool ProcessHasDhcpSocket(pid_t pid, uint16_t port, bool* bound, std::string* err);
 
 }  // namespace runall

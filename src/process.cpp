@@ -85,9 +85,8 @@ bool ReadReport(int fd, int* report) {
 // when it failed, and what it returns is written into the pipe for the
 // parent before the child exits - with that value when
 // `report_is_exit_code`, else with 127 (the shell's "cannot execute").
-bool ForkReporting(const std::function<int()>& in_child,
-                   bool report_is_exit_code, pid_t* pid, bool* reported,
-                   int* report, std::string* err) {
+bool ForkReporting(const std::function<int()>& in_child, bool report_is_exit_code, pid_t* pid,
+                   bool* reported, int* report, std::string* err) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     *err = ErrnoMessage("pipe");
@@ -120,8 +119,8 @@ void ClosePair(int fds[2]) {
 
 // --- starting and running ------------------------------------------------------------
 
-bool StartChild(const std::vector<std::string>& argv,
-                const ChildOptions& options, Child* child, std::string* err) {
+bool StartChild(const std::vector<std::string>& argv, const ChildOptions& options, Child* child,
+                std::string* err) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     *err = "StartChild: needs an absolute program path";
     return false;
@@ -175,8 +174,8 @@ bool StartChild(const std::vector<std::string>& argv,
   return true;
 }
 
-bool RunChild(const std::vector<std::string>& argv, std::string* output,
-              ExitStatus* status, std::string* err) {
+bool RunChild(const std::vector<std::string>& argv, std::string* output, ExitStatus* status,
+              std::string* err) {
   ChildOptions options;
   if (output) options.out = ChildOutput::kPipe;
   Child child;
@@ -265,9 +264,8 @@ ChildEnd DriveChild(const Child& c, const ChildIo& io) {
   return end;
 }
 
-bool ForkToExec(const std::function<int()>& prepare_and_exec, bool new_session,
-                pid_t* pid, Handoff* how, int* code, ExitStatus* status,
-                std::string* err) {
+bool ForkToExec(const std::function<int()>& prepare_and_exec, bool new_session, pid_t* pid,
+                Handoff* how, int* code, ExitStatus* status, std::string* err) {
   // Whatever stdio holds would otherwise be written twice.
   fflush(nullptr);
   auto in_child = [&]() -> int {
@@ -355,8 +353,7 @@ bool ReadDaemonReport(int fd, int timeout_ms, std::string* text) {
 
 }  // namespace
 
-bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid,
-                 std::string* err) {
+bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid, std::string* err) {
   *pid = 0;
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
@@ -420,8 +417,7 @@ bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid,
   return false;
 }
 
-bool StartHelper(const std::function<int()>& body, int in_fd, int out_fd,
-                 std::string* err) {
+bool StartHelper(const std::function<int()>& body, int in_fd, int out_fd, std::string* err) {
   pid_t child = fork();
   if (child < 0) {
     *err = ErrnoMessage("fork");
@@ -466,12 +462,10 @@ void CloseFdsFrom(int from) {
 
 // --- the program and the signal state ------------------------------------------------
 
-bool FindInPath(const std::string& name, const std::string& path_env,
-                std::string* found) {
+bool FindInPath(const std::string& name, const std::string& path_env, std::string* found) {
   auto executable = [](const std::string& p) {
     struct stat st;
-    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-           access(p.c_str(), X_OK) == 0;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
   };
   if (name.empty()) return false;
   if (name.find('/') != std::string::npos) {

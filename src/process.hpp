@@ -52,8 +52,8 @@ class ExitStatus {
 
 /// Where a child's stdout or stderr goes.
 enum class ChildOutput {
-  kInherit,   ///< ours
-  kPipe,      ///< a pipe whose read end the caller gets
+  kInherit,  ///< ours
+  kPipe,     ///< a pipe whose read end the caller gets
   /// stdout only: where its stderr goes (runqemuos's child, whose stdout
   /// would mix with the pid runqemuos prints there)
   kToStderr,
@@ -83,8 +83,8 @@ struct Child {
 /// a threaded program: between fork and exec the child makes only
 /// async-signal-safe calls. False (with *err) if it could not be started,
 /// including when exec failed (the child is then reaped).
-bool StartChild(const std::vector<std::string>& argv,
-                const ChildOptions& options, Child* child, std::string* err);
+bool StartChild(const std::vector<std::string>& argv, const ChildOptions& options, Child* child,
+                std::string* err);
 
 /// Waits for child `pid`, through EINTR. False (with *err) if waitpid
 /// failed (ECHILD: not our child, or SIGCHLD ignored).
@@ -94,8 +94,8 @@ bool WaitChild(pid_t pid, ExitStatus* status, std::string* err);
 /// shared with ours. With `output` non-null its stdout is kept there (at
 /// most 64 KiB); else it is shared with ours. False (with *err) only if it
 /// could not be run or waited for.
-bool RunChild(const std::vector<std::string>& argv, std::string* output,
-              ExitStatus* status, std::string* err);
+bool RunChild(const std::vector<std::string>& argv, std::string* output, ExitStatus* status,
+              std::string* err);
 
 /// What DriveChild does with a child's pipes and when it stops it.
 struct ChildIo {
@@ -138,9 +138,8 @@ enum class Handoff {
 /// close-on-exec pipe, and a dying process loses /proc/PID/exe before its
 /// files are closed); elsewhere an end of the pipe counts as an exec. For
 /// single-threaded callers.
-bool ForkToExec(const std::function<int()>& prepare_and_exec, bool new_session,
-                pid_t* pid, Handoff* how, int* code, ExitStatus* status,
-                std::string* err);
+bool ForkToExec(const std::function<int()>& prepare_and_exec, bool new_session, pid_t* pid,
+                Handoff* how, int* code, ExitStatus* status, std::string* err);
 
 /// Replaces this process with `path` run with `argv`, in the environment
 /// `env` ("NAME=value" strings; null: ours). Returns only when exec failed,
@@ -164,8 +163,7 @@ using DaemonBody = std::function<int(int report_fd)>;
 /// the tap attached, so the next QEMU could not attach it. True when it
 /// reported "ok"; *pid is then the daemon's pid. False with *err holding
 /// the daemon's "error: " text, or saying that it exited or stayed silent.
-bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid,
-                 std::string* err);
+bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid, std::string* err);
 
 /// Starts `body` in a helper process that serves a program this process
 /// is about to exec (runqemuos's console logger, reading what QEMU
@@ -175,8 +173,7 @@ bool StartDaemon(const DaemonBody& body, int timeout_ms, pid_t* pid,
 /// stderr /dev/null and no other fd - no lock, tap or pipe of ours. Its
 /// exit status is the body's. Returns once it is forked; false (with *err)
 /// if a fork failed. For single-threaded callers.
-bool StartHelper(const std::function<int()>& body, int in_fd, int out_fd,
-                 std::string* err);
+bool StartHelper(const std::function<int()>& body, int in_fd, int out_fd, std::string* err);
 
 /// Closes every fd >= `from` (close_range where the kernel has it, else
 /// the fds listed in /proc/self/fd, else every number below the fd limit).
@@ -185,8 +182,7 @@ void CloseFdsFrom(int from);
 /// The absolute path execvp would run for `name`: `name` itself if it holds
 /// a '/', else the first executable regular file of that name in `path_env`
 /// (PATH's format; empty means /usr/local/bin:/usr/bin:/bin). False if none.
-bool FindInPath(const std::string& name, const std::string& path_env,
-                std::string* found);
+bool FindInPath(const std::string& name, const std::string& path_env, std::string* found);
 
 /// Gives this process the signal state a program expects at its start,
 /// whatever its caller left: SIGCHLD at its default (ignored, the kernel

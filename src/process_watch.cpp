@@ -60,8 +60,7 @@ bool ProcessWatch::Alive() const {
   return kill(pid_, 0) == 0 || errno == EPERM;
 }
 
-ExitWait ProcessWatch::WaitExit(int64_t timeout_ms,
-                                const std::function<bool(int64_t)>& tick,
+ExitWait ProcessWatch::WaitExit(int64_t timeout_ms, const std::function<bool(int64_t)>& tick,
                                 unsigned tick_ms) const {
   const int64_t start = MonotonicMs();
   int64_t next_tick = start + tick_ms;
@@ -85,8 +84,7 @@ ExitWait ProcessWatch::WaitExit(int64_t timeout_ms,
       struct timespec ts = {static_cast<time_t>(wait / 1000),
                             static_cast<long>(wait % 1000) * 1000000L};
       nanosleep(&ts, nullptr);
-    } else if (poll(p, static_cast<nfds_t>(n), static_cast<int>(wait)) < 0 &&
-               errno != EINTR) {
+    } else if (poll(p, static_cast<nfds_t>(n), static_cast<int>(wait)) < 0 && errno != EINTR) {
       // Not expected; fall back to a short sleep rather than spin.
       struct timespec ts = {0, kPollMs * 1000000L};
       nanosleep(&ts, nullptr);

@@ -37,8 +37,7 @@ class ProcessWatch {
 
   /// Waits up to `timeout_ms` for the process to exit. `tick` (if set) is
   /// called every `tick_ms` with the milliseconds waited; false stops.
-  ExitWait WaitExit(int64_t timeout_ms,
-                    const std::function<bool(int64_t)>& tick = nullptr,
+  ExitWait WaitExit(int64_t timeout_ms, const std::function<bool(int64_t)>& tick = nullptr,
                     unsigned tick_ms = 1000) const;
 
   /// Sends `sig` to the pinned process. False (with *err, and errno ESRCH

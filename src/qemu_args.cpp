@@ -29,19 +29,57 @@ const QemuArch kArches[] = {
 // option is taken to consume the word after it; a bare word is then the
 // image (QEMU's "hda" without -hda).
 const char* const kFlags[] = {
-    "-nographic",   "-snapshot",      "-no-reboot",   "-no-shutdown",
-    "-S",           "-s",             "-enable-kvm",  "-no-acpi",
-    "-no-hpet",     "-localtime",     "-full-screen", "-no-user-config",
-    "-nodefaults",  "-usb",           "-no-fd-bootchk", "-win2k-hack",
-    "-no-quit",     "-alt-grab",      "-ctrl-grab",   "-no-frame",
-    "-portrait",    "-rtc-td-hack",   "-daemonize",   "-enable-fips",
-    "-semihosting", "-only-migratable", "-no-kvm",    "-no-kqemu",
-    "-kernel-kqemu", "-std-vga",      "-curses",      "-sdl",
-    "-no-kvm-irqchip", "-no-kvm-pit", "-version",     "-help",
-    "-h",           "-preconfig",     "-old-param",   "-no-kvm-pit-reinjection",
-    "-mem-prealloc", "-singlestep",   "-one-insn-per-tb", "-async-teardown",
-    "-nodefconfig", "-audio-help",    "-xen-attach",  "-xen-domid-restrict",
-    "-enable-sync-profile", "-perfmap", "-jitdump",
+    "-nographic",
+    "-snapshot",
+    "-no-reboot",
+    "-no-shutdown",
+    "-S",
+    "-s",
+    "-enable-kvm",
+    "-no-acpi",
+    "-no-hpet",
+    "-localtime",
+    "-full-screen",
+    "-no-user-config",
+    "-nodefaults",
+    "-usb",
+    "-no-fd-bootchk",
+    "-win2k-hack",
+    "-no-quit",
+    "-alt-grab",
+    "-ctrl-grab",
+    "-no-frame",
+    "-portrait",
+    "-rtc-td-hack",
+    "-daemonize",
+    "-enable-fips",
+    "-semihosting",
+    "-only-migratable",
+    "-no-kvm",
+    "-no-kqemu",
+    "-kernel-kqemu",
+    "-std-vga",
+    "-curses",
+    "-sdl",
+    "-no-kvm-irqchip",
+    "-no-kvm-pit",
+    "-version",
+    "-help",
+    "-h",
+    "-preconfig",
+    "-old-param",
+    "-no-kvm-pit-reinjection",
+    "-mem-prealloc",
+    "-singlestep",
+    "-one-insn-per-tb",
+    "-async-teardown",
+    "-nodefconfig",
+    "-audio-help",
+    "-xen-attach",
+    "-xen-domid-restrict",
+    "-enable-sync-profile",
+    "-perfmap",
+    "-jitdump",
 };
 
 bool IsFlag(const std::string& opt) {
@@ -108,8 +146,8 @@ std::string KnownQemuArches() {
 bool IsModelName(const std::string& s) {
   if (s.empty()) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -125,8 +163,8 @@ std::string MacForHostname(const std::string& hostname) {
   }
   uint32_t low = (h >> 24) ^ (h & 0xffffffu);
   char mac[18];
-  snprintf(mac, sizeof mac, "52:54:00:%02x:%02x:%02x", (low >> 16) & 0xff,
-           (low >> 8) & 0xff, low & 0xff);
+  snprintf(mac, sizeof mac, "52:54:00:%02x:%02x:%02x", (low >> 16) & 0xff, (low >> 8) & 0xff,
+           low & 0xff);
   return mac;
 }
 
@@ -136,8 +174,7 @@ bool ValidMac(const std::string& mac) {
     char c = mac[i];
     if (i % 3 == 2) {
       if (c != ':') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                 (c >= 'A' && c <= 'F'))) {
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
       return false;
     }
   }
@@ -155,20 +192,19 @@ std::string QemuOptionName(const std::string& word) {
   return word;
 }
 
-bool HasQemuOption(const std::vector<std::string>& args,
-                   const std::vector<std::string>& names) {
+bool HasQemuOption(const std::vector<std::string>& args, const std::vector<std::string>& names) {
   for (const std::string& word : args) {
     std::string opt = QemuOptionName(word);
-    if (!opt.empty() && std::find(names.begin(), names.end(), opt) != names.end())
-      return true;
+    if (!opt.empty() && std::find(names.begin(), names.end(), opt) != names.end()) return true;
   }
   return false;
 }
 
 bool CheckQemuArgs(const std::vector<std::string>& args, std::string* why) {
   if (HasQemuOption(args, {"-daemonize"})) {
-    *why = "-daemonize would give QEMU another pid than the one runqemuos "
-           "records";
+    *why =
+        "-daemonize would give QEMU another pid than the one runqemuos "
+        "records";
     return false;
   }
   return true;
@@ -199,16 +235,17 @@ bool FindImageArg(const std::vector<std::string>& args, std::string* image) {
       have_hda = true;
     }
   }
-  if (have_hda) *image = hda;
-  else if (have_bare) *image = bare;
+  if (have_hda)
+    *image = hda;
+  else if (have_bare)
+    *image = bare;
   return have_hda || have_bare;
 }
 
 void SplitProgram(const std::vector<std::string>& words,
-                  const std::function<bool(const std::string&)>& is_program,
-                  std::string* program, std::vector<std::string>* args) {
-  if (!words.empty() && !words[0].empty() && words[0][0] != '-' &&
-      is_program(words[0])) {
+                  const std::function<bool(const std::string&)>& is_program, std::string* program,
+                  std::vector<std::string>* args) {
+  if (!words.empty() && !words[0].empty() && words[0][0] != '-' && is_program(words[0])) {
     *program = words[0];
     args->assign(words.begin() + 1, words.end());
   } else {
@@ -238,16 +275,14 @@ bool ArgsDirectSerial(const std::vector<std::string>& args) {
 
 // --- building one ---------------------------------------------------------------
 
-std::vector<Share> GuestShares(const GuestRecord& record,
-                               const Settings& settings) {
+std::vector<Share> GuestShares(const GuestRecord& record, const Settings& settings) {
   if (record.share != "9p") return {};
   return {{"common_ro", settings.common_ro_host, true},
           {"rw", settings.rw_host_base + "/" + record.hostname, false},
           {"common_rw", settings.common_rw_host, false}};
 }
 
-std::vector<std::string> SharedDirectories(const GuestRecord& record,
-                                           const Settings& settings) {
+std::vector<std::string> SharedDirectories(const GuestRecord& record, const Settings& settings) {
   std::vector<std::string> dirs;
   for (const Share& s : GuestShares(record, settings)) dirs.push_back(s.path);
   return dirs;
@@ -256,16 +291,13 @@ std::vector<std::string> SharedDirectories(const GuestRecord& record,
 std::vector<std::string> NetworkCardArgs(const NetworkCard& card) {
   std::string netdev = card.backend + ",id=" + kNetdevId;
   if (!card.backend_options.empty()) netdev += "," + card.backend_options;
-  return {"-netdev", netdev, "-device",
-          card.model + ",netdev=" + kNetdevId + ",mac=" + card.mac};
+  return {"-netdev", netdev, "-device", card.model + ",netdev=" + kNetdevId + ",mac=" + card.mac};
 }
 
 const char kNetdevId[] = "runall0";
 
-std::vector<std::string> UserNetworkArgs(const std::string& nic,
-                                         const std::string& mac,
-                                         const std::string& hostname,
-                                         unsigned port) {
+std::vector<std::string> UserNetworkArgs(const std::string& nic, const std::string& mac,
+                                         const std::string& hostname, unsigned port) {
   NetworkCard card;
   card.model = nic;
   card.mac = mac;
@@ -274,13 +306,11 @@ std::vector<std::string> UserNetworkArgs(const std::string& nic,
   // the network the host is on. The name is what the guest's DHCP client
   // takes as its hostname, so that ~/hostname answers it.
   card.backend_options = "hostname=" + EscapeCommas(hostname) +
-                         ",hostfwd=tcp:127.0.0.1:" + std::to_string(port) +
-                         "-:22";
+                         ",hostfwd=tcp:127.0.0.1:" + std::to_string(port) + "-:22";
   return NetworkCardArgs(card);
 }
 
-std::vector<std::string> NetworkArgs(const std::string& nic,
-                                     const std::string& mac, int tap_fd) {
+std::vector<std::string> NetworkArgs(const std::string& nic, const std::string& mac, int tap_fd) {
   NetworkCard card;
   card.model = nic;
   card.mac = mac;
@@ -297,14 +327,12 @@ using Args = std::vector<std::string>;
 void AddMachine(const GuestRecord& r, const Args& own, Args* a) {
   if (!r.machine.empty() && !HasQemuOption(own, {"-M", "-machine"}))
     a->insert(a->end(), {"-machine", r.machine});
-  if (!r.cpu.empty() && !HasQemuOption(own, {"-cpu"}))
-    a->insert(a->end(), {"-cpu", r.cpu});
+  if (!r.cpu.empty() && !HasQemuOption(own, {"-cpu"})) a->insert(a->end(), {"-cpu", r.cpu});
 }
 
 // The accelerator, and the CPU model that goes with it when nothing else
 // names one.
-void AddAccel(const GuestRecord& r, const Args& own, const HostChoices& host,
-              Args* a) {
+void AddAccel(const GuestRecord& r, const Args& own, const HostChoices& host, Args* a) {
   if (r.cpu.empty() && !host.default_cpu.empty() && !HasQemuOption(own, {"-cpu"}))
     a->insert(a->end(), {"-cpu", host.default_cpu});
   a->insert(a->end(), host.accel.begin(), host.accel.end());
@@ -320,8 +348,8 @@ void AddClock(const GuestRecord& r, Args* a) {
 }
 
 void AddDisk(const GuestRecord& r, Args* a) {
-  std::string drive = "file=" + EscapeCommas(r.image) + ",format=" +
-                      r.image_format + ",if=" + r.drive_if;
+  std::string drive =
+      "file=" + EscapeCommas(r.image) + ",format=" + r.image_format + ",if=" + r.drive_if;
   // With if=none the disk is attached by an option line's -device, which
   // needs an id to name it.
   if (r.drive_if == "none") drive += ",id=disk0";
@@ -334,12 +362,10 @@ void AddShares(const std::vector<Share>& shares, const std::string& bus, Args* a
     // files it creates belong to the user running QEMU - the same user as
     // the guest's test user, per the article's contract.
     std::string id = "runall_" + s.tag;
-    a->insert(a->end(), {"-fsdev", "local,id=" + id + ",path=" +
-                                       EscapeCommas(s.path) +
-                                       ",security_model=none" +
-                                       (s.readonly ? ",readonly=on" : "")});
-    a->insert(a->end(), {"-device", "virtio-9p-" + bus + ",fsdev=" + id +
-                                        ",mount_tag=" + s.tag});
+    a->insert(a->end(),
+              {"-fsdev", "local,id=" + id + ",path=" + EscapeCommas(s.path) +
+                             ",security_model=none" + (s.readonly ? ",readonly=on" : "")});
+    a->insert(a->end(), {"-device", "virtio-9p-" + bus + ",fsdev=" + id + ",mount_tag=" + s.tag});
   }
 }
 
@@ -377,8 +403,7 @@ QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings) {
   return BuildQemuArgv(r, settings, HostChoices());
 }
 
-QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings,
-                          const HostChoices& host) {
+QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings, const HostChoices& host) {
   QemuCommand cmd;
   Args& a = cmd.argv;
   const QemuArch* arch = FindQemuArch(r.arch);

@@ -68,8 +68,7 @@ bool ValidMac(const std::string& mac);
 std::string QemuOptionName(const std::string& word);
 
 /// True if any word of `args` is one of the options `names` ("-cpu").
-bool HasQemuOption(const std::vector<std::string>& args,
-                   const std::vector<std::string>& names);
+bool HasQemuOption(const std::vector<std::string>& args, const std::vector<std::string>& names);
 
 /// False, with *why, if `args` hold an option runall cannot allow:
 /// -daemonize, which would give QEMU another pid than the one runqemuos
@@ -87,8 +86,8 @@ bool FindImageArg(const std::vector<std::string>& args, std::string* image);
 /// otherwise kDefaultQemu runs and every word is an argument - so the
 /// article's bare image as the only argument still works.
 void SplitProgram(const std::vector<std::string>& words,
-                  const std::function<bool(const std::string&)>& is_program,
-                  std::string* program, std::vector<std::string>* args);
+                  const std::function<bool(const std::string&)>& is_program, std::string* program,
+                  std::vector<std::string>* args);
 
 /// A 9p share a guest gets: its mount tag and the host directory.
 struct Share {
@@ -99,17 +98,15 @@ struct Share {
 
 /// A record's 9p shares (none unless share is 9p): common_ro_host,
 /// rw_host_base/<hostname>, common_rw_host.
-std::vector<Share> GuestShares(const GuestRecord& record,
-                               const Settings& settings);
+std::vector<Share> GuestShares(const GuestRecord& record, const Settings& settings);
 
 /// The host directories of GuestShares, which must exist before QEMU runs.
-std::vector<std::string> SharedDirectories(const GuestRecord& record,
-                                           const Settings& settings);
+std::vector<std::string> SharedDirectories(const GuestRecord& record, const Settings& settings);
 
 /// A network card and what its frames go to on the host: -netdev
 /// BACKEND,id=runall0[,OPTIONS] -device MODEL,netdev=runall0,mac=MAC.
 struct NetworkCard {
-  std::string model;            ///< the QEMU NIC model, e.g. virtio-net-pci
+  std::string model;  ///< the QEMU NIC model, e.g. virtio-net-pci
   std::string mac;
   std::string backend = "tap";  ///< the -netdev type
   std::string backend_options;  ///< e.g. "fd=7" for a tap QEMU inherits
@@ -120,8 +117,7 @@ std::vector<std::string> NetworkCardArgs(const NetworkCard& card);
 
 /// The arguments that attach the claimed tap `tap_fd` to a `nic` card with
 /// address `mac`: -netdev tap,id=runall0,fd=N -device NIC,netdev=runall0,...
-std::vector<std::string> NetworkArgs(const std::string& nic,
-                                     const std::string& mac, int tap_fd);
+std::vector<std::string> NetworkArgs(const std::string& nic, const std::string& mac, int tap_fd);
 
 /// The netdev id of runall's card, which the user-mode network's
 /// forwarding is looked up under (info usernet).
@@ -134,10 +130,8 @@ extern const char kNetdevId[];
 /// QEMU binds it) to the guest's port 22:
 ///   -netdev user,id=runall0,hostname=HOST,hostfwd=tcp:127.0.0.1:PORT-:22
 ///   -device NIC,netdev=runall0,mac=MAC
-std::vector<std::string> UserNetworkArgs(const std::string& nic,
-                                         const std::string& mac,
-                                         const std::string& hostname,
-                                         unsigned port);
+std::vector<std::string> UserNetworkArgs(const std::string& nic, const std::string& mac,
+                                         const std::string& hostname, unsigned port);
 
 /// The QEMU options of a monitor on the unix socket `path` speaking QMP,
 /// listening, and never waiting for a client: -qmp

@@ -35,8 +35,7 @@ namespace {
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-         access(path.c_str(), X_OK) == 0;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
 // execvp's lookup, done beforehand so that a missing QEMU is reported
@@ -55,8 +54,7 @@ bool IsProgramWord(const std::string& word) {
   return FindProgram(word, &ignored) || stat(word.c_str(), &st) != 0;
 }
 
-bool CheckDirectory(const std::string& what, const std::string& dir,
-                    std::string* err) {
+bool CheckDirectory(const std::string& what, const std::string& dir, std::string* err) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) {
     *err = ErrnoMessage(what + " " + dir);
@@ -81,13 +79,15 @@ int PlanUserNetwork(const LaunchPlan& plan, std::string* err) {
   // makes it unless the record brings one): with the record's, only a
   // fixed port can be known.
   if (plan.monitor_socket.empty() && req.ssh_port == 0) {
-    *err = "-u: the QEMU options bring their own QMP monitor, so runall "
-           "cannot ask QEMU which port it forwards; set ssh_port in the "
-           "guest's record, or leave the monitor to runall";
+    *err =
+        "-u: the QEMU options bring their own QMP monitor, so runall "
+        "cannot ask QEMU which port it forwards; set ssh_port in the "
+        "guest's record, or leave the monitor to runall";
     return kExitUsage;
   }
   if (QemuUserNetSupport(plan.program_path) == UserNetSupport::kNo) {
-    *err = plan.program + " was built without user-mode networking (its "
+    *err = plan.program +
+           " was built without user-mode networking (its "
            "\"-netdev help\" lists no \"user\"): use network = tap, or a "
            "QEMU built with libslirp";
     return kExitUsage;
@@ -102,8 +102,8 @@ int PlanUserNetwork(const LaunchPlan& plan, std::string* err) {
 
 }  // namespace
 
-int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
-               LaunchPlan* plan, std::string* err) {
+int PlanLaunch(const LaunchRequest& req, const std::string& own_dir, LaunchPlan* plan,
+               std::string* err) {
   *plan = LaunchPlan();
   plan->req = req;
   plan->own_dir = own_dir;
@@ -113,8 +113,9 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
       return kExitUsage;
     }
     if (!req.nic.empty() && !req.user_net && geteuid() != 0) {
-      *err = "-C: only root can point start-tun-interface at another "
-             "settings file";
+      *err =
+          "-C: only root can point start-tun-interface at another "
+          "settings file";
       return kExitUsage;
     }
   }
@@ -122,21 +123,17 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
     // start-tun-interface looks for the hostname file in its own
     // hostname_dir; another directory here would leave it nameless.
     Settings settings = DefaultSettings();
-    std::string path =
-        req.settings_path.empty() ? DefaultSettingsPath() : req.settings_path;
-    if (!LoadSettings(path, false, !req.settings_path.empty(), &settings, err))
-      return kExitUsage;
+    std::string path = req.settings_path.empty() ? DefaultSettingsPath() : req.settings_path;
+    if (!LoadSettings(path, false, !req.settings_path.empty(), &settings, err)) return kExitUsage;
     if (settings.hostname_dir != req.hostname_dir)
-      plan->warnings.push_back("warning: HOSTNAMEDIR " + req.hostname_dir +
-                               " is not " + settings.hostname_dir +
-                               " (hostname_dir of " + path +
+      plan->warnings.push_back("warning: HOSTNAMEDIR " + req.hostname_dir + " is not " +
+                               settings.hostname_dir + " (hostname_dir of " + path +
                                "), where start-tun-interface looks");
   }
   SplitProgram(req.qemu_args, IsProgramWord, &plan->program, &plan->qemu_args);
   if (!FindProgram(plan->program, &plan->program_path)) {
     *err = plan->program + ": QEMU not found" +
-           (plan->program.find('/') == std::string::npos ? " in PATH"
-                                                          : " or not executable");
+           (plan->program.find('/') == std::string::npos ? " in PATH" : " or not executable");
     return kExitUsage;
   }
   plan->image = req.image;
@@ -150,8 +147,9 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
     return kExitUsage;
   }
   if (access(plan->image.c_str(), R_OK | W_OK) != 0) {
-    *err = ErrnoMessage(plan->image + ": must be readable and writable "
-                                      "(runall locks it for writing)");
+    *err = ErrnoMessage(plan->image +
+                        ": must be readable and writable "
+                        "(runall locks it for writing)");
     return kExitUsage;
   }
   // In user mode nobody reads a hostname file, so none is written.
@@ -161,8 +159,11 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
   if (!ArgsHaveQmpMonitor(plan->qemu_args)) {
     plan->monitor_socket = MonitorSocketPath(req.launch_dir, req.host, getuid());
     if (!FitsSocketPath(plan->monitor_socket)) {
-      *err = "LAUNCHDIR " + req.launch_dir + " is too long: the guest's monitor "
-             "socket " + plan->monitor_socket + " would not fit a unix socket's "
+      *err = "LAUNCHDIR " + req.launch_dir +
+             " is too long: the guest's monitor "
+             "socket " +
+             plan->monitor_socket +
+             " would not fit a unix socket's "
              "path (107 bytes); choose a shorter launch_dir";
       return kExitUsage;
     }
@@ -173,8 +174,7 @@ int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
   }
   if (!req.console_log.empty()) {
     plan->console_fd =
-        open(req.console_log.c_str(),
-             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+        open(req.console_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
     if (plan->console_fd < 0) {
       *err = ErrnoMessage(req.console_log);
       return kExitUsage;
@@ -225,8 +225,8 @@ std::vector<gid_t> OurGroups() {
 // address, starts the DHCP server and maps the hostname it finds in
 // HOSTNAMEDIR/<our pid>, which is why that file is written first. Returns
 // kExitOk or the exit status, with *err.
-int StartTunInterface(const LaunchPlan& plan, const std::string& tap,
-                      const Made& made, std::string* err) {
+int StartTunInterface(const LaunchPlan& plan, const std::string& tap, const Made& made,
+                      std::string* err) {
   std::vector<std::string> argv;
   const bool root = geteuid() == 0;
   if (root) {
@@ -234,14 +234,12 @@ int StartTunInterface(const LaunchPlan& plan, const std::string& tap,
     if (plan.own_dir.empty() || !IsExecutableFile(helper))
       helper = std::string(RUNALL_SBINDIR) + "/start-tun-interface";
     argv.push_back(helper);
-    if (!plan.req.settings_path.empty())
-      argv.insert(argv.end(), {"-C", plan.req.settings_path});
+    if (!plan.req.settings_path.empty()) argv.insert(argv.end(), {"-C", plan.req.settings_path});
   } else {
     // Exactly the command the sudoers drop-in allows.
     argv = {"sudo", "-n", std::string(RUNALL_SBINDIR) + "/start-tun-interface"};
     if (!FindProgram("sudo", &argv[0])) {
-      *err = "cannot run start-tun-interface " + tap +
-             " through sudo: sudo not found in PATH";
+      *err = "cannot run start-tun-interface " + tap + " through sudo: sudo not found in PATH";
       return kExitRefused;
     }
   }
@@ -260,8 +258,8 @@ int StartTunInterface(const LaunchPlan& plan, const std::string& tap,
   ExitStatus status;
   if (!WaitChild(child.pid, &status, err)) return kExitSystem;
   if (status.success()) return kExitOk;
-  *err = "start-tun-interface " + tap + (root ? "" : " through sudo") +
-         " failed (" + status.Describe() + ")";
+  *err = "start-tun-interface " + tap + (root ? "" : " through sudo") + " failed (" +
+         status.Describe() + ")";
   if (!root && status.exited() && status.number() == 1)
     *err += "; is this user allowed to run " RUNALL_SBINDIR
             "/start-tun-interface through sudo without a password? "
@@ -272,8 +270,7 @@ int StartTunInterface(const LaunchPlan& plan, const std::string& tap,
 // QEMU's stdin, stdout and stderr: the console logger's pipe with -o (or
 // /dev/null with -b alone), and no terminal with -b. *saved_stderr keeps
 // the caller's stderr for a message if the exec then fails.
-int RedirectQemuStdio(const LaunchPlan& plan, pid_t pid, Fd* saved_stderr,
-                      std::string* err) {
+int RedirectQemuStdio(const LaunchPlan& plan, pid_t pid, Fd* saved_stderr, std::string* err) {
   if (!plan.req.background && plan.console_fd < 0) return kExitOk;
   saved_stderr->Reset(fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3));
   Fd out_fd;
@@ -281,8 +278,7 @@ int RedirectQemuStdio(const LaunchPlan& plan, pid_t pid, Fd* saved_stderr,
     // Started last, so that its clock starts with QEMU and it inherits
     // nothing of what the launch made (StartHelper closes it all anyway).
     int write_fd = -1;
-    if (!StartConsoleLogger(plan.console_fd,
-                            ConsoleHeader(plan.req.host, pid, time(nullptr)),
+    if (!StartConsoleLogger(plan.console_fd, ConsoleHeader(plan.req.host, pid, time(nullptr)),
                             &write_fd, err)) {
       *err = "cannot start the console logger: " + *err;
       return kExitSystem;
@@ -313,8 +309,7 @@ int RedirectQemuStdio(const LaunchPlan& plan, pid_t pid, Fd* saved_stderr,
 // The card on QEMU's user-mode network: no tap, no helper. runqemuos -b
 // (or runall-os-test) asks the guest's monitor which port it forwards.
 void AddUserNetwork(const LaunchRequest& req, std::vector<std::string>* argv) {
-  std::vector<std::string> net =
-      UserNetworkArgs(req.nic, req.mac, req.host, req.ssh_port);
+  std::vector<std::string> net = UserNetworkArgs(req.nic, req.mac, req.host, req.ssh_port);
   argv->insert(argv->end(), net.begin(), net.end());
 }
 
@@ -326,13 +321,9 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
   Made made;
   int lock_fd = -1;
   switch (LockImage(plan.image, DefaultLockKind(), &lock_fd, err)) {
-    case LockResult::kLocked:
-      made.lock.Reset(lock_fd);
-      break;
-    case LockResult::kInUse:
-      return kRunqemuosImageInUse;
-    case LockResult::kError:
-      return kExitSystem;
+    case LockResult::kLocked: made.lock.Reset(lock_fd); break;
+    case LockResult::kInUse: return kRunqemuosImageInUse;
+    case LockResult::kError: return kExitSystem;
   }
   // The article's order: hostname file, then launch file (whose mtime is
   // the launch time the driver compares the up-file with). The hostname
@@ -341,14 +332,12 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
   // any name we could predict) in advance to stop us.
   const std::string pid_text = std::to_string(pid);
   if (!req.user_net &&
-      !CreateHostnameFile(req.hostname_dir, pid, req.host + "\n",
-                          &made.hostname_file, err))
+      !CreateHostnameFile(req.hostname_dir, pid, req.host + "\n", &made.hostname_file, err))
     return kExitSystem;
   // An earlier QEMU's port record and monitor socket go before the new
   // launch file names this pid: nobody may take them for this one's.
   if (req.user_net) RemoveUserNetFiles(req.launch_dir, req.host);
-  if (!WriteFileAtomically(req.launch_dir, req.host, pid_text + "\n", err))
-    return kExitSystem;
+  if (!WriteFileAtomically(req.launch_dir, req.host, pid_text + "\n", err)) return kExitSystem;
   made.launch_file = req.launch_dir + "/" + req.host;
 
   std::vector<std::string> argv = {plan.program};
@@ -397,8 +386,7 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err) {
   return status;
 }
 
-std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
-                                   const ExitStatus& status) {
+std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid, const ExitStatus& status) {
   // Its hostname file's name is random, so it is found by its pid; its
   // launch file is removed only while it still names that pid.
   const std::string pid_text = std::to_string(pid);
@@ -412,11 +400,9 @@ std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
     if (plan.req.user_net) RemoveUserNetFiles(plan.req.launch_dir, plan.req.host);
   }
   return "QEMU is not running: its process (pid " + pid_text + ") " +
-         (status.signaled()
-              ? "was killed by signal " + std::to_string(status.number())
-              : "exited at once with status " + std::to_string(status.number())) +
-         (plan.req.console_log.empty() ? std::string()
-                                       : "; see " + plan.req.console_log);
+         (status.signaled() ? "was killed by signal " + std::to_string(status.number())
+                            : "exited at once with status " + std::to_string(status.number())) +
+         (plan.req.console_log.empty() ? std::string() : "; see " + plan.req.console_log);
 }
 
 namespace {
@@ -430,12 +416,10 @@ std::string LastConsoleLine(const std::string& console_log) {
   // Only its end: the log is appended to across boots.
   off_t size = lseek(fd.get(), 0, SEEK_END);
   const off_t tail = 4096;
-  if (size < 0 || lseek(fd.get(), size > tail ? size - tail : 0, SEEK_SET) < 0)
-    return "";
+  if (size < 0 || lseek(fd.get(), size > tail ? size - tail : 0, SEEK_SET) < 0) return "";
   std::string text;
   if (!ReadFdText(fd.get(), static_cast<size_t>(tail), &text)) return "";
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' ||
-                           text.back() == ' '))
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
     text.pop_back();
   size_t nl = text.find_last_of("\r\n");
   return WithoutConsoleStamp(nl == std::string::npos ? text : text.substr(nl + 1));
@@ -443,8 +427,7 @@ std::string LastConsoleLine(const std::string& console_log) {
 
 }  // namespace
 
-int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
-                      std::string* err) {
+int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port, std::string* err) {
   const LaunchRequest& req = plan.req;
   *port = 0;
   err->clear();
@@ -470,15 +453,12 @@ int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
     // fixed port): the port is the one QEMU was told to bind.
     *port = req.ssh_port;
     if (!RecordForwardedPort(req.launch_dir, req.host, pid, *port, err))
-      *err = "warning: cannot record the forwarded port " +
-             std::to_string(*port) + ": " + *err;
+      *err = "warning: cannot record the forwarded port " + std::to_string(*port) + ": " + *err;
     return kExitOk;
   }
-  if (QueryForwardedPort(plan.monitor_socket,
-                         kMonitorTimeoutMs, alive, port, &why)) {
+  if (QueryForwardedPort(plan.monitor_socket, kMonitorTimeoutMs, alive, port, &why)) {
     if (!RecordForwardedPort(req.launch_dir, req.host, pid, *port, err))
-      *err = "warning: cannot record the forwarded port " +
-             std::to_string(*port) + ": " + *err;
+      *err = "warning: cannot record the forwarded port " + std::to_string(*port) + ": " + *err;
     return kExitOk;
   }
   // The query may have given up just as QEMU died: look once more.
@@ -491,8 +471,8 @@ int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
   return UserNetLaunchDied(plan, pid, ended, err);
 }
 
-int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid,
-                      const ExitStatus& status, std::string* err) {
+int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid, const ExitStatus& status,
+                      std::string* err) {
   const LaunchRequest& req = plan.req;
   const std::string said = LastConsoleLine(req.console_log);
   *err = CleanUpAfterLaunchDied(plan, pid, status);
@@ -500,25 +480,20 @@ int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid,
   // The one way a fixed port is lost after PlanLaunch found it free:
   // another program bound it in between.
   if (req.ssh_port != 0 && said.find("host forwarding") != std::string::npos) {
-    *err = "-p " + std::to_string(req.ssh_port) + ": 127.0.0.1:" +
-           std::to_string(req.ssh_port) +
+    *err = "-p " + std::to_string(req.ssh_port) + ": 127.0.0.1:" + std::to_string(req.ssh_port) +
            " was taken by another program as QEMU started (" + *err + ")";
     return kExitRefused;
   }
   return kExitSystem;
 }
 
-std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
-                                       uid_t uid,
-                                       const std::vector<gid_t>& groups,
-                                       bool root) {
+std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps, uid_t uid,
+                                       const std::vector<gid_t>& groups, bool root) {
   struct Found {
     int rank;
     unsigned n;
     std::string name;
-    bool operator<(const Found& o) const {
-      return rank != o.rank ? rank < o.rank : n < o.n;
-    }
+    bool operator<(const Found& o) const { return rank != o.rank ? rank < o.rank : n < o.n; }
   };
   std::vector<Found> found;
   for (const auto& t : taps) {
@@ -526,8 +501,7 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
     // A tun device carries no Ethernet frames; a name outside tapN or the
     // plan gets no address from start-tun-interface.
     if (!t.tap || !t.persistent || t.name.compare(0, 3, "tap") != 0 ||
-        !ValidTapName(t.name, &n, nullptr) || !TapInPlan(n) ||
-        !MayAttach(t, uid, groups))
+        !ValidTapName(t.name, &n, nullptr) || !TapInPlan(n) || !MayAttach(t, uid, groups))
       continue;
     // The user's own taps first (made for them with start-tun-interface
     // -c), then their group's, and a tap made for nobody in particular
@@ -547,10 +521,9 @@ std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
   return names;
 }
 
-int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
-             std::string* name, std::string* err) {
-  std::vector<std::string> candidates =
-      TapCandidates(ListTaps(), uid, groups, root);
+int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root, std::string* name,
+             std::string* err) {
+  std::vector<std::string> candidates = TapCandidates(ListTaps(), uid, groups, root);
   std::string last_err;
   size_t busy = 0;
   for (const auto& c : candidates) {
@@ -565,8 +538,10 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
     // EBUSY: another guest has it. Anything else (the tap vanished, its
     // owner changed, /dev/net/tun is closed to us) also moves on to the
     // next, and is reported if none is left.
-    if (errnum == EBUSY) ++busy;
-    else last_err = attach_err;
+    if (errnum == EBUSY)
+      ++busy;
+    else
+      last_err = attach_err;
   }
   if (root) {
     for (unsigned n = 0; TapInPlan(n); ++n) {
@@ -595,8 +570,7 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
     return -1;
   }
   if (candidates.empty())
-    *err = "no free tap: no persistent tap owned by this user (uid " +
-           std::to_string(uid) +
+    *err = "no free tap: no persistent tap owned by this user (uid " + std::to_string(uid) +
            "); make some with sudo start-tun-interface -c (a tap of a "
            "group or of nobody is not claimed: start-tun-interface "
            "refuses it through sudo)";
@@ -605,8 +579,8 @@ int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
            " of this user's taps are in use; make more with "
            "sudo start-tun-interface -c";
   else
-    *err = "no free tap: " + std::to_string(busy) + " of " +
-           std::to_string(candidates.size()) + " in use, and " + last_err;
+    *err = "no free tap: " + std::to_string(busy) + " of " + std::to_string(candidates.size()) +
+           " in use, and " + last_err;
   return -1;
 }
 
@@ -630,9 +604,8 @@ bool MakePrivateDirectory(const std::string& dir, std::string* err) {
     return false;
   }
   if (st.st_uid != geteuid()) {
-    *err = dir + ": belongs to uid " + std::to_string(st.st_uid) +
-           ", not to this user (uid " + std::to_string(geteuid()) +
-           "); it must be this user's own";
+    *err = dir + ": belongs to uid " + std::to_string(st.st_uid) + ", not to this user (uid " +
+           std::to_string(geteuid()) + "); it must be this user's own";
     return false;
   }
   if ((st.st_mode & 07777) != 0700 && fchmod(fd.get(), 0700) != 0) {
@@ -671,8 +644,7 @@ bool WriteFileAtomically(const std::string& dir, const std::string& name,
     std::string suffix;
     if (!RandomAlnum(kHostnameSuffixLength, &suffix, err)) return false;
     tmp = dir + "/." + name + "." + suffix + ".tmp";
-    fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-              0644);
+    fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EEXIST) break;
   }
   if (fd < 0) {
@@ -694,8 +666,7 @@ bool WriteFileAtomically(const std::string& dir, const std::string& name,
 }
 
 bool RandomAlnum(size_t n, std::string* out, std::string* err) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   const unsigned kSize = sizeof kAlphabet - 1;
   // Bytes from 248 on are dropped, so every character is equally likely
   // (248 = 4 * 62).
@@ -733,20 +704,16 @@ bool IsHostnameFileName(const std::string& name, pid_t pid) {
     return false;
   for (size_t i = prefix.size(); i < name.size(); ++i) {
     char c = name[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          (c >= '0' && c <= '9')))
-      return false;
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
   }
   return true;
 }
 
-bool CreateHostnameFile(const std::string& dir, pid_t pid,
-                        const std::string& content, std::string* path,
-                        std::string* err, const SuffixSource& suffixes) {
-  const SuffixSource draw =
-      suffixes ? suffixes : [](std::string* suffix, std::string* e) {
-        return RandomAlnum(kHostnameSuffixLength, suffix, e);
-      };
+bool CreateHostnameFile(const std::string& dir, pid_t pid, const std::string& content,
+                        std::string* path, std::string* err, const SuffixSource& suffixes) {
+  const SuffixSource draw = suffixes ? suffixes : [](std::string* suffix, std::string* e) {
+    return RandomAlnum(kHostnameSuffixLength, suffix, e);
+  };
   std::string file;
   int fd = -1;
   int taken = 0;
@@ -757,9 +724,7 @@ bool CreateHostnameFile(const std::string& dir, pid_t pid,
     // Never opened if it exists: in hostname_dir, shared by a group, a
     // file there may be anybody's, and with O_EXCL a symlink is not
     // followed either.
-    fd = open(file.c_str(),
-              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-              0644);
+    fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0 && errno != EEXIST) {
       *err = ErrnoMessage(file);
       return false;
@@ -767,9 +732,8 @@ bool CreateHostnameFile(const std::string& dir, pid_t pid,
     if (fd < 0) ++taken;
   }
   if (fd < 0) {
-    *err = "cannot create the hostname file of pid " + std::to_string(pid) +
-           " in " + dir + ": " + std::to_string(taken) +
-           " names drawn at random all exist";
+    *err = "cannot create the hostname file of pid " + std::to_string(pid) + " in " + dir + ": " +
+           std::to_string(taken) + " names drawn at random all exist";
     return false;
   }
   bool ok = WriteContent(fd, content);
@@ -801,8 +765,8 @@ void RemoveHostnameFiles(const std::string& dir, pid_t pid, uid_t uid) {
     // In a sticky directory nobody else can remove or replace our file
     // between this look and the unlink.
     if (IsHostnameFileName(name, pid) &&
-        fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode) && st.st_uid == uid)
+        fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_uid == uid)
       mine.push_back(name);
   }
   for (const auto& name : mine) unlinkat(dfd, name.c_str(), 0);

@@ -20,14 +20,14 @@ namespace runall {
 /// anything.
 struct LaunchPlan {
   LaunchRequest req;
-  std::string program;       ///< the QEMU word as given: QEMU's argv[0]
-  std::string program_path;  ///< where that program is
+  std::string program;                 ///< the QEMU word as given: QEMU's argv[0]
+  std::string program_path;            ///< where that program is
   std::vector<std::string> qemu_args;  ///< its arguments, less the card -N adds
-  std::string image;         ///< the disk image to lock
+  std::string image;                   ///< the disk image to lock
   /// runqemuos's own directory: root runs the start-tun-interface there
   /// (a build tree's) before the installed one.
   std::string own_dir;
-  int console_fd = -1;       ///< -o's log, open for appending; -1 without -o
+  int console_fd = -1;  ///< -o's log, open for appending; -1 without -o
   /// The QMP monitor socket runqemuos adds (MonitorSocketPath); empty when
   /// the QEMU arguments bring a QMP monitor of their own.
   std::string monitor_socket;
@@ -42,8 +42,8 @@ struct LaunchPlan {
 /// writable, HOSTNAMEDIR and LAUNCHDIR writable directories, the monitor
 /// socket's path short enough for a unix socket, the console log open.
 /// Returns kExitOk, or the exit status with *err.
-int PlanLaunch(const LaunchRequest& req, const std::string& own_dir,
-               LaunchPlan* plan, std::string* err);
+int PlanLaunch(const LaunchRequest& req, const std::string& own_dir, LaunchPlan* plan,
+               std::string* err);
 
 /// runqemuos's work, in the process that becomes QEMU: locks the image,
 /// writes the hostname and launch files, makes the private monitor
@@ -56,8 +56,7 @@ int LaunchQemu(const LaunchPlan& plan, std::string* err);
 /// For runqemuos -b when its child, which was to become QEMU as `pid`,
 /// died without a word (killed, or QEMU ending at once): removes the
 /// hostname and launch files it left for that pid, and says how it ended.
-std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid,
-                                   const ExitStatus& status);
+std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid, const ExitStatus& status);
 
 /// How long runqemuos -b waits for QEMU's monitor to tell the forwarded
 /// port (user mode).
@@ -72,34 +71,31 @@ constexpr int kMonitorTimeoutMs = 30000;
 /// program took first is kExitRefused). A QEMU that runs but whose monitor
 /// stays silent is left running: kExitOk, *port 0 and a warning in *err
 /// (runall-os-test asks the monitor again).
-int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port,
-                      std::string* err);
+int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port, std::string* err);
 
 /// For runqemuos -b -u when its QEMU `pid` ended at once (`status`),
 /// before or after the exec was seen: CleanUpAfterLaunchDied, with QEMU's
 /// last words from the console log in *err. Returns the exit status:
 /// kExitRefused when QEMU could not bind the fixed port (-p) because
 /// another program took it first, else kExitSystem.
-int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid,
-                      const ExitStatus& status, std::string* err);
+int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid, const ExitStatus& status,
+                      std::string* err);
 
 /// The taps runqemuos may claim: persistent taps named tapN with N in the
 /// address plan that `uid` (with `groups`) may attach, in number order.
 /// Not `root`: only those owned by `uid`, the only ones start-tun-interface
 /// configures through sudo. `root`: those owned by `uid` first, then those
 /// of a group, then those of nobody in particular.
-std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps,
-                                       uid_t uid,
-                                       const std::vector<gid_t>& groups,
-                                       bool root);
+std::vector<std::string> TapCandidates(const std::vector<TapInfo>& taps, uid_t uid,
+                                       const std::vector<gid_t>& groups, bool root);
 
 /// Claims a tap: attaches to the first free candidate (a tap another
 /// process holds answers EBUSY, so two claims never get the same one); as
 /// `root` with none free, creates a non-persistent tap at the first unused
 /// tapN, which the kernel removes when its last fd closes. Returns an fd
 /// that is NOT close-on-exec, or -1 with *err.
-int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root,
-             std::string* name, std::string* err);
+int ClaimTap(uid_t uid, const std::vector<gid_t>& groups, bool root, std::string* name,
+             std::string* err);
 
 /// Makes `dir` a private directory of this user: created mode 0700 if
 /// missing; an existing one must be a directory (never reached through a
@@ -134,9 +130,8 @@ using SuffixSource = std::function<bool(std::string* suffix, std::string* err)>;
 /// users (hostname_dir is 1770) nobody can make that name in advance: a
 /// name that exists all the same is never opened, another suffix is drawn
 /// instead. *path is the file made. On failure nothing is left behind.
-bool CreateHostnameFile(const std::string& dir, pid_t pid,
-                        const std::string& content, std::string* path,
-                        std::string* err,
+bool CreateHostnameFile(const std::string& dir, pid_t pid, const std::string& content,
+                        std::string* path, std::string* err,
                         const SuffixSource& suffixes = SuffixSource());
 
 /// Removes from `dir` the hostname files of `pid` (IsHostnameFileName)

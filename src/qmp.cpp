@@ -49,8 +49,7 @@ bool QmpClient::Send(const std::string& line, std::string* err) {
   return true;
 }
 
-bool QmpClient::ReadMessage(long long deadline_ms, JsonValue* msg,
-                            bool* closed, std::string* err) {
+bool QmpClient::ReadMessage(long long deadline_ms, JsonValue* msg, bool* closed, std::string* err) {
   *closed = false;
   while (true) {
     const size_t nl = buffer_.find('\n');
@@ -81,7 +80,8 @@ bool QmpClient::ReadMessage(long long deadline_ms, JsonValue* msg,
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      if (errno == ECONNRESET) n = 0;
+      if (errno == ECONNRESET)
+        n = 0;
       else {
         *err = ErrnoMessage("QMP: recv");
         return false;
@@ -96,8 +96,7 @@ bool QmpClient::ReadMessage(long long deadline_ms, JsonValue* msg,
   }
 }
 
-bool QmpClient::Connect(const std::string& path, int timeout_ms,
-                        std::string* err) {
+bool QmpClient::Connect(const std::string& path, int timeout_ms, std::string* err) {
   Close();
   if (!FitsSocketPath(path)) {
     *err = path + ": too long for a unix socket";
@@ -140,16 +139,14 @@ bool QmpClient::Connect(const std::string& path, int timeout_ms,
     return false;
   }
   JsonValue ignored;
-  if (!Execute("qmp_capabilities", "", static_cast<int>(deadline - MonotonicMs()),
-               &ignored, err)) {
+  if (!Execute("qmp_capabilities", "", static_cast<int>(deadline - MonotonicMs()), &ignored, err)) {
     Close();
     return false;
   }
   return true;
 }
 
-bool QmpClient::Execute(const std::string& command,
-                        const std::string& arguments, int timeout_ms,
+bool QmpClient::Execute(const std::string& command, const std::string& arguments, int timeout_ms,
                         JsonValue* result, std::string* err) {
   if (fd_ < 0) {
     *err = "QMP: not connected";
@@ -181,8 +178,7 @@ bool QmpClient::Execute(const std::string& command,
   }
 }
 
-bool QmpClient::WaitEvent(const std::string& name, int timeout_ms,
-                          bool* closed, std::string* err) {
+bool QmpClient::WaitEvent(const std::string& name, int timeout_ms, bool* closed, std::string* err) {
   *closed = false;
   for (const std::string& e : events_)
     if (e == name) return true;

@@ -31,14 +31,13 @@ class QmpClient {
   /// none) and waits up to `timeout_ms` for its answer. On "return", true
   /// with the value in *result (may be null); on "error", false with *err
   /// holding the server's description. Events seen meanwhile are kept.
-  bool Execute(const std::string& command, const std::string& arguments,
-               int timeout_ms, JsonValue* result, std::string* err);
+  bool Execute(const std::string& command, const std::string& arguments, int timeout_ms,
+               JsonValue* result, std::string* err);
 
   /// Waits up to `timeout_ms` for the event `name` (one already seen
   /// counts). False with *err on a timeout or when QEMU closed the socket
   /// (*closed then true: QEMU has exited or is exiting).
-  bool WaitEvent(const std::string& name, int timeout_ms, bool* closed,
-                 std::string* err);
+  bool WaitEvent(const std::string& name, int timeout_ms, bool* closed, std::string* err);
 
   /// The pid of the process that listens on the socket (SO_PEERCRED, on
   /// Linux), so a caller can check it is the QEMU it means; 0 if unknown.
@@ -52,8 +51,7 @@ class QmpClient {
  private:
   // Reads one JSON line before `deadline_ms` (MonotonicMs); *closed when
   // the peer closed the connection.
-  bool ReadMessage(long long deadline_ms, JsonValue* msg, bool* closed,
-                   std::string* err);
+  bool ReadMessage(long long deadline_ms, JsonValue* msg, bool* closed, std::string* err);
   bool Send(const std::string& line, std::string* err);
 
   int fd_ = -1;

@@ -75,8 +75,7 @@ bool Passed(const GuestResult& r) {
 }
 
 std::string StatusText(const GuestResult& r) {
-  if (r.status == GuestStatus::kFailed)
-    return "failed (exit " + std::to_string(r.exit_code) + ")";
+  if (r.status == GuestStatus::kFailed) return "failed (exit " + std::to_string(r.exit_code) + ")";
   return StatusWord(r.status);
 }
 
@@ -98,8 +97,7 @@ std::string SummaryTable(const std::vector<GuestResult>& results) {
   }
   std::vector<size_t> width(5, 0);
   for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i)
-      width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   std::string out;
   for (const auto& row : rows) {
     std::string line;
@@ -111,8 +109,8 @@ std::string SummaryTable(const std::vector<GuestResult>& results) {
     out += line + "\n";
   }
   size_t n = results.size();
-  out += std::to_string(passed) + " of " + std::to_string(n) +
-         (n == 1 ? " guest" : " guests") + " passed\n";
+  out += std::to_string(passed) + " of " + std::to_string(n) + (n == 1 ? " guest" : " guests") +
+         " passed\n";
   return out;
 }
 
@@ -135,10 +133,8 @@ std::string TapReport(const std::vector<GuestResult>& results) {
     if (!r.detail.empty()) out += "  detail: " + YamlString(r.detail) + "\n";
     out += std::string("  launched: ") + (r.launched ? "true" : "false") + "\n";
     if (!r.stopped_by.empty()) out += "  stopped_by: " + YamlString(r.stopped_by) + "\n";
-    if (r.boot_seconds >= 0)
-      out += "  boot_seconds: " + Number(r.boot_seconds) + "\n";
-    if (r.script_seconds >= 0)
-      out += "  script_seconds: " + Number(r.script_seconds) + "\n";
+    if (r.boot_seconds >= 0) out += "  boot_seconds: " + Number(r.boot_seconds) + "\n";
+    if (r.script_seconds >= 0) out += "  script_seconds: " + Number(r.script_seconds) + "\n";
     if (!r.log_path.empty()) out += "  log: " + YamlString(r.log_path) + "\n";
     out += "  ...\n";
   }

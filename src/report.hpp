@@ -36,7 +36,7 @@ struct GuestResult {
   /// command", "exited" (by itself), "SIGTERM", "SIGKILL"; empty if it was
   /// not stopped.
   std::string stopped_by;
-  std::string log_path;      ///< the guest's own log (the script's output)
+  std::string log_path;  ///< the guest's own log (the script's output)
 };
 
 /// True for the statuses that count as a pass: passed, up, stopped.

@@ -17,8 +17,7 @@ namespace runall {
 /// unless `ip` is empty, `ip` must be a guest address of the plan
 /// (net_base.N.2). *why says which failed.
 bool HostAllowed(const std::vector<std::string>& guests, uint32_t net_base,
-                 const std::string& hostname, const std::string& ip,
-                 std::string* why);
+                 const std::string& hostname, const std::string& ip, std::string* why);
 
 /// HostAllowed over the guests of settings.guests_file, read with the guest
 /// config parser; with `privileged` the file must be root's alone, as it
@@ -26,7 +25,6 @@ bool HostAllowed(const std::vector<std::string>& guests, uint32_t net_base,
 /// *refused tells a refusal by the rule (true) from a guest file that could
 /// not be read or parsed (false).
 bool CheckRestrictedHost(const Settings& settings, const std::string& hostname,
-                         const std::string& ip, bool privileged, bool* refused,
-                         std::string* err);
+                         const std::string& ip, bool privileged, bool* refused, std::string* err);
 
 }  // namespace runall

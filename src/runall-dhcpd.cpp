@@ -20,8 +20,7 @@ int main(int argc, char** argv) {
   SetProgramName(argv[0]);
   DhcpdArgs args;
   std::string err;
-  if (!ParseDhcpdArgs(std::vector<std::string>(argv + 1, argv + argc), &args,
-                      &err)) {
+  if (!ParseDhcpdArgs(std::vector<std::string>(argv + 1, argv + argc), &args, &err)) {
     Warn(err);
     Fatal(kExitUsage, "usage: see runall-dhcpd --help");
   }

@@ -41,8 +41,7 @@ int main(int argc, char** argv) {
   ResetInheritedSignals();
   LaunchRequest req;
   std::string err;
-  if (!ParseLaunchArgs(std::vector<std::string>(argv + 1, argv + argc), &req,
-                       &err)) {
+  if (!ParseLaunchArgs(std::vector<std::string>(argv + 1, argv + argc), &req, &err)) {
     Warn(err);
     fputs(kRunqemuosUsage, stderr);
     return kExitUsage;
@@ -72,8 +71,7 @@ int main(int argc, char** argv) {
   pid_t pid = -1;
   Handoff how = Handoff::kExeced;
   ExitStatus ended;
-  if (!ForkToExec(become_qemu, true, &pid, &how, &status, &ended, &err))
-    Fatal(kExitSystem, err);
+  if (!ForkToExec(become_qemu, true, &pid, &how, &status, &ended, &err)) Fatal(kExitSystem, err);
   switch (how) {
     case Handoff::kFailed:  // it said why itself
       return status;
@@ -83,8 +81,7 @@ int main(int argc, char** argv) {
         Fatal(status, err);
       }
       Fatal(kExitSystem, CleanUpAfterLaunchDied(plan, pid, ended));
-    case Handoff::kExeced:
-      break;
+    case Handoff::kExeced: break;
   }
   // In user mode the guest's ssh is the port QEMU bound: learned from its
   // monitor and recorded before anyone is told QEMU runs.

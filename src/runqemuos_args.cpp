@@ -38,7 +38,8 @@ const char kRunqemuosUsage[] =
     "  -p PORT      with -u, forward this port instead of a free one\n"
     "QEMU is the program when the first word does not begin with '-',\n"
     "else qemu-system-x86_64. With -N and no -u, unless root, it runs\n"
-    "  sudo -n " RUNALL_SBINDIR "/start-tun-interface TAP\n"
+    "  sudo -n " RUNALL_SBINDIR
+    "/start-tun-interface TAP\n"
     "(see the sudoers drop-in in start-tun-interface(8)).\n"
     "Exit: 0 started (-b), 1 refused (no free tap, start-tun-interface\n"
     "failed, the -p port in use), 2 the disk image is in use, 100 bad usage\n"
@@ -48,13 +49,11 @@ std::string MonitorDirectory(const std::string& launch_dir, uid_t uid) {
   return launch_dir + "/.monitor-" + std::to_string(uid);
 }
 
-std::string MonitorSocketPath(const std::string& launch_dir,
-                              const std::string& host, uid_t uid) {
+std::string MonitorSocketPath(const std::string& launch_dir, const std::string& host, uid_t uid) {
   return MonitorDirectory(launch_dir, uid) + "/" + host + ".qmp";
 }
 
-bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
-                     std::string* err) {
+bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req, std::string* err) {
   *req = LaunchRequest();
   // Options come before HOST; the first word that is not one is HOST, and
   // what follows it is QEMU's (a "-h" there is QEMU's too).
@@ -70,15 +69,13 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
     else if (opts.Flag("-u"))
       req->user_net = true;
     else if (!opts.Value("-p", &port) && !opts.Value("-o", &req->console_log) &&
-             !opts.Value("-C", &req->settings_path) &&
-             !opts.Value("-i", &req->image) && !opts.Value("-N", &req->nic) &&
-             !opts.Value("-M", &req->mac))
+             !opts.Value("-C", &req->settings_path) && !opts.Value("-i", &req->image) &&
+             !opts.Value("-N", &req->nic) && !opts.Value("-M", &req->mac))
       opts.Unknown();
   }
   if (!opts.ok()) return Fail(err, opts.error());
   const std::vector<std::string> operands = opts.Operands();
-  if (operands.size() < 3)
-    return Fail(err, "HOST, HOSTNAMEDIR and LAUNCHDIR are required");
+  if (operands.size() < 3) return Fail(err, "HOST, HOSTNAMEDIR and LAUNCHDIR are required");
   req->host = operands[0];
   req->hostname_dir = operands[1];
   req->launch_dir = operands[2];
@@ -93,13 +90,15 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
     return false;
   }
   if (req->user_net && req->nic.empty())
-    return Fail(err, "-u needs -N (the model of the card on the user-mode "
-                     "network)");
+    return Fail(err,
+                "-u needs -N (the model of the card on the user-mode "
+                "network)");
   if (!port.empty()) {
     unsigned long n = 0;
     if (!req->user_net)
-      return Fail(err, "-p needs -u (the port is forwarded by the user-mode "
-                       "network)");
+      return Fail(err,
+                  "-p needs -u (the port is forwarded by the user-mode "
+                  "network)");
     if (!ParseUnsigned(port, 65535, &n) || n == 0)
       return Fail(err, "-p: bad port \"" + port + "\" (1 to 65535)");
     req->ssh_port = static_cast<unsigned>(n);
@@ -111,7 +110,8 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
     }
     if (req->mac.empty()) req->mac = MacForHostname(req->host);
     if (!ValidMac(req->mac)) {
-      *err = "-M: bad MAC \"" + req->mac + "\" (six hex pairs joined by ':', "
+      *err = "-M: bad MAC \"" + req->mac +
+             "\" (six hex pairs joined by ':', "
              "unicast)";
       return false;
     }
@@ -119,20 +119,17 @@ bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
   return CheckQemuArgs(req->qemu_args, err);
 }
 
-std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
-                                       const QemuCommand& cmd,
+std::vector<std::string> RunqemuosArgs(const GuestRecord& record, const QemuCommand& cmd,
                                        const Settings& settings) {
   std::vector<std::string> args = {"-i", cmd.image};
   if (!cmd.nic.empty()) args.insert(args.end(), {"-N", cmd.nic, "-M", cmd.mac});
   const bool user_net = !cmd.nic.empty() && cmd.user_net;
   if (user_net) {
     args.push_back("-u");
-    if (cmd.ssh_port != 0)
-      args.insert(args.end(), {"-p", std::to_string(cmd.ssh_port)});
+    if (cmd.ssh_port != 0) args.insert(args.end(), {"-p", std::to_string(cmd.ssh_port)});
   }
   // In user mode nobody looks for a hostname file: no directory for it.
-  args.insert(args.end(), {record.hostname,
-                           user_net ? std::string("-") : settings.hostname_dir,
+  args.insert(args.end(), {record.hostname, user_net ? std::string("-") : settings.hostname_dir,
                            settings.launch_dir});
   args.insert(args.end(), cmd.argv.begin(), cmd.argv.end());
   return args;

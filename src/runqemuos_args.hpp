@@ -32,8 +32,7 @@ std::string MonitorDirectory(const std::string& launch_dir, uid_t uid);
 
 /// The monitor socket of guest `host`: MonitorDirectory/HOST.qmp. The
 /// driver connects there to press the guest's power button.
-std::string MonitorSocketPath(const std::string& launch_dir,
-                              const std::string& host, uid_t uid);
+std::string MonitorSocketPath(const std::string& launch_dir, const std::string& host, uid_t uid);
 
 /// The usage text (--help on stdout, and after a usage error on stderr).
 extern const char kRunqemuosUsage[];
@@ -41,16 +40,16 @@ extern const char kRunqemuosUsage[];
 /// What runqemuos was asked to do.
 struct LaunchRequest {
   bool help = false;
-  bool background = false;        ///< -b: own session, detached
-  std::string console_log;        ///< -o: QEMU's stdout and stderr
-  std::string settings_path;      ///< -C: passed on to start-tun-interface
-  std::string image;              ///< -i, else found in the QEMU arguments
-  std::string nic;                ///< -N: claim a tap, add this card
-  std::string mac;                ///< -M: the card's address
+  bool background = false;    ///< -b: own session, detached
+  std::string console_log;    ///< -o: QEMU's stdout and stderr
+  std::string settings_path;  ///< -C: passed on to start-tun-interface
+  std::string image;          ///< -i, else found in the QEMU arguments
+  std::string nic;            ///< -N: claim a tap, add this card
+  std::string mac;            ///< -M: the card's address
   /// -u: the card on QEMU's user-mode network instead of a tap: no tap, no
   /// sudo, no hostname file (HOSTNAMEDIR is not used).
   bool user_net = false;
-  unsigned ssh_port = 0;          ///< -p: with -u, the port to forward; 0: free
+  unsigned ssh_port = 0;  ///< -p: with -u, the port to forward; 0: free
   std::string host;
   std::string hostname_dir;
   std::string launch_dir;
@@ -60,14 +59,12 @@ struct LaunchRequest {
 /// Parses runqemuos's arguments (without argv[0]). Checks their form only:
 /// the hostname, the MAC, the NIC model and the QEMU arguments
 /// (CheckQemuArgs); not the files.
-bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req,
-                     std::string* err);
+bool ParseLaunchArgs(const std::vector<std::string>& args, LaunchRequest* req, std::string* err);
 
 /// The runqemuos arguments (after the program name and its -b/-o/-C) that
 /// start `cmd` for `record`: -i IMAGE [-N NIC -M MAC [-u [-p PORT]]] HOST
 /// HOSTNAMEDIR LAUNCHDIR QEMU ARGS... - with -u, "-" for HOSTNAMEDIR.
-std::vector<std::string> RunqemuosArgs(const GuestRecord& record,
-                                       const QemuCommand& cmd,
+std::vector<std::string> RunqemuosArgs(const GuestRecord& record, const QemuCommand& cmd,
                                        const Settings& settings);
 
 }  // namespace runall

@@ -55,8 +55,7 @@ bool WriteFull(int fd, const char* buf, size_t len) {
 
 }  // namespace
 
-bool FilesIdentical(const std::string& a, const std::string& b,
-                    bool* identical, std::string* err) {
+bool FilesIdentical(const std::string& a, const std::string& b, bool* identical, std::string* err) {
   struct stat sa, sb;
   Fd fa(OpenRegular(a, &sa, err));
   if (fa.get() < 0) return false;
@@ -84,8 +83,7 @@ bool FilesIdentical(const std::string& a, const std::string& b,
   return true;
 }
 
-bool CopyScript(const std::string& source, const std::string& target,
-                std::string* err) {
+bool CopyScript(const std::string& source, const std::string& target, std::string* err) {
   struct stat st;
   Fd in(OpenRegular(source, &st, err));
   if (in.get() < 0) return false;

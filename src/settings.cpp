@@ -119,12 +119,9 @@ Settings DefaultSettings() {
   return s;
 }
 
-std::string DefaultSettingsPath() {
-  return std::string(RUNALL_SYSCONFDIR) + "/runall.conf";
-}
+std::string DefaultSettingsPath() { return std::string(RUNALL_SYSCONFDIR) + "/runall.conf"; }
 
-Settings PerUserSettings(const std::string& config_dir,
-                         const std::string& data_dir) {
+Settings PerUserSettings(const std::string& config_dir, const std::string& data_dir) {
   Settings s = DefaultSettings();
   s.hostname_dir = data_dir + "/hostnames";
   s.launch_dir = data_dir + "/launch";
@@ -155,8 +152,8 @@ bool ParseNetworkMode(const std::string& text, NetworkMode* mode) {
   return false;
 }
 
-bool ParseSettings(const std::string& text, const std::string& name,
-                   Settings* s, std::string* err) {
+bool ParseSettings(const std::string& text, const std::string& name, Settings* s,
+                   std::string* err) {
   size_t pos = 0;
   unsigned lineno = 0;
   bool up_dir_set = false;
@@ -181,8 +178,7 @@ bool ParseSettings(const std::string& text, const std::string& name,
       // Every path must be absolute: a relative one would depend on the
       // working directory of whoever runs a helper. log_file, up_dir and
       // known_hosts may be empty (their defaults).
-      bool may_be_empty =
-          key == "log_file" || key == "up_dir" || key == "known_hosts";
+      bool may_be_empty = key == "log_file" || key == "up_dir" || key == "known_hosts";
       if (value.empty() ? !may_be_empty : value[0] != '/') {
         *err = where + key + " must be an absolute path";
         return false;
@@ -214,8 +210,7 @@ bool ParseSettings(const std::string& text, const std::string& name,
       // A guest name is one label under it, so it must be a name itself;
       // a trailing dot (the absolute form) would make NAME.DOMAIN. differ
       // from the NAME.DOMAIN a guest's resolver asks for.
-      ok = value.empty() ||
-           (ValidHostname(value, nullptr) && value.back() != '.');
+      ok = value.empty() || (ValidHostname(value, nullptr) && value.back() != '.');
       s->guest_domain = value;
     } else if (key == "max_taps_per_user") {
       ok = ParseCount(value, 256, &s->max_taps_per_user);
@@ -252,8 +247,8 @@ bool ParseSettings(const std::string& text, const std::string& name,
   return true;
 }
 
-bool LoadSettings(const std::string& path, bool privileged, bool must_exist,
-                  Settings* settings, std::string* err) {
+bool LoadSettings(const std::string& path, bool privileged, bool must_exist, Settings* settings,
+                  std::string* err) {
   FileCheck check;
   check.root_owned = privileged;
   std::string text;

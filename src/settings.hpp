@@ -45,21 +45,21 @@ struct Settings {
   std::string rw_guest;
 
   // Address plan: tapN gets <net_base>.N.1/24, its guest <net_base>.N.2.
-  uint32_t net_base = 0;       ///< host byte order, the two leading octets
-  unsigned lease_time = 120;   ///< seconds; the article's udhcpd used 120
-  std::string domain;          ///< DHCP option 15
-  std::string dns;             ///< space-separated; empty: from resolv.conf
-  bool restrict_hosts = false; ///< update-dynamic-hosts accepts only guests
-                               ///< of guests_file and addresses of the plan
+  uint32_t net_base = 0;        ///< host byte order, the two leading octets
+  unsigned lease_time = 120;    ///< seconds; the article's udhcpd used 120
+  std::string domain;           ///< DHCP option 15
+  std::string dns;              ///< space-separated; empty: from resolv.conf
+  bool restrict_hosts = false;  ///< update-dynamic-hosts accepts only guests
+                                ///< of guests_file and addresses of the plan
 
   // What a member of the group may do through sudo (root, run directly, is
   // never limited by these).
   SudoHosts sudo_hosts = SudoHosts::kGuests;  ///< names and addresses mapped
-  std::string guest_domain;          ///< NAME.guest_domain counts as a guest
-                                     ///< name too; empty: single labels only
-  unsigned max_taps_per_user = 16;   ///< taps one user may own (per namespace)
-  unsigned hosts_max_per_user = 32;  ///< dynamic lines one user may own
-  unsigned hosts_max_entries = 1024; ///< dynamic lines in all
+  std::string guest_domain;                   ///< NAME.guest_domain counts as a guest
+                                              ///< name too; empty: single labels only
+  unsigned max_taps_per_user = 16;            ///< taps one user may own (per namespace)
+  unsigned hosts_max_per_user = 32;           ///< dynamic lines one user may own
+  unsigned hosts_max_entries = 1024;          ///< dynamic lines in all
 
   // Hostname files (the article's DELAGE and TOOOLD).
   unsigned hostname_delete_age = 3600;
@@ -75,7 +75,7 @@ struct Settings {
   std::string accel = "auto";
 
   // Timeouts, in seconds.
-  unsigned start_timeout = 600;    ///< default when a record gives none
+  unsigned start_timeout = 600;  ///< default when a record gives none
   unsigned stop_timeout = 600;
   unsigned qemu_init_period = 20;  ///< for qemu to open its disk image
 };
@@ -92,8 +92,7 @@ std::string DefaultSettingsPath();
 /// user's ~/.config/runall), every directory of images, launch files,
 /// hostname files and shares under `data_dir` (~/.local/share/runall), and
 /// the user-mode network.
-Settings PerUserSettings(const std::string& config_dir,
-                         const std::string& data_dir);
+Settings PerUserSettings(const std::string& config_dir, const std::string& data_dir);
 
 /// "tap" or "user".
 const char* NetworkModeName(NetworkMode mode);
@@ -106,13 +105,13 @@ bool ParseNetworkMode(const std::string& text, NetworkMode* mode);
 /// regular file (not a symlink) owned by root and not writable by group or
 /// others: a helper run through sudo must not take orders from a file the
 /// invoking user could have written.
-bool LoadSettings(const std::string& path, bool privileged, bool must_exist,
-                  Settings* settings, std::string* err);
+bool LoadSettings(const std::string& path, bool privileged, bool must_exist, Settings* settings,
+                  std::string* err);
 
 /// Parses settings text (the part of LoadSettings that touches no file);
 /// `name` is used in error messages.
-bool ParseSettings(const std::string& text, const std::string& name,
-                   Settings* settings, std::string* err);
+bool ParseSettings(const std::string& text, const std::string& name, Settings* settings,
+                   std::string* err);
 
 /// The address plan.
 uint32_t TapHostAddress(const Settings& s, unsigned tap_number);

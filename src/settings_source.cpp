@@ -5,16 +5,15 @@ namespace runall {
 namespace {
 
 // $VAR/runall when VAR holds an absolute path, else HOME/fallback/runall.
-std::string XdgDir(const char* value, const std::string& home,
-                   const char* fallback) {
+std::string XdgDir(const char* value, const std::string& home, const char* fallback) {
   if (value != nullptr && value[0] == '/') return std::string(value) + "/runall";
   return home + "/" + fallback + "/runall";
 }
 
 }  // namespace
 
-XdgDirs RunallXdgDirs(const char* config_home, const char* data_home,
-                      const char* state_home, const std::string& home) {
+XdgDirs RunallXdgDirs(const char* config_home, const char* data_home, const char* state_home,
+                      const std::string& home) {
   XdgDirs d;
   d.config = XdgDir(config_home, home, ".config");
   d.data = XdgDir(data_home, home, ".local/share");
@@ -22,8 +21,8 @@ XdgDirs RunallXdgDirs(const char* config_home, const char* data_home,
   return d;
 }
 
-SettingsChoice ChooseSettings(const std::string& explicit_path,
-                              bool system_files, const XdgDirs& xdg) {
+SettingsChoice ChooseSettings(const std::string& explicit_path, bool system_files,
+                              const XdgDirs& xdg) {
   SettingsChoice c;
   if (!explicit_path.empty()) {
     c.path = explicit_path;
@@ -43,15 +42,13 @@ SettingsChoice ChooseSettings(const std::string& explicit_path,
   return c;
 }
 
-std::string MissingGuestConfigMessage(const SettingsChoice& choice,
-                                      const std::string& guests_path,
+std::string MissingGuestConfigMessage(const SettingsChoice& choice, const std::string& guests_path,
                                       const std::string& system_guests) {
   if (choice.per_user)
-    return "no guest config: neither the system-wide " + system_guests +
-           " nor yours, " + guests_path +
-           ", exists (see runall-guests(5); -c names another)";
-  return "no guest config: " + guests_path + " does not exist (guests_file of " +
-         choice.path + "; see runall-guests(5))";
+    return "no guest config: neither the system-wide " + system_guests + " nor yours, " +
+           guests_path + ", exists (see runall-guests(5); -c names another)";
+  return "no guest config: " + guests_path + " does not exist (guests_file of " + choice.path +
+         "; see runall-guests(5))";
 }
 
 }  // namespace runall

@@ -32,8 +32,8 @@ struct XdgDirs {
 /// The directories from the environment's values (null when unset) and
 /// the home directory. A value that is not an absolute path is ignored, as
 /// the XDG base directory specification says.
-XdgDirs RunallXdgDirs(const char* config_home, const char* data_home,
-                      const char* state_home, const std::string& home);
+XdgDirs RunallXdgDirs(const char* config_home, const char* data_home, const char* state_home,
+                      const std::string& home);
 
 /// Which settings file to read, and over what.
 struct SettingsChoice {
@@ -46,14 +46,13 @@ struct SettingsChoice {
 /// The choice for -C `explicit_path` (empty: none given), where
 /// `system_files` says whether SYSCONFDIR/runall.conf or
 /// SYSCONFDIR/runall-guests exists.
-SettingsChoice ChooseSettings(const std::string& explicit_path,
-                              bool system_files, const XdgDirs& xdg);
+SettingsChoice ChooseSettings(const std::string& explicit_path, bool system_files,
+                              const XdgDirs& xdg);
 
 /// Why there is no guest config at `guests_path` (which does not exist),
 /// saying where runall-os-test looked: with `choice.per_user`, neither the
 /// system-wide file `system_guests` nor the user's exists.
-std::string MissingGuestConfigMessage(const SettingsChoice& choice,
-                                      const std::string& guests_path,
+std::string MissingGuestConfigMessage(const SettingsChoice& choice, const std::string& guests_path,
                                       const std::string& system_guests);
 
 }  // namespace runall

@@ -4,14 +4,11 @@
 
 namespace runall {
 
-bool ParseShard(const std::string& text, unsigned* k, unsigned* n,
-                std::string* err) {
+bool ParseShard(const std::string& text, unsigned* k, unsigned* n, std::string* err) {
   const size_t slash = text.find('/');
   unsigned long kk = 0, nn = 0;
-  if (slash == std::string::npos ||
-      !ParseUnsigned(text.substr(0, slash), 1000, &kk) ||
-      !ParseUnsigned(text.substr(slash + 1), 1000, &nn) || kk == 0 ||
-      nn == 0 || kk > nn) {
+  if (slash == std::string::npos || !ParseUnsigned(text.substr(0, slash), 1000, &kk) ||
+      !ParseUnsigned(text.substr(slash + 1), 1000, &nn) || kk == 0 || nn == 0 || kk > nn) {
     *err = "--shard: \"" + text + "\": expected K/N with 1 <= K <= N <= 1000";
     return false;
   }

@@ -12,8 +12,7 @@
 namespace runall {
 
 /// Parses "K/N" with 1 <= K <= N <= 1000, decimal, no signs or blanks.
-bool ParseShard(const std::string& text, unsigned* k, unsigned* n,
-                std::string* err);
+bool ParseShard(const std::string& text, unsigned* k, unsigned* n, std::string* err);
 
 /// Which of `count` guests (in the order of the guest configuration) shard
 /// K of N runs: every N-th, starting with the K-th. Dealing them out in

@@ -8,13 +8,10 @@ namespace runall {
 
 const char kConnectionTestCommand[] = "./hostname";
 
-std::string DefaultKnownHosts(const std::string& home) {
-  return home + "/.ssh/runall_known_hosts";
-}
+std::string DefaultKnownHosts(const std::string& home) { return home + "/.ssh/runall_known_hosts"; }
 
 std::vector<std::string> SshArgv(const SshConfig& c, const std::string& host,
-                                 const std::string& remote_command,
-                                 const SshRoute* route) {
+                                 const std::string& remote_command, const SshRoute* route) {
   std::vector<std::string> argv = {c.program};
   auto opt = [&argv](const std::string& o) {
     argv.push_back("-o");
@@ -70,23 +67,20 @@ std::vector<std::string> SshArgv(const SshConfig& c, const std::string& host,
   return argv;
 }
 
-
 bool HostnameAnswers(const std::string& output, const std::string& host) {
   std::string s = output;
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' ||
-                        s.back() == ' ' || s.back() == '\t'))
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
     s.pop_back();
   if (s.empty() || host.empty() || s.size() != host.size()) return false;
   return strncasecmp(s.c_str(), host.c_str(), s.size()) == 0;
 }
 
-std::string ScriptCommand(const std::string& rw_guest,
-                          const std::string& common_ro_guest,
+std::string ScriptCommand(const std::string& rw_guest, const std::string& common_ro_guest,
                           const std::string& script_name) {
   std::string dir = common_ro_guest;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return "cd " + ShellQuote(rw_guest) + " && " +
-         ShellQuote(dir + "/" + script_name);
+  return "cd " + ShellQuote(rw_guest) + " && " + ShellQuote(dir + "/" + script_name);
 }
 
 std::string ShutdownCommand(const std::string& guest_command) {
@@ -96,8 +90,7 @@ std::string ShutdownCommand(const std::string& guest_command) {
 }
 
 bool MentionsHostKeyChange(const std::string& text) {
-  return text.find("REMOTE HOST IDENTIFICATION HAS CHANGED") !=
-             std::string::npos ||
+  return text.find("REMOTE HOST IDENTIFICATION HAS CHANGED") != std::string::npos ||
          text.find("Host key verification failed") != std::string::npos;
 }
 
@@ -137,16 +130,14 @@ std::string SshFailureLine(const std::string& text) {
     size_t e = text.find('\n', b);
     if (e == std::string::npos) e = text.size();
     std::string line = text.substr(b, e - b);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-      line.pop_back();
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     if (MentionsSshFailure(line)) found = line;
     b = e + 1;
   }
   return found;
 }
 
-SshOutcome ClassifySsh(int status, const std::string& stderr_tail,
-                       int* exit_code) {
+SshOutcome ClassifySsh(int status, const std::string& stderr_tail, int* exit_code) {
   if (WIFSIGNALED(status)) {
     *exit_code = 128 + WTERMSIG(status);
     return SshOutcome::kSignaled;
@@ -155,12 +146,10 @@ SshOutcome ClassifySsh(int status, const std::string& stderr_tail,
   if (*exit_code == 0) return SshOutcome::kOk;
   if (*exit_code != 255) return SshOutcome::kRemoteFailed;
   if (MentionsHostKeyChange(stderr_tail)) return SshOutcome::kHostKeyChanged;
-  return MentionsSshFailure(stderr_tail) ? SshOutcome::kConnectFailed
-                                         : SshOutcome::kRemoteFailed;
+  return MentionsSshFailure(stderr_tail) ? SshOutcome::kConnectFailed : SshOutcome::kRemoteFailed;
 }
 
-std::vector<std::string> SshDumpArgv(const SshConfig& config,
-                                     const std::string& host) {
+std::vector<std::string> SshDumpArgv(const SshConfig& config, const std::string& host) {
   // The same options as a real run, so that the answer is the one a real
   // run would act on; the remote command is dropped.
   std::vector<std::string> argv = SshArgv(config, host, "true");
@@ -181,15 +170,13 @@ bool ParseSshDump(const std::string& text, SshEndpoint* endpoint) {
     size_t sp = line.find(' ');
     if (sp == std::string::npos) continue;
     std::string key = line.substr(0, sp), value = line.substr(sp + 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == ' '))
-      value.pop_back();
+    while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
     if (key == "hostname" && !value.empty()) {
       ep.hostname = value;
       have_host = true;
     } else if (key == "port" && !value.empty()) {
       ep.port = value;
-    } else if ((key == "proxycommand" || key == "proxyjump") &&
-               !value.empty() && value != "none") {
+    } else if ((key == "proxycommand" || key == "proxyjump") && !value.empty() && value != "none") {
       ep.proxied = true;
     }
   }

@@ -18,9 +18,9 @@ namespace runall {
 
 struct SshConfig {
   std::string program = "ssh";
-  std::string known_hosts;   ///< runall's known_hosts file (required)
-  std::string identity;      ///< -i KEY; empty: ssh's own defaults
-  std::string user;          ///< -l USER; empty: the same user as on the host
+  std::string known_hosts;       ///< runall's known_hosts file (required)
+  std::string identity;          ///< -i KEY; empty: ssh's own defaults
+  std::string user;              ///< -l USER; empty: the same user as on the host
   unsigned connect_timeout = 5;  ///< seconds, per connection attempt
   unsigned alive_interval = 15;  ///< ServerAliveInterval, seconds
   unsigned alive_count = 4;      ///< ServerAliveCountMax
@@ -45,8 +45,7 @@ struct SshRoute {
 /// connects there directly (no proxy of the user's ssh_config), still
 /// knowing the guest as `host`: its host key stays filed under the guest's
 /// name, whatever port it answers on this time.
-std::vector<std::string> SshArgv(const SshConfig& config,
-                                 const std::string& host,
+std::vector<std::string> SshArgv(const SshConfig& config, const std::string& host,
                                  const std::string& remote_command,
                                  const SshRoute* route = nullptr);
 
@@ -58,8 +57,7 @@ extern const char kConnectionTestCommand[];
 bool HostnameAnswers(const std::string& output, const std::string& host);
 
 /// `cd RW_GUEST && COMMON_RO_GUEST/SCRIPT`, quoted for the remote shell.
-std::string ScriptCommand(const std::string& rw_guest,
-                          const std::string& common_ro_guest,
+std::string ScriptCommand(const std::string& rw_guest, const std::string& common_ro_guest,
                           const std::string& script_name);
 
 /// The guest's shutdown command (a shell command line from the guest
@@ -85,8 +83,7 @@ enum class SshOutcome {
 /// stderr. *exit_code gets the exit status (or 128+signal). Exit 255 is
 /// ssh's own failure only when the tail says so (MentionsSshFailure): a
 /// remote command may exit 255 too.
-SshOutcome ClassifySsh(int wait_status, const std::string& stderr_tail,
-                       int* exit_code);
+SshOutcome ClassifySsh(int wait_status, const std::string& stderr_tail, int* exit_code);
 
 /// True if ssh's stderr says the host key changed or failed verification.
 bool MentionsHostKeyChange(const std::string& stderr_text);
@@ -108,8 +105,7 @@ struct SshEndpoint {
 
 /// The argv of `ssh -G` for `host` with the options of SshArgv: ssh prints
 /// its resolved configuration and exits without connecting.
-std::vector<std::string> SshDumpArgv(const SshConfig& config,
-                                     const std::string& host);
+std::vector<std::string> SshDumpArgv(const SshConfig& config, const std::string& host);
 
 /// Reads `ssh -G` output ("keyword value" lines, keywords in lower case).
 /// False if it names no hostname.

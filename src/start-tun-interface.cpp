@@ -33,8 +33,7 @@ int main(int argc, char** argv) {
 
   StartTunArgs args;
   std::string err;
-  if (!ParseStartTunArgs(std::vector<std::string>(argv + 1, argv + argc),
-                         &args, &err)) {
+  if (!ParseStartTunArgs(std::vector<std::string>(argv + 1, argv + argc), &args, &err)) {
     Warn(err);
     Fatal(kExitUsage, "usage: see start-tun-interface --help");
   }
@@ -47,8 +46,9 @@ int main(int argc, char** argv) {
   if (!args.settings_path.empty() && RunThroughSudo())
     Fatal(kExitUsage, "-C: not accepted when run through sudo");
   if (geteuid() != 0)
-    Fatal(kExitRefused, "must run as root (through sudo, see "
-                        "start-tun-interface(8))");
+    Fatal(kExitRefused,
+          "must run as root (through sudo, see "
+          "start-tun-interface(8))");
   bool uid_ok = true;
   StartTunContext ctx;
   ctx.invoking_uid = InvokingUid(&uid_ok);
@@ -59,8 +59,7 @@ int main(int argc, char** argv) {
   ctx.settings_path = args.settings_path;
   const std::string settings_path =
       args.settings_path.empty() ? DefaultSettingsPath() : args.settings_path;
-  if (!LoadSettings(settings_path, true, !args.settings_path.empty(),
-                    &ctx.settings, &err))
+  if (!LoadSettings(settings_path, true, !args.settings_path.empty(), &ctx.settings, &err))
     Fatal(kExitSystem, err);
   if (!SelfExe(&ctx.self_exe, &err)) Fatal(kExitSystem, err);
   // Pid files, locks and marks are kept per network namespace: interface
@@ -69,11 +68,8 @@ int main(int argc, char** argv) {
   if (!NetNamespaceName(0, &ctx.ns_name, &err)) Fatal(kExitSystem, err);
 
   switch (args.mode) {
-    case StartTunMode::kCreate:
-      return CreateTaps(ctx, args);
-    case StartTunMode::kStop:
-      return StopTaps(ctx, args);
-    default:
-      return ConfigureTapInterface(ctx, args.interfaces[0], args.numbers[0]);
+    case StartTunMode::kCreate: return CreateTaps(ctx, args);
+    case StartTunMode::kStop: return StopTaps(ctx, args);
+    default: return ConfigureTapInterface(ctx, args.interfaces[0], args.numbers[0]);
   }
 }

@@ -17,9 +17,9 @@
 #include "dhcp_daemon.hpp"
 #include "dhcpd_args.hpp"
 #include "fail.hpp"
-#include "guest_dns.hpp"
 #include "fd.hpp"
 #include "file_io.hpp"
+#include "guest_dns.hpp"
 #include "hostname_file.hpp"
 #include "net_routes.hpp"
 #include "options.hpp"
@@ -45,8 +45,8 @@ constexpr int kTermWaitMs = 2000;
 constexpr int kLockWaitMs = 20000;
 
 // Reads a small regular file, never through a symlink.
-bool ReadSmallFile(const std::string& path, std::string* text,
-                   std::string* err, int* errnum = nullptr) {
+bool ReadSmallFile(const std::string& path, std::string* text, std::string* err,
+                   int* errnum = nullptr) {
   FileCheck check;
   check.max_bytes = 1u << 16;
   return ReadFileText(path, check, text, err, errnum);
@@ -83,20 +83,18 @@ ProcessCheck OurDaemon(const StartTunContext& ctx) {
       return Fail(why, "which runs " + exe + ", not " + dhcpd);
     uid_t real = 0, effective = 0;
     if (!ProcessUids(pid, &real, &effective, &err)) return Fail(why, err);
-    if (effective != geteuid())
-      return Fail(why, "which runs as uid " + std::to_string(effective));
+    if (effective != geteuid()) return Fail(why, "which runs as uid " + std::to_string(effective));
     if (!NetNamespaceName(pid, &ns, &err)) return Fail(why, err);
     if (ns != ctx.ns_name)
-      return Fail(why, "which lives in another network namespace (" + ns +
-                           ")");
+      return Fail(why, "which lives in another network namespace (" + ns + ")");
     return true;
   };
 }
 
 // What we know about `iface` and its mark in our namespace's directory
 // (which is only read: a refusal must leave nothing behind).
-bool ReadTapFacts(const StartTunContext& ctx, const std::string& iface,
-                  TapFacts* facts, std::string* err) {
+bool ReadTapFacts(const StartTunContext& ctx, const std::string& iface, TapFacts* facts,
+                  std::string* err) {
   *facts = TapFacts();
   facts->exists = InterfaceExists(iface);
   if (facts->exists) {
@@ -108,8 +106,7 @@ bool ReadTapFacts(const StartTunContext& ctx, const std::string& iface,
   }
   std::string text;
   int errnum = 0;
-  if (!ReadSmallFile(CreatedMarkPath(NsDir(ctx), iface), &text, err,
-                     &errnum)) {
+  if (!ReadSmallFile(CreatedMarkPath(NsDir(ctx), iface), &text, err, &errnum)) {
     // No directory or no mark: not made by -c here.
     return errnum == ENOENT;
   }
@@ -123,8 +120,7 @@ bool ReadTapFacts(const StartTunContext& ctx, const std::string& iface,
 
 // Through sudo we act for one user among a group: only on that user's own
 // taps. Says why not, and returns false, for anything else.
-bool MayActOn(const StartTunContext& ctx, const std::string& iface,
-              bool missing_ok, int* status) {
+bool MayActOn(const StartTunContext& ctx, const std::string& iface, bool missing_ok, int* status) {
   if (!ctx.through_sudo) return true;
   TapFacts facts;
   std::string err, why;
@@ -140,11 +136,10 @@ bool MayActOn(const StartTunContext& ctx, const std::string& iface,
 }
 
 // The plan's network for the interface must be free in this namespace.
-bool NetworkFree(const StartTunContext& ctx, const std::string& iface,
-                 unsigned number, const std::vector<NetUse>& uses) {
+bool NetworkFree(const StartTunContext& ctx, const std::string& iface, unsigned number,
+                 const std::vector<NetUse>& uses) {
   std::string why;
-  if (PlanNetFree(ctx.settings, SettingsName(ctx), iface, number, uses, &why))
-    return true;
+  if (PlanNetFree(ctx.settings, SettingsName(ctx), iface, number, uses, &why)) return true;
   Warn(why);
   return false;
 }
@@ -153,18 +148,15 @@ bool NetworkFree(const StartTunContext& ctx, const std::string& iface,
 // this namespace. Returns the lock's fd, or -1 having said why, with the
 // exit status in *status: refused when another run holds the interface
 // for too long, a system error otherwise.
-int LockInterface(const StartTunContext& ctx, const std::string& iface,
-                  int* status) {
+int LockInterface(const StartTunContext& ctx, const std::string& iface, int* status) {
   std::string err;
   *status = kExitSystem;
-  if (!EnsureRunDir(ctx.settings.run_dir, &err) ||
-      !EnsureRunDir(NsDir(ctx), &err)) {
+  if (!EnsureRunDir(ctx.settings.run_dir, &err) || !EnsureRunDir(NsDir(ctx), &err)) {
     Warn(err);
     return -1;
   }
   pid_t holder = 0;
-  int fd = LockFileWait(InterfaceLockPath(NsDir(ctx), iface), kLockWaitMs,
-                        &holder, &err);
+  int fd = LockFileWait(InterfaceLockPath(NsDir(ctx), iface), kLockWaitMs, &holder, &err);
   if (fd >= 0) return fd;
   if (holder != 0) {
     *status = kExitRefused;
@@ -177,40 +169,33 @@ int LockInterface(const StartTunContext& ctx, const std::string& iface,
 
 // Stops the DHCP server holding `pidfile`. Returns an exit status (0 when
 // nothing is left running).
-int StopServer(const StartTunContext& ctx, const std::string& iface,
-               const std::string& pidfile, bool verbose) {
+int StopServer(const StartTunContext& ctx, const std::string& iface, const std::string& pidfile,
+               bool verbose) {
   StopOutcome outcome;
   pid_t pid = 0;
   std::string err;
   // A server started by an older runall holds RUN_DIR/dhcpd-IFACE.pid,
   // shared by every namespace: it is stopped only if it serves this
   // namespace, and any other holder is none of our business.
-  const std::string legacy =
-      DhcpPidFilePath(ctx.settings.run_dir, iface);
-  if (StopPidFileHolder(legacy, OurDaemon(ctx), kTermWaitMs, &outcome, &pid,
-                        &err) &&
-      verbose &&
+  const std::string legacy = DhcpPidFilePath(ctx.settings.run_dir, iface);
+  if (StopPidFileHolder(legacy, OurDaemon(ctx), kTermWaitMs, &outcome, &pid, &err) && verbose &&
       (outcome == StopOutcome::kTerminated || outcome == StopOutcome::kKilled))
-    printf("%s: DHCP server of an older runall (pid %d) stopped\n",
-           iface.c_str(), static_cast<int>(pid));
+    printf("%s: DHCP server of an older runall (pid %d) stopped\n", iface.c_str(),
+           static_cast<int>(pid));
   err.clear();
-  if (!StopPidFileHolder(pidfile, OurDaemon(ctx), kTermWaitMs, &outcome, &pid,
-                         &err)) {
+  if (!StopPidFileHolder(pidfile, OurDaemon(ctx), kTermWaitMs, &outcome, &pid, &err)) {
     Warn(iface + ": cannot stop the DHCP server: " + err);
     return kExitSystem;
   }
   switch (outcome) {
-    case StopOutcome::kRefused:
-      Warn(iface + ": " + err);
-      return kExitRefused;
+    case StopOutcome::kRefused: Warn(iface + ": " + err); return kExitRefused;
     case StopOutcome::kNotRunning:
       if (verbose) printf("%s: no DHCP server running\n", iface.c_str());
       break;
     case StopOutcome::kTerminated:
     case StopOutcome::kKilled:
       if (verbose)
-        printf("%s: DHCP server (pid %d) stopped%s\n", iface.c_str(),
-               static_cast<int>(pid),
+        printf("%s: DHCP server (pid %d) stopped%s\n", iface.c_str(), static_cast<int>(pid),
                outcome == StopOutcome::kKilled ? " with SIGKILL" : "");
       break;
   }
@@ -224,8 +209,7 @@ int StopServer(const StartTunContext& ctx, const std::string& iface,
 // with the lock's fd left open: the lock and the pid stay the server's, and
 // what remains resident for the guest's lifetime is the small static
 // server, not this process's pages.
-int StartServer(const StartTunContext& ctx, const std::string& pidfile,
-                const DhcpConfig& cfg) {
+int StartServer(const StartTunContext& ctx, const std::string& pidfile, const DhcpConfig& cfg) {
   const std::string dhcpd = Beside(ctx, "runall-dhcpd");
   std::vector<std::string> args = DhcpdArgv(cfg);
   args.insert(args.begin(), "runall-dhcpd");
@@ -292,8 +276,7 @@ int StartServer(const StartTunContext& ctx, const std::string& pidfile,
     }
     if (waited >= kReadyTimeoutMs) {
       Warn(cfg.interface + ": DHCP server (pid " + std::to_string(pid) +
-           ") did not bind its socket within " +
-           std::to_string(kReadyTimeoutMs) + " ms");
+           ") did not bind its socket within " + std::to_string(kReadyTimeoutMs) + " ms");
       return kExitSystem;
     }
     SleepMs(10);
@@ -301,8 +284,7 @@ int StartServer(const StartTunContext& ctx, const std::string& pidfile,
 }
 
 // Maps the guest's hostname through update-dynamic-hosts.
-void MapHostname(const StartTunContext& ctx, const std::string& hostname,
-                 uint32_t guest) {
+void MapHostname(const StartTunContext& ctx, const std::string& hostname, uint32_t guest) {
   std::vector<std::string> argv = {Beside(ctx, "update-dynamic-hosts")};
   if (!ctx.settings_path.empty()) {
     argv.push_back("-C");
@@ -313,22 +295,19 @@ void MapHostname(const StartTunContext& ctx, const std::string& hostname,
   ExitStatus status;
   std::string err;
   if (!RunChild(argv, nullptr, &status, &err))
-    Warn("cannot run update-dynamic-hosts: " + err + "; " +
-         ctx.settings.hosts_file + " not updated");
+    Warn("cannot run update-dynamic-hosts: " + err + "; " + ctx.settings.hosts_file +
+         " not updated");
   else if (!status.success())
-    Warn("update-dynamic-hosts " + hostname + " " + FormatIPv4(guest) +
-         " failed (exit " + std::to_string(status.code()) + "); " +
-         ctx.settings.hosts_file + " not updated");
+    Warn("update-dynamic-hosts " + hostname + " " + FormatIPv4(guest) + " failed (exit " +
+         std::to_string(status.code()) + "); " + ctx.settings.hosts_file + " not updated");
 }
 
 // Writes the mark through a fresh file renamed into place: a reader sees
 // the old mark or the new one, never half of one.
-bool WriteCreatedMark(const std::string& path, const std::string& text,
-                      std::string* err) {
+bool WriteCreatedMark(const std::string& path, const std::string& text, std::string* err) {
   const std::string fresh = path + ".new";
   unlink(fresh.c_str());
-  int fd = open(fresh.c_str(),
-                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = open(fresh.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Fail(err, ErrnoMessage(fresh));
   bool ok = WriteAll(fd, text);
   if (!ok) *err = ErrnoMessage(fresh);
@@ -345,16 +324,14 @@ bool WriteCreatedMark(const std::string& path, const std::string& text,
 }
 
 // -k leaves a tap it does not remove without the address it gave it.
-void TakeOffPlanAddress(const StartTunContext& ctx, const std::string& iface,
-                        unsigned number) {
+void TakeOffPlanAddress(const StartTunContext& ctx, const std::string& iface, unsigned number) {
   bool removed = false;
   std::string err;
   const uint32_t host = TapHostAddress(ctx.settings, number);
   if (!RemoveInterfaceAddress(iface, host, 24, &removed, &err))
     Warn(err);
   else if (removed)
-    printf("%s: address %s/24 removed\n", iface.c_str(),
-           FormatIPv4(host).c_str());
+    printf("%s: address %s/24 removed\n", iface.c_str(), FormatIPv4(host).c_str());
 }
 
 }  // namespace
@@ -383,8 +360,7 @@ std::string StartTunUsage() {
          "111 system error. See start-tun-interface(8).\n";
 }
 
-bool ParseStartTunArgs(const std::vector<std::string>& args,
-                       StartTunArgs* out, std::string* err) {
+bool ParseStartTunArgs(const std::vector<std::string>& args, StartTunArgs* out, std::string* err) {
   *out = StartTunArgs();
   if (AsksForHelp(args)) {
     out->mode = StartTunMode::kHelp;
@@ -418,23 +394,20 @@ bool ParseStartTunArgs(const std::vector<std::string>& args,
   if (count_given && !names.empty())
     return Fail(err, "-c takes either tap names or -n COUNT, not both");
   out->mode = create ? StartTunMode::kCreate
-                     : stop ? StartTunMode::kStop : StartTunMode::kConfigure;
+              : stop ? StartTunMode::kStop
+                     : StartTunMode::kConfigure;
   if (out->mode == StartTunMode::kConfigure && names.size() != 1)
     return Fail(err, "one interface name is needed");
   if (out->mode != StartTunMode::kConfigure && names.empty() && !count_given)
-    return Fail(err, std::string(create ? "-c" : "-k") +
-                         ": interface names are needed");
+    return Fail(err, std::string(create ? "-c" : "-k") + ": interface names are needed");
   for (const std::string& name : names) {
     unsigned n = 0;
     std::string why;
-    if (!ValidTapName(name, &n, &why))
-      return Fail(err, "\"" + name + "\": " + why);
-    if (!TapInPlan(n))
-      return Fail(err, name + ": outside the address plan (N is 0-255)");
+    if (!ValidTapName(name, &n, &why)) return Fail(err, "\"" + name + "\": " + why);
+    if (!TapInPlan(n)) return Fail(err, name + ": outside the address plan (N is 0-255)");
     if (create && name.compare(0, 3, "tap") != 0)
       return Fail(err, name + ": -c makes taps; name them tapN");
-    if (std::find(out->interfaces.begin(), out->interfaces.end(), name) !=
-        out->interfaces.end())
+    if (std::find(out->interfaces.begin(), out->interfaces.end(), name) != out->interfaces.end())
       return Fail(err, name + ": named twice");
     out->interfaces.push_back(name);
     out->numbers.push_back(n);
@@ -452,22 +425,18 @@ std::vector<uint32_t> ParseDnsList(const std::string& text) {
   return dns;
 }
 
-std::string CreatedMarkPath(const std::string& ns_dir,
-                            const std::string& iface) {
+std::string CreatedMarkPath(const std::string& ns_dir, const std::string& iface) {
   return ns_dir + "/" + iface + ".created";
 }
 
 std::string FormatCreatedMark(unsigned ifindex, uid_t owner) {
-  return "ifindex " + std::to_string(ifindex) + " owner " +
-         std::to_string(owner) + "\n";
+  return "ifindex " + std::to_string(ifindex) + " owner " + std::to_string(owner) + "\n";
 }
 
-bool ParseCreatedMark(const std::string& text, unsigned* ifindex,
-                      uid_t* owner) {
+bool ParseCreatedMark(const std::string& text, unsigned* ifindex, uid_t* owner) {
   std::istringstream in(text);
   std::string k1, v1, k2, v2, extra;
-  if (!(in >> k1 >> v1 >> k2 >> v2) || (in >> extra) || k1 != "ifindex" ||
-      k2 != "owner")
+  if (!(in >> k1 >> v1 >> k2 >> v2) || (in >> extra) || k1 != "ifindex" || k2 != "owner")
     return false;
   unsigned long index = 0, uid = 0;
   if (!ParseUnsigned(v1, 0xffffffffUL, &index) || index == 0 ||
@@ -478,8 +447,7 @@ bool ParseCreatedMark(const std::string& text, unsigned* ifindex,
   return true;
 }
 
-bool SudoMayActOn(const TapFacts& facts, uid_t uid, bool missing_ok,
-                  std::string* why) {
+bool SudoMayActOn(const TapFacts& facts, uid_t uid, bool missing_ok, std::string* why) {
   const std::string me = "uid " + std::to_string(uid);
   if (!facts.exists) {
     // The name may be gone with the tap while our server and mark remain;
@@ -488,21 +456,18 @@ bool SudoMayActOn(const TapFacts& facts, uid_t uid, bool missing_ok,
     return Fail(why, "no such interface in this network namespace" +
                          std::string(facts.marked && facts.mark_owner != uid
                                          ? ", and its mark here is uid " +
-                                               std::to_string(facts.mark_owner) +
-                                               "'s"
+                                               std::to_string(facts.mark_owner) + "'s"
                                          : ""));
   }
-  if (!facts.tun_tap)
-    return Fail(why, "not a tap (not a TUN/TAP device at all)");
+  if (!facts.tun_tap) return Fail(why, "not a tap (not a TUN/TAP device at all)");
   if (!facts.tap_mode) return Fail(why, "a TUN device in tun mode, not a tap");
-  if (facts.owner < 0)
-    return Fail(why, "a tap without an owner, which only root may use");
+  if (facts.owner < 0) return Fail(why, "a tap without an owner, which only root may use");
   if (static_cast<uid_t>(facts.owner) != uid)
-    return Fail(why, "owned by uid " + std::to_string(facts.owner) +
-                         ", not by " + me);
+    return Fail(why, "owned by uid " + std::to_string(facts.owner) + ", not by " + me);
   if (!facts.marked)
-    return Fail(why, "not made by start-tun-interface -c in this network "
-                     "namespace");
+    return Fail(why,
+                "not made by start-tun-interface -c in this network "
+                "namespace");
   if (facts.mark_owner != uid || facts.mark_ifindex != facts.ifindex)
     return Fail(why, "not made by start-tun-interface -c for " + me +
                          " (its mark is of another tap or user)");
@@ -516,14 +481,12 @@ Ipv4Net PlanNet(const Settings& s, unsigned number) {
   return net;
 }
 
-bool PlanNetFree(const Settings& s, const std::string& settings_path,
-                 const std::string& iface, unsigned number,
-                 const std::vector<NetUse>& uses, std::string* why) {
+bool PlanNetFree(const Settings& s, const std::string& settings_path, const std::string& iface,
+                 unsigned number, const std::vector<NetUse>& uses, std::string* why) {
   const Ipv4Net net = PlanNet(s, number);
   const NetUse* hit = FindOverlap(net, iface, uses);
   if (hit == nullptr) return true;
-  return Fail(why, iface + ": its network " + FormatNet(net) + " overlaps " +
-                       DescribeNetUse(*hit) +
+  return Fail(why, iface + ": its network " + FormatNet(net) + " overlaps " + DescribeNetUse(*hit) +
                        "; refused (the setting net_base in " + settings_path +
                        " moves the address plan)");
 }
@@ -535,8 +498,7 @@ unsigned TapsOwnedBy(const std::vector<TapInfo>& taps, uid_t uid) {
   return n;
 }
 
-int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
-                          unsigned number) {
+int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface, unsigned number) {
   const Settings& s = ctx.settings;
   std::string err;
   // Everything that may refuse comes first, and changes nothing.
@@ -555,13 +517,9 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   int dirfd = -1;
   std::string why;
   std::vector<std::string> dir_notes;
-  switch (OpenHostnameDir(s.hostname_dir, ctx.through_sudo, ctx.invoking_uid,
-                          &dirfd, &why)) {
-    case HostnameDirStatus::kOpen:
-      break;
-    case HostnameDirStatus::kMissing:
-      dir_notes.push_back(why);
-      break;
+  switch (OpenHostnameDir(s.hostname_dir, ctx.through_sudo, ctx.invoking_uid, &dirfd, &why)) {
+    case HostnameDirStatus::kOpen: break;
+    case HostnameDirStatus::kMissing: dir_notes.push_back(why); break;
     case HostnameDirStatus::kRefused:
       // Through sudo a directory someone else controls could make us read
       // or remove files that are not the user's: refuse the whole run.
@@ -596,9 +554,8 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   HostnameSearch found;
   found.notes = dir_notes;
   if (dirfd >= 0)
-    found = FindGuestHostnameIn(dirfd, s.hostname_dir, ctx.invoking_uid,
-                                time(nullptr), s.hostname_delete_age,
-                                s.hostname_max_age, getpid(), parent_of);
+    found = FindGuestHostnameIn(dirfd, s.hostname_dir, ctx.invoking_uid, time(nullptr),
+                                s.hostname_delete_age, s.hostname_max_age, getpid(), parent_of);
   for (const std::string& note : found.notes) Warn("hostname file " + note);
 
   DhcpConfig cfg;
@@ -610,8 +567,7 @@ int ConfigureTapInterface(const StartTunContext& ctx, const std::string& iface,
   GuestDnsFacts dns;
   dns.setting_given = !s.dns.empty();
   dns.configured = ParseDnsList(s.dns);
-  if (!dns.setting_given &&
-      !ReadNameservers("/etc/resolv.conf", &dns.resolv_conf, &err))
+  if (!dns.setting_given && !ReadNameservers("/etc/resolv.conf", &dns.resolv_conf, &err))
     Warn(err + "; the guest gets no DNS servers");
   dns.host_forwards = HostForwardsIpv4();
   for (const NetUse& use : uses)
@@ -651,11 +607,9 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
   // max_taps_per_user are not made meanwhile by another run of the same
   // user, started at once to get round the limit.
   pid_t holder = 0;
-  Fd create_lock(LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs,
-                              &holder, &err));
+  Fd create_lock(LockFileWait(NsDir(ctx) + "/create.lock", kLockWaitMs, &holder, &err));
   if (!create_lock.ok()) {
-    Warn(holder != 0 ? "another start-tun-interface -c is at work: " + err
-                     : err);
+    Warn(holder != 0 ? "another start-tun-interface -c is at work: " + err : err);
     return holder != 0 ? kExitRefused : kExitSystem;
   }
   std::vector<NetUse> uses;
@@ -664,14 +618,11 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
     return kExitSystem;
   }
   // Under sudo one user may not take every tap of the plan.
-  unsigned owned = ctx.through_sudo
-                       ? TapsOwnedBy(ListTaps(), ctx.invoking_uid)
-                       : 0;
+  unsigned owned = ctx.through_sudo ? TapsOwnedBy(ListTaps(), ctx.invoking_uid) : 0;
   const std::string limit_why =
-      "uid " + std::to_string(ctx.invoking_uid) + " owns " +
-      std::to_string(s.max_taps_per_user) +
-      " taps in this network namespace, as many as max_taps_per_user in " +
-      SettingsName(ctx) + " allows";
+      "uid " + std::to_string(ctx.invoking_uid) + " owns " + std::to_string(s.max_taps_per_user) +
+      " taps in this network namespace, as many as max_taps_per_user in " + SettingsName(ctx) +
+      " allows";
   std::vector<std::string> wanted = args.interfaces;
   std::vector<unsigned> numbers = args.numbers;
   const bool pick_free = args.count > 0;
@@ -728,9 +679,8 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
     ++made;
     ++owned;
     unsigned index = if_nametoindex(name.c_str());
-    if (index == 0 ||
-        !WriteCreatedMark(CreatedMarkPath(NsDir(ctx), name),
-                          FormatCreatedMark(index, ctx.invoking_uid), &err)) {
+    if (index == 0 || !WriteCreatedMark(CreatedMarkPath(NsDir(ctx), name),
+                                        FormatCreatedMark(index, ctx.invoking_uid), &err)) {
       Warn(name + ": created, but not marked as ours (-k will leave it): " +
            (index == 0 ? ErrnoMessage("if_nametoindex") : err));
       status = kExitSystem;
@@ -747,7 +697,8 @@ int CreateTaps(const StartTunContext& ctx, const StartTunArgs& args) {
     else if (colliding > 0)
       why = std::to_string(colliding) +
             " free names of the plan overlap networks in use, the first "
-            "thus: " + first_collision;
+            "thus: " +
+            first_collision;
     Warn("only " + std::to_string(made) + " of " + std::to_string(args.count) +
          " taps created: " + why);
     status = std::max(status, static_cast<int>(kExitRefused));
@@ -773,9 +724,7 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
       status = std::max(status, refused);
       continue;
     }
-    status = std::max(status, StopServer(ctx, iface,
-                                         DhcpPidFilePath(NsDir(ctx), iface),
-                                         true));
+    status = std::max(status, StopServer(ctx, iface, DhcpPidFilePath(NsDir(ctx), iface), true));
     const bool exists = InterfaceExists(iface);
     const std::string mark = CreatedMarkPath(NsDir(ctx), iface);
     std::string text, err;
@@ -785,8 +734,7 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
         Warn(err);
         status = std::max(status, static_cast<int>(kExitSystem));
       } else if (exists) {
-        printf("%s: not created by start-tun-interface -c; left in place\n",
-               iface.c_str());
+        printf("%s: not created by start-tun-interface -c; left in place\n", iface.c_str());
         TakeOffPlanAddress(ctx, iface, args.numbers[i]);
       }
       continue;
@@ -808,8 +756,8 @@ int StopTaps(const StartTunContext& ctx, const StartTunArgs& args) {
     if (!DeletePersistentTap(iface, &err)) {
       const bool busy = errno == EBUSY;
       Warn(busy ? iface + ": in use by a process (QEMU?); not removed" : err);
-      status = std::max(status, busy ? static_cast<int>(kExitRefused)
-                                     : static_cast<int>(kExitSystem));
+      status =
+          std::max(status, busy ? static_cast<int>(kExitRefused) : static_cast<int>(kExitSystem));
       TakeOffPlanAddress(ctx, iface, args.numbers[i]);
       continue;
     }

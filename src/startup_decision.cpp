@@ -88,31 +88,23 @@ const char kTestingConnection[] = "Testing connection";
 
 namespace {
 
-const char kProbeError[] =
-    "Error whilst checking whether disk image is open; aborting.";
+const char kProbeError[] = "Error whilst checking whether disk image is open; aborting.";
 
 class Decider {
  public:
-  Decider(const StartupFacts& facts, const StartupLimits& limits)
-      : f_(facts), l_(limits) {}
+  Decider(const StartupFacts& facts, const StartupLimits& limits) : f_(facts), l_(limits) {}
 
   StartupDecision Decide(Stage stage) {
     switch (stage) {
-      case Stage::kFirstLook:
-        return FirstLook();
-      case Stage::kAfterInitWait:
-        return AfterInitWait();
-      case Stage::kAfterLaunchFileWait:
-        return AfterLaunchFileWait();
+      case Stage::kFirstLook: return FirstLook();
+      case Stage::kAfterInitWait: return AfterInitWait();
+      case Stage::kAfterLaunchFileWait: return AfterLaunchFileWait();
       case Stage::kAfterLaunchWait:
-        return AfterBootWait(14, "Finished waiting: OS is up",
-                             "Timed out waiting on upfile");
+        return AfterBootWait(14, "Finished waiting: OS is up", "Timed out waiting on upfile");
       case Stage::kAfterBootWait:
-        return AfterBootWait(
-            17, "Finished waiting - OS is up",
-            "Timed out waiting on upfile for previously active guest OS.");
-      case Stage::kAfterShutdownWait:
-        return AfterShutdownWait();
+        return AfterBootWait(17, "Finished waiting - OS is up",
+                             "Timed out waiting on upfile for previously active guest OS.");
+      case Stage::kAfterShutdownWait: return AfterShutdownWait();
       case Stage::kAfterLostRace:
         Msg("Disk image was taken by another launch; looking again");
         return FromImageProbe(/*after_launch_file_wait=*/false);
@@ -124,8 +116,7 @@ class Decider {
   void Msg(const std::string& text) { d_.notes.push_back({false, text}); }
   void Err(const std::string& text) { d_.notes.push_back({true, text}); }
 
-  StartupDecision Done(int branch, Action action,
-                       Refusal refusal = Refusal::kNone) {
+  StartupDecision Done(int branch, Action action, Refusal refusal = Refusal::kNone) {
     // A path through several steps (13 then 10, say) is reported by the
     // branch that decided.
     d_.branch = branch;
@@ -175,12 +166,13 @@ class Decider {
     }
     if (!f_.later_up_file) {
       Msg("Launch file specifies a qemu process; later up file does not "
-          "exist; waiting for " + Secs(l_.qemu_init_period) +
-          " to give it time to open the disk image");
+          "exist; waiting for " +
+          Secs(l_.qemu_init_period) + " to give it time to open the disk image");
       return Done(5, Action::kWaitQemuInit);
     }
     Msg("Launch file specifies a qemu process and a later upfile exists. "
-        "Time on upfile is " + FormatFileTime(f_.up_file_mtime));
+        "Time on upfile is " +
+        FormatFileTime(f_.up_file_mtime));
     Err("Not continuing in case active qemu process running apparently "
         "booted OS re-opens disk image");
     return Done(6, Action::kRefuse, Refusal::kUpButImageClosed);
@@ -192,7 +184,8 @@ class Decider {
     if (!f_.launch_names_live_qemu) {
       if (f_.image == ImageFact::kRunall && !after_launch_file_wait) {
         Msg("Disk image is locked by runqemuos but the launch file does not "
-            "name its QEMU yet; waiting up to " + Secs(l_.qemu_init_period));
+            "name its QEMU yet; waiting up to " +
+            Secs(l_.qemu_init_period));
         return Done(8, Action::kWaitLaunchFile);
       }
       Msg("PID in launch file is not a qemu process or file does not exist");
@@ -203,18 +196,17 @@ class Decider {
     Msg("PID in launch file specifies a qemu process");
     if (!f_.later_up_file) {
       Msg("A later upfile does not exist; assuming OS is booting. Will wait "
-          "until launchfile is " + Secs(l_.start_timeout) + " old");
+          "until launchfile is " +
+          Secs(l_.start_timeout) + " old");
       if (f_.start_timeout_expired) {
-        Msg("Not waiting - launchfile is already older than " +
-            Secs(l_.start_timeout));
+        Msg("Not waiting - launchfile is already older than " + Secs(l_.start_timeout));
         Err("Can't launch OS; existing OS failed to advise of boot "
             "completion");
         return Done(9, Action::kRefuse, Refusal::kNoBootAdvice);
       }
       return Done(10, Action::kWaitUpFile);
     }
-    Msg("A later upfile exists; assuming OS is shutting down. Waiting " +
-        Secs(l_.stop_timeout) +
+    Msg("A later upfile exists; assuming OS is shutting down. Waiting " + Secs(l_.stop_timeout) +
         " for qemu process to exit and testing for connection while waiting");
     return Done(11, Action::kWaitShutdown);
   }
@@ -241,20 +233,14 @@ class Decider {
     return FromImageProbe(/*after_launch_file_wait=*/true);
   }
 
-  StartupDecision AfterBootWait(int first_branch, const char* up,
-                                const char* timed_out) {
+  StartupDecision AfterBootWait(int first_branch, const char* up, const char* timed_out) {
     switch (f_.wait_end) {
-      case WaitEnd::kUp:
-        Msg(up);
-        return Done(first_branch, Action::kRunScript);
-      case WaitEnd::kTimedOut:
-        Err(timed_out);
-        return Done(first_branch + 1, Action::kBootTimeout);
+      case WaitEnd::kUp: Msg(up); return Done(first_branch, Action::kRunScript);
+      case WaitEnd::kTimedOut: Err(timed_out); return Done(first_branch + 1, Action::kBootTimeout);
       case WaitEnd::kExited:
         Err("QEMU exited before the OS came up");
         return Done(first_branch + 2, Action::kBootFailed);
-      default:
-        return Unreachable();
+      default: return Unreachable();
     }
   }
 
@@ -304,18 +290,15 @@ std::string Basename(const std::string& path) {
 
 }  // namespace
 
-StartupDecision DecideStartup(Stage stage, const StartupFacts& facts,
-                              const StartupLimits& limits) {
+StartupDecision DecideStartup(Stage stage, const StartupFacts& facts, const StartupLimits& limits) {
   return Decider(facts, limits).Decide(stage);
 }
 
-bool IsLaunchedQemu(const ProcessFacts& proc,
-                    const struct timespec& launch_mtime) {
+bool IsLaunchedQemu(const ProcessFacts& proc, const struct timespec& launch_mtime) {
   return LaunchedQemuProblem(proc, launch_mtime, false).empty();
 }
 
-std::string LaunchedQemuProblem(const ProcessFacts& proc,
-                                const struct timespec& launch_mtime,
+std::string LaunchedQemuProblem(const ProcessFacts& proc, const struct timespec& launch_mtime,
                                 bool launched_here) {
   if (!proc.exists) return "the process is gone";
   if (!proc.exe.empty()) {
@@ -327,8 +310,7 @@ std::string LaunchedQemuProblem(const ProcessFacts& proc,
   if (launched_here || !proc.start_known) return "";
   // Compare in nanoseconds; 64 bits hold them until the year 2262.
   long long start = proc.start.tv_sec * 1000000000LL + proc.start.tv_nsec;
-  long long written =
-      launch_mtime.tv_sec * 1000000000LL + launch_mtime.tv_nsec;
+  long long written = launch_mtime.tv_sec * 1000000000LL + launch_mtime.tv_nsec;
   if (start <= written + kStartSlackNs) return "";
   return "the process started " + std::to_string((start - written) / 1000000) +
          " ms after the launch file was written: a reused pid";
@@ -338,16 +320,11 @@ const char* RefusalText(Refusal refusal) {
   switch (refusal) {
     case Refusal::kNone: return "";
     case Refusal::kHostKeyChanged: return "host key changed";
-    case Refusal::kImageHeldByOther:
-      return "disk image is open, and not by a QEMU runall launched";
-    case Refusal::kImageNotOpened:
-      return "the launched QEMU did not open the disk image";
-    case Refusal::kUpButImageClosed:
-      return "a QEMU that came up has the disk image closed";
-    case Refusal::kNoBootAdvice:
-      return "existing guest failed to advise boot completion";
-    case Refusal::kImageStillOpen:
-      return "disk image still open after QEMU exited";
+    case Refusal::kImageHeldByOther: return "disk image is open, and not by a QEMU runall launched";
+    case Refusal::kImageNotOpened: return "the launched QEMU did not open the disk image";
+    case Refusal::kUpButImageClosed: return "a QEMU that came up has the disk image closed";
+    case Refusal::kNoBootAdvice: return "existing guest failed to advise boot completion";
+    case Refusal::kImageStillOpen: return "disk image still open after QEMU exited";
     case Refusal::kShutdownStuck:
       return "guest neither shut down nor answered within the stop timeout";
   }
@@ -362,8 +339,7 @@ std::string FormatFileTime(const struct timespec& t) {
   strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
   strftime(zone, sizeof zone, "%z", &tm);
   char out[112];
-  snprintf(out, sizeof out, "%s.%09ld %s", date, static_cast<long>(t.tv_nsec),
-           zone);
+  snprintf(out, sizeof out, "%s.%09ld %s", date, static_cast<long>(t.tv_nsec), zone);
   return out;
 }
 

@@ -31,13 +31,13 @@ enum class ImageFact {
 
 /// Where the driver is in the flow when it asks.
 enum class Stage {
-  kFirstLook,           ///< nothing done yet for this guest
-  kAfterInitWait,       ///< waited for a QEMU to open its image (kWaitQemuInit)
-  kAfterLaunchFileWait, ///< waited for a locked image's launch file (kWaitLaunchFile)
-  kAfterLaunchWait,     ///< launched the guest and waited for its up-file
-  kAfterLostRace,       ///< runqemuos found the image taken by a launch racing ours
-  kAfterBootWait,       ///< waited for the up-file of a guest launched before
-  kAfterShutdownWait,   ///< waited for a guest going down to exit or answer
+  kFirstLook,            ///< nothing done yet for this guest
+  kAfterInitWait,        ///< waited for a QEMU to open its image (kWaitQemuInit)
+  kAfterLaunchFileWait,  ///< waited for a locked image's launch file (kWaitLaunchFile)
+  kAfterLaunchWait,      ///< launched the guest and waited for its up-file
+  kAfterLostRace,        ///< runqemuos found the image taken by a launch racing ours
+  kAfterBootWait,        ///< waited for the up-file of a guest launched before
+  kAfterShutdownWait,    ///< waited for a guest going down to exit or answer
 };
 
 /// How the wait that led to this stage ended.
@@ -92,14 +92,14 @@ enum class Action {
 /// Why the driver refuses to touch a guest.
 enum class Refusal {
   kNone,
-  kHostKeyChanged,        ///< ssh says the guest's host key changed
-  kImageHeldByOther,      ///< the image is open, and not by our launched QEMU
-  kImageNotOpened,        ///< a launched QEMU never opened the image
-  kUpButImageClosed,      ///< the article's case (b): a QEMU that came up has
-                          ///< the image closed and might reopen it
-  kNoBootAdvice,          ///< a booting guest missed its start timeout
-  kImageStillOpen,        ///< QEMU exited but the image is still open
-  kShutdownStuck,         ///< a guest going down neither exited nor answered
+  kHostKeyChanged,    ///< ssh says the guest's host key changed
+  kImageHeldByOther,  ///< the image is open, and not by our launched QEMU
+  kImageNotOpened,    ///< a launched QEMU never opened the image
+  kUpButImageClosed,  ///< the article's case (b): a QEMU that came up has
+                      ///< the image closed and might reopen it
+  kNoBootAdvice,      ///< a booting guest missed its start timeout
+  kImageStillOpen,    ///< QEMU exited but the image is still open
+  kShutdownStuck,     ///< a guest going down neither exited nor answered
 };
 
 /// One log line of the decision, in the article's words.
@@ -121,8 +121,7 @@ struct StartupDecision {
 extern const char kTestingConnection[];
 
 /// The next step for a guest at `stage` given `facts`.
-StartupDecision DecideStartup(Stage stage, const StartupFacts& facts,
-                              const StartupLimits& limits);
+StartupDecision DecideStartup(Stage stage, const StartupFacts& facts, const StartupLimits& limits);
 
 /// A process as /proc (or ps) describes it, for IsLaunchedQemu.
 struct ProcessFacts {
@@ -154,8 +153,7 @@ bool IsLaunchedQemu(const ProcessFacts& proc, const struct timespec& launch_mtim
 /// that it is a live QEMU is checked, not its start time, which a wall
 /// clock stepped forward since the launch would make look later than the
 /// launch file.
-std::string LaunchedQemuProblem(const ProcessFacts& proc,
-                                const struct timespec& launch_mtime,
+std::string LaunchedQemuProblem(const ProcessFacts& proc, const struct timespec& launch_mtime,
                                 bool launched_here);
 
 /// The refusal in words, for the summary's detail ("host key changed").

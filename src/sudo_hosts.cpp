@@ -27,8 +27,8 @@ bool StartsWithNoCase(const std::string& s, const char* prefix) {
 // lookups, which a mapped name would redirect for every user of the host,
 // and Debian's ip6-* names of /etc/hosts.
 bool ReservedLabel(const std::string& label) {
-  static const char* const kReserved[] = {"localhost", "localdomain",
-                                          "broadcasthost", "wpad", "isatap"};
+  static const char* const kReserved[] = {"localhost", "localdomain", "broadcasthost", "wpad",
+                                          "isatap"};
   for (const char* r : kReserved)
     if (SameText(label, r)) return true;
   return StartsWithNoCase(label, "ip6-");
@@ -37,17 +37,15 @@ bool ReservedLabel(const std::string& label) {
 }  // namespace
 
 bool CheckGuestName(const std::string& name, const std::string& guest_domain,
-                    const std::vector<std::string>& host_names,
-                    std::string* why) {
+                    const std::vector<std::string>& host_names, std::string* why) {
   const std::string shown = QuoteForMessage(name);
-  std::string form = "a guest name is a single label (letters, digits and "
-                     "'-', not all digits)";
+  std::string form =
+      "a guest name is a single label (letters, digits and "
+      "'-', not all digits)";
   if (!guest_domain.empty())
-    form += " or such a label followed by ." + guest_domain +
-            " (guest_domain)";
+    form += " or such a label followed by ." + guest_domain + " (guest_domain)";
   std::string reason;
-  if (!ValidHostname(name, &reason))
-    return Fail(why, shown + " is not a hostname: " + reason);
+  if (!ValidHostname(name, &reason)) return Fail(why, shown + " is not a hostname: " + reason);
   std::string label = name.substr(0, name.find('.'));
   if (label.size() != name.size()) {
     std::string domain = name.substr(label.size() + 1);
@@ -57,9 +55,10 @@ bool CheckGuestName(const std::string& name, const std::string& guest_domain,
   if (label.find_first_not_of("0123456789") == std::string::npos)
     return Fail(why, shown + " is not a guest name: its label is all digits");
   if (ReservedLabel(label))
-    return Fail(why, shown + " is a name the host resolves for itself "
-                             "(localhost, localdomain, broadcasthost, wpad, "
-                             "isatap, ip6-*), not a guest name");
+    return Fail(why, shown +
+                         " is a name the host resolves for itself "
+                         "(localhost, localdomain, broadcasthost, wpad, "
+                         "isatap, ip6-*), not a guest name");
   // The short name under guest_domain may well be the host's full name
   // too (when the host lives in that domain), so the label counts alone.
   for (const std::string& own : host_names)
@@ -73,13 +72,12 @@ std::vector<std::string> OwnHostNames(const std::string& hostname) {
   if (hostname.empty()) return names;
   names.push_back(hostname);
   size_t dot = hostname.find('.');
-  if (dot != std::string::npos && dot > 0)
-    names.push_back(hostname.substr(0, dot));
+  if (dot != std::string::npos && dot > 0) names.push_back(hostname.substr(0, dot));
   return names;
 }
 
-bool CheckGuestAddress(uint32_t net_base, const std::string& ip,
-                       const OwnsTap& owns_tap, std::string* why) {
+bool CheckGuestAddress(uint32_t net_base, const std::string& ip, const OwnsTap& owns_tap,
+                       std::string* why) {
   uint32_t addr = 0;
   std::string reason;
   if (!ParseIPv4(ip, &addr, &reason))
@@ -87,8 +85,7 @@ bool CheckGuestAddress(uint32_t net_base, const std::string& ip,
   if (!GuestAddressInPlan(net_base, addr))
     return Fail(why, ip + " is not a guest address of the address plan (" +
                          std::to_string(net_base >> 24) + "." +
-                         std::to_string((net_base >> 16) & 255) +
-                         ".N.2, net_base)");
+                         std::to_string((net_base >> 16) & 255) + ".N.2, net_base)");
   unsigned n = (addr >> 8) & 255;
   if (!owns_tap || !owns_tap(n, &reason))
     return Fail(why, ip + " is the guest address of tap" + std::to_string(n) +
@@ -96,11 +93,9 @@ bool CheckGuestAddress(uint32_t net_base, const std::string& ip,
   return true;
 }
 
-std::function<bool(uint32_t addr)> OwnsGuestAddress(uint32_t net_base,
-                                                    OwnsTap owns_tap) {
+std::function<bool(uint32_t addr)> OwnsGuestAddress(uint32_t net_base, OwnsTap owns_tap) {
   return [net_base, owns_tap = std::move(owns_tap)](uint32_t addr) {
-    return GuestAddressInPlan(net_base, addr) && owns_tap &&
-           owns_tap((addr >> 8) & 255, nullptr);
+    return GuestAddressInPlan(net_base, addr) && owns_tap && owns_tap((addr >> 8) & 255, nullptr);
   };
 }
 

@@ -29,8 +29,7 @@ using OwnsTap = std::function<bool(unsigned tap_number, std::string* why)>;
 /// ip6-*, and neither the name nor its first label is one of `host_names`
 /// (all compared without regard to case). *why says what is wrong.
 bool CheckGuestName(const std::string& name, const std::string& guest_domain,
-                    const std::vector<std::string>& host_names,
-                    std::string* why);
+                    const std::vector<std::string>& host_names, std::string* why);
 
 /// The host's own names that no guest may take, from what gethostname(2)
 /// gives: that name and, if it has dots, its first label.
@@ -38,12 +37,11 @@ std::vector<std::string> OwnHostNames(const std::string& hostname);
 
 /// True if the dotted quad `ip` is net_base.N.2 and owns_tap(N); *why
 /// says what is wrong.
-bool CheckGuestAddress(uint32_t net_base, const std::string& ip,
-                       const OwnsTap& owns_tap, std::string* why);
+bool CheckGuestAddress(uint32_t net_base, const std::string& ip, const OwnsTap& owns_tap,
+                       std::string* why);
 
 /// The rule SectionRules::owns_guest_address needs: true for net_base.N.2
 /// when owns_tap(N).
-std::function<bool(uint32_t addr)> OwnsGuestAddress(uint32_t net_base,
-                                                    OwnsTap owns_tap);
+std::function<bool(uint32_t addr)> OwnsGuestAddress(uint32_t net_base, OwnsTap owns_tap);
 
 }  // namespace runall

@@ -18,12 +18,9 @@ namespace {
 
 TcpProbe FromErrno(int e) {
   switch (e) {
-    case ECONNREFUSED:
-      return TcpProbe::kRefused;
-    case ETIMEDOUT:
-      return TcpProbe::kTimedOut;
-    default:
-      return TcpProbe::kUnreachable;
+    case ECONNREFUSED: return TcpProbe::kRefused;
+    case ETIMEDOUT: return TcpProbe::kTimedOut;
+    default: return TcpProbe::kUnreachable;
   }
 }
 
@@ -63,10 +60,8 @@ TcpProbe ReadBanner(int fd, long long deadline, std::string* why) {
 
 // One address: kOpen, a failure, or kTimedOut when the deadline passed.
 // With `banner`, kOpen also needs the server's ssh banner.
-TcpProbe TryAddress(const struct addrinfo* ai, long long deadline, bool banner,
-                    std::string* why) {
-  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                  ai->ai_protocol);
+TcpProbe TryAddress(const struct addrinfo* ai, long long deadline, bool banner, std::string* why) {
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
   if (fd < 0) {
     *why = std::string("socket: ") + strerror(errno);
     return TcpProbe::kUnreachable;
@@ -110,8 +105,8 @@ TcpProbe TryAddress(const struct addrinfo* ai, long long deadline, bool banner,
   return result;
 }
 
-TcpProbe Probe(const std::string& host, const std::string& port, int timeout_ms,
-               bool banner, std::string* why) {
+TcpProbe Probe(const std::string& host, const std::string& port, int timeout_ms, bool banner,
+               std::string* why) {
   const long long deadline = MonotonicMs() + timeout_ms;
   struct addrinfo hints;
   memset(&hints, 0, sizeof hints);
@@ -127,8 +122,7 @@ TcpProbe Probe(const std::string& host, const std::string& port, int timeout_ms,
   *why = "no address for " + host;
   for (const struct addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
     result = TryAddress(ai, deadline, banner, why);
-    if (result == TcpProbe::kOpen || result == TcpProbe::kInterrupted ||
-        MonotonicMs() >= deadline)
+    if (result == TcpProbe::kOpen || result == TcpProbe::kInterrupted || MonotonicMs() >= deadline)
       break;
   }
   freeaddrinfo(list);
@@ -137,13 +131,13 @@ TcpProbe Probe(const std::string& host, const std::string& port, int timeout_ms,
 
 }  // namespace
 
-TcpProbe ProbeTcp(const std::string& host, const std::string& port,
-                  int timeout_ms, std::string* why) {
+TcpProbe ProbeTcp(const std::string& host, const std::string& port, int timeout_ms,
+                  std::string* why) {
   return Probe(host, port, timeout_ms, false, why);
 }
 
-TcpProbe ProbeSshBanner(const std::string& host, const std::string& port,
-                        int timeout_ms, std::string* why) {
+TcpProbe ProbeSshBanner(const std::string& host, const std::string& port, int timeout_ms,
+                        std::string* why) {
   return Probe(host, port, timeout_ms, true, why);
 }
 

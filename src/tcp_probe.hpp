@@ -21,8 +21,8 @@ enum class TcpProbe {
 /// Tries each address `host` resolves to (hosts file, DNS: the resolver
 /// ssh uses too) on `port`, sharing one deadline of `timeout_ms`. *why gets
 /// a short explanation for the log.
-TcpProbe ProbeTcp(const std::string& host, const std::string& port,
-                  int timeout_ms, std::string* why);
+TcpProbe ProbeTcp(const std::string& host, const std::string& port, int timeout_ms,
+                  std::string* why);
 
 /// ProbeTcp, and then the first bytes the server sends must be an ssh
 /// identification ("SSH-"), within the same deadline. For a port QEMU's
@@ -30,8 +30,8 @@ TcpProbe ProbeTcp(const std::string& host, const std::string& port,
 /// the guest's sshd listens, and closes it when the guest refuses, so only
 /// the banner tells that sshd is there. kOpen with the banner; kRefused
 /// when the connection ends before it or brings something else.
-TcpProbe ProbeSshBanner(const std::string& host, const std::string& port,
-                        int timeout_ms, std::string* why);
+TcpProbe ProbeSshBanner(const std::string& host, const std::string& port, int timeout_ms,
+                        std::string* why);
 
 /// "open", "refused", ... for log lines.
 const char* TcpProbeName(TcpProbe result);

@@ -32,8 +32,7 @@ bool ReadSmallFile(const std::string& path, std::string* out) {
   check.max_bytes = 64;
   std::string err;
   if (!ReadFileText(path, check, out, &err)) return false;
-  while (!out->empty() && (out->back() == '\n' || out->back() == ' '))
-    out->pop_back();
+  while (!out->empty() && (out->back() == '\n' || out->back() == ' ')) out->pop_back();
   return true;
 }
 
@@ -75,9 +74,8 @@ int OpenTunDevice(const std::string& name, int flags, bool cloexec) {
 // Sends one rtnetlink request about the IPv4 address `addr`/`prefix` of
 // `name` (RTM_NEWADDR or RTM_DELADDR) and gives the kernel's answer in
 // *code (0 or an errno). False with *err if it could not be asked.
-bool AddressRequest(const std::string& name, unsigned short type,
-                    unsigned short flags, uint32_t addr, unsigned prefix,
-                    int* code, std::string* err) {
+bool AddressRequest(const std::string& name, unsigned short type, unsigned short flags,
+                    uint32_t addr, unsigned prefix, int* code, std::string* err) {
 #ifdef __linux__
   const unsigned index = if_nametoindex(name.c_str());
   if (index == 0) {
@@ -91,8 +89,7 @@ bool AddressRequest(const std::string& name, unsigned short type,
   } req;
   memset(&req, 0, sizeof req);
   req.header.nlmsg_type = type;
-  req.header.nlmsg_flags = static_cast<unsigned short>(NLM_F_REQUEST |
-                                                       NLM_F_ACK | flags);
+  req.header.nlmsg_flags = static_cast<unsigned short>(NLM_F_REQUEST | NLM_F_ACK | flags);
   req.header.nlmsg_seq = 1;
   req.ifa.ifa_family = AF_INET;
   req.ifa.ifa_prefixlen = static_cast<unsigned char>(prefix);
@@ -102,8 +99,8 @@ bool AddressRequest(const std::string& name, unsigned short type,
   size_t len = NLMSG_LENGTH(sizeof req.ifa);
   auto put = [&](unsigned short attr, uint32_t value) {
     const uint32_t net_value = htonl(value);
-    struct rtattr* rta = reinterpret_cast<struct rtattr*>(
-        reinterpret_cast<char*>(&req) + NLMSG_ALIGN(len));
+    struct rtattr* rta =
+        reinterpret_cast<struct rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(len));
     rta->rta_type = attr;
     rta->rta_len = RTA_LENGTH(sizeof net_value);
     memcpy(RTA_DATA(rta), &net_value, sizeof net_value);
@@ -123,8 +120,8 @@ bool AddressRequest(const std::string& name, unsigned short type,
   kernel.nl_family = AF_NETLINK;
   bool ok = false;
   const char* what = type == RTM_NEWADDR ? "RTM_NEWADDR" : "RTM_DELADDR";
-  if (sendto(sock, &req, len, 0, reinterpret_cast<struct sockaddr*>(&kernel),
-             sizeof kernel) != static_cast<ssize_t>(len)) {
+  if (sendto(sock, &req, len, 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel) !=
+      static_cast<ssize_t>(len)) {
     *err = ErrnoMessage(name + ": " + what);
   } else {
     char reply[1024];
@@ -135,8 +132,7 @@ bool AddressRequest(const std::string& name, unsigned short type,
     const struct nlmsghdr* h = reinterpret_cast<const struct nlmsghdr*>(reply);
     if (n < 0) {
       *err = ErrnoMessage(name + ": " + what + " reply");
-    } else if (!NLMSG_OK(h, static_cast<unsigned>(n)) ||
-               h->nlmsg_type != NLMSG_ERROR ||
+    } else if (!NLMSG_OK(h, static_cast<unsigned>(n)) || h->nlmsg_type != NLMSG_ERROR ||
                h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
       *err = name + ": " + what + ": unexpected reply";
     } else {
@@ -161,8 +157,7 @@ bool AddressRequest(const std::string& name, unsigned short type,
 
 bool ReadTapInfo(const std::string& name, TapInfo* info) {
 #ifdef __linux__
-  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
-    return false;
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') return false;
   const std::string dir = "/sys/class/net/" + name + "/";
   std::string flags_text, owner_text, group_text, index_text;
   if (!ReadSmallFile(dir + "tun_flags", &flags_text)) return false;
@@ -176,12 +171,10 @@ bool ReadTapInfo(const std::string& name, TapInfo* info) {
   info->name = name;
   info->tap = (flags & IFF_TAP) != 0;
   info->persistent = (flags & IFF_PERSIST) != 0;
-  info->owner = ReadSmallFile(dir + "owner", &owner_text)
-                    ? strtol(owner_text.c_str(), nullptr, 10)
-                    : -1;
-  info->group = ReadSmallFile(dir + "group", &group_text)
-                    ? strtol(group_text.c_str(), nullptr, 10)
-                    : -1;
+  info->owner =
+      ReadSmallFile(dir + "owner", &owner_text) ? strtol(owner_text.c_str(), nullptr, 10) : -1;
+  info->group =
+      ReadSmallFile(dir + "group", &group_text) ? strtol(group_text.c_str(), nullptr, 10) : -1;
   return true;
 #else
   (void)name;
@@ -196,8 +189,7 @@ std::vector<TapInfo> ListTaps() {
   if (dir == nullptr) return taps;
   while (struct dirent* entry = readdir(dir)) {
     TapInfo info;
-    if (entry->d_name[0] != '.' && ReadTapInfo(entry->d_name, &info))
-      taps.push_back(info);
+    if (entry->d_name[0] != '.' && ReadTapInfo(entry->d_name, &info)) taps.push_back(info);
   }
   closedir(dir);
   std::sort(taps.begin(), taps.end(),
@@ -205,20 +197,17 @@ std::vector<TapInfo> ListTaps() {
   return taps;
 }
 
-bool MayAttach(const TapInfo& info, uid_t uid,
-               const std::vector<gid_t>& groups) {
+bool MayAttach(const TapInfo& info, uid_t uid, const std::vector<gid_t>& groups) {
   // The kernel refuses an unprivileged attach when an owner is set and is not
   // us, or when a group is set and is not one of ours.
   if (info.owner != -1 && static_cast<uid_t>(info.owner) != uid) return false;
   if (info.group != -1 &&
-      std::find(groups.begin(), groups.end(),
-                static_cast<gid_t>(info.group)) == groups.end())
+      std::find(groups.begin(), groups.end(), static_cast<gid_t>(info.group)) == groups.end())
     return false;
   return true;
 }
 
-bool CreatePersistentTap(const std::string& name, uid_t owner,
-                         std::string* err) {
+bool CreatePersistentTap(const std::string& name, uid_t owner, std::string* err) {
 #ifdef __linux__
   if (InterfaceExists(name)) {
     *err = name + ": interface already exists";
@@ -269,8 +258,8 @@ bool DeletePersistentTap(const std::string& name, std::string* err) {
 #endif
 }
 
-int AttachTap(const std::string& name, bool must_exist, bool inheritable,
-              std::string* err, int* errnum) {
+int AttachTap(const std::string& name, bool must_exist, bool inheritable, std::string* err,
+              int* errnum) {
 #ifdef __linux__
   if (must_exist && !InterfaceExists(name)) {
     *err = name + ": no such interface";
@@ -300,8 +289,8 @@ int AttachTap(const std::string& name, bool must_exist, bool inheritable,
 #endif
 }
 
-bool ConfigureInterface(const std::string& name, uint32_t addr,
-                        uint32_t netmask, std::string* err) {
+bool ConfigureInterface(const std::string& name, uint32_t addr, uint32_t netmask,
+                        std::string* err) {
   struct ifreq ifr;
   if (!FillIfreq(name, &ifr, err)) return false;
   unsigned prefix = 0;
@@ -314,18 +303,15 @@ bool ConfigureInterface(const std::string& name, uint32_t addr,
   if (ReadInterface(name, &old_addr, &old_mask, &up, &ignored) &&
       (old_addr != addr || old_mask != netmask)) {
     unsigned old_prefix = 0;
-    while (old_prefix < 32 && (old_mask & (0x80000000u >> old_prefix)) != 0)
-      ++old_prefix;
-    if (!RemoveInterfaceAddress(name, old_addr, old_prefix, &removed, err))
-      return false;
+    while (old_prefix < 32 && (old_mask & (0x80000000u >> old_prefix)) != 0) ++old_prefix;
+    if (!RemoveInterfaceAddress(name, old_addr, old_prefix, &removed, err)) return false;
   }
   // Address and prefix in one request: SIOCSIFADDR followed by
   // SIOCSIFNETMASK gave the interface its class's mask (a /16 for 172.20)
   // in between, with a route to match, which took a neighbouring tap's
   // network for that moment and showed another run an overlap.
   int code = 0;
-  if (!AddressRequest(name, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, addr,
-                      prefix, &code, err))
+  if (!AddressRequest(name, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, addr, prefix, &code, err))
     return false;
   if (code != 0) {
     *err = ErrnoMessage(name + ": cannot set address", code);
@@ -350,25 +336,23 @@ bool ConfigureInterface(const std::string& name, uint32_t addr,
   return ok;
 }
 
-bool RemoveInterfaceAddress(const std::string& name, uint32_t addr,
-                            unsigned prefix, bool* removed, std::string* err) {
+bool RemoveInterfaceAddress(const std::string& name, uint32_t addr, unsigned prefix, bool* removed,
+                            std::string* err) {
   *removed = false;
   int code = 0;
-  if (!AddressRequest(name, RTM_DELADDR, 0, addr, prefix, &code, err))
-    return false;
+  if (!AddressRequest(name, RTM_DELADDR, 0, addr, prefix, &code, err)) return false;
   if (code == 0) {
     *removed = true;
     return true;
   }
   if (code == EADDRNOTAVAIL) return true;  // it did not have that address
-  *err = ErrnoMessage(name + ": cannot remove " + FormatIPv4(addr) + "/" +
-                          std::to_string(prefix),
+  *err = ErrnoMessage(name + ": cannot remove " + FormatIPv4(addr) + "/" + std::to_string(prefix),
                       code);
   return false;
 }
 
-bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask,
-                   bool* up, std::string* err) {
+bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask, bool* up,
+                   std::string* err) {
   struct ifreq ifr;
   if (!FillIfreq(name, &ifr, err)) return false;
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -398,8 +382,7 @@ bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask,
 }
 
 bool InterfaceExists(const std::string& name) {
-  return !name.empty() && name.size() < IFNAMSIZ &&
-         if_nametoindex(name.c_str()) != 0;
+  return !name.empty() && name.size() < IFNAMSIZ && if_nametoindex(name.c_str()) != 0;
 }
 
 }  // namespace runall

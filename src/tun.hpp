@@ -35,8 +35,7 @@ bool MayAttach(const TapInfo& info, uid_t uid, const std::vector<gid_t>& groups)
 
 /// Creates the persistent tap `name` that `owner` may attach (TUNSETIFF,
 /// TUNSETOWNER, TUNSETPERSIST). Fails with EEXIST if the name is taken.
-bool CreatePersistentTap(const std::string& name, uid_t owner,
-                         std::string* err);
+bool CreatePersistentTap(const std::string& name, uid_t owner, std::string* err);
 
 /// Clears TUNSETPERSIST on `name`, so the device goes away once nobody has it
 /// open.
@@ -47,23 +46,22 @@ bool DeletePersistentTap(const std::string& name, std::string* err);
 /// rather than created. A persistent tap already attached by another process
 /// gives EBUSY, which is what makes claiming a tap atomic. The fd is
 /// close-on-exec unless `inheritable`.
-int AttachTap(const std::string& name, bool must_exist, bool inheritable,
-              std::string* err, int* errnum);
+int AttachTap(const std::string& name, bool must_exist, bool inheritable, std::string* err,
+              int* errnum);
 
 /// Gives `name` the address `addr` with `netmask` in one request (never
 /// for a moment with another mask), in place of its first address if that
 /// is another, then brings it up.
-bool ConfigureInterface(const std::string& name, uint32_t addr,
-                        uint32_t netmask, std::string* err);
+bool ConfigureInterface(const std::string& name, uint32_t addr, uint32_t netmask, std::string* err);
 
 /// Removes exactly the address `addr`/`prefix` from `name`, leaving its
 /// other addresses alone. *removed is false when it had no such address.
-bool RemoveInterfaceAddress(const std::string& name, uint32_t addr,
-                            unsigned prefix, bool* removed, std::string* err);
+bool RemoveInterfaceAddress(const std::string& name, uint32_t addr, unsigned prefix, bool* removed,
+                            std::string* err);
 
 /// Reads back what ConfigureInterface set (addresses in host byte order).
-bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask,
-                   bool* up, std::string* err);
+bool ReadInterface(const std::string& name, uint32_t* addr, uint32_t* netmask, bool* up,
+                   std::string* err);
 
 /// True if an interface of that name exists in this network namespace.
 bool InterfaceExists(const std::string& name);

@@ -60,15 +60,13 @@ void Help() {
 bool CallerOwnsTap(uid_t uid, unsigned n, std::string* why) {
   const std::string name = "tap" + std::to_string(n);
   unsigned index = if_nametoindex(name.c_str());
-  if (index == 0)
-    return Fail(why, name + " does not exist in this network namespace");
+  if (index == 0) return Fail(why, name + " does not exist in this network namespace");
   TapInfo info;
   std::string text, err;
   FileCheck check;
   check.max_bytes = 64;
   if (!ReadTapInfo(name, &info) ||
-      !ReadFileText("/sys/class/net/" + name + "/ifindex", check, &text,
-                    &err) ||
+      !ReadFileText("/sys/class/net/" + name + "/ifindex", check, &text, &err) ||
       strtoul(text.c_str(), nullptr, 10) != index)
     return Fail(why, name + " is not a TUN/TAP device");
   if (!info.tap) return Fail(why, name + " is a tun device, not a tap");
@@ -89,8 +87,8 @@ std::vector<std::string> HostNames() {
 struct Request {
   std::string settings_path, hosts_path;  ///< -C, -f
   bool settings_given = false, hosts_given = false;
-  bool remove = false;                    ///< -d HOSTNAME
-  bool verbose = false;                   ///< -v
+  bool remove = false;   ///< -d HOSTNAME
+  bool verbose = false;  ///< -v
   std::string hostname, ip;
 };
 
@@ -121,8 +119,7 @@ Request ParseArgs(const std::vector<std::string>& args) {
   if (!opts.ok()) Usage(opts.error());
   std::vector<std::string> operands = opts.Operands();
   if (req.remove ? !operands.empty() : operands.size() != 2)
-    Usage(req.remove ? "-d takes the hostname; no other argument"
-                     : "expected HOSTNAME and IP");
+    Usage(req.remove ? "-d takes the hostname; no other argument" : "expected HOSTNAME and IP");
   if (!req.remove) {
     req.hostname = operands[0];
     req.ip = operands[1];
@@ -134,18 +131,16 @@ Request ParseArgs(const std::vector<std::string>& args) {
 // and, with restrict_hosts, only what the guest config allows; removing
 // grants nothing, so both apply to additions only (a guest dropped from the
 // config can still be removed). Exits on a refusal.
-void CheckAllowed(const Request& req, const Settings& settings,
-                  const OwnsTap& owns_tap) {
+void CheckAllowed(const Request& req, const Settings& settings, const OwnsTap& owns_tap) {
   std::string err;
   if (RunThroughSudo() && !req.remove && settings.sudo_hosts == SudoHosts::kGuests &&
       (!CheckGuestName(req.hostname, settings.guest_domain, HostNames(), &err) ||
        !CheckGuestAddress(settings.net_base, req.ip, owns_tap, &err)))
-    Fatal(kExitRefused, "refusing to map " + req.hostname + " to " + req.ip +
-                            ": " + err + " (sudo_hosts = guests)");
+    Fatal(kExitRefused, "refusing to map " + req.hostname + " to " + req.ip + ": " + err +
+                            " (sudo_hosts = guests)");
   bool refused = false;
   if (settings.restrict_hosts && !req.remove &&
-      !CheckRestrictedHost(settings, req.hostname, req.ip, geteuid() == 0,
-                           &refused, &err))
+      !CheckRestrictedHost(settings, req.hostname, req.ip, geteuid() == 0, &refused, &err))
     Fatal(refused ? kExitRefused : kExitSystem, err);
 }
 
@@ -167,10 +162,8 @@ void CheckAllowed(const Request& req, const Settings& settings,
       if (req.verbose || result.outcome == SectionEdit::kNotFound)
         Warn(hosts_path + ": " + result.why + "; nothing to do");
       exit(kExitOk);
-    case SectionEdit::kRefused:
-      Fatal(kExitRefused, hosts_path + ": " + result.why);
-    case SectionEdit::kInvalid:
-      break;
+    case SectionEdit::kRefused: Fatal(kExitRefused, hosts_path + ": " + result.why);
+    case SectionEdit::kInvalid: break;
   }
   Fatal(kExitUsage, result.why);
 }
@@ -193,11 +186,10 @@ int main(int argc, char** argv) {
   const uid_t uid = InvokingUid(&uid_ok);
   if (!uid_ok) Fatal(kExitUsage, "SUDO_UID: not a uid");
   Settings settings = DefaultSettings();
-  if (!LoadSettings(req.settings_given ? req.settings_path : DefaultSettingsPath(),
-                    geteuid() == 0, req.settings_given, &settings, &err))
+  if (!LoadSettings(req.settings_given ? req.settings_path : DefaultSettingsPath(), geteuid() == 0,
+                    req.settings_given, &settings, &err))
     Fatal(kExitSystem, err);
-  const std::string hosts_path =
-      req.hosts_given ? req.hosts_path : settings.hosts_file;
+  const std::string hosts_path = req.hosts_given ? req.hosts_path : settings.hosts_file;
   // Every program on the host resolves through this file.
   const OwnsTap owns_tap = [uid](unsigned n, std::string* why) {
     return CallerOwnsTap(uid, n, why);

@@ -69,8 +69,7 @@ bool ParsePort(const std::string& text, unsigned* port) {
 
 }  // namespace
 
-std::string ForwardedPortPath(const std::string& launch_dir,
-                              const std::string& host) {
+std::string ForwardedPortPath(const std::string& launch_dir, const std::string& host) {
   return launch_dir + "/" + host + ":port";
 }
 
@@ -90,8 +89,8 @@ bool ParsePortRecord(const std::string& text, pid_t* pid, unsigned* port) {
   return true;
 }
 
-bool ParseUsernetForward(const std::string& info, const std::string& netdev_id,
-                         unsigned guest_port, unsigned* host_port) {
+bool ParseUsernetForward(const std::string& info, const std::string& netdev_id, unsigned guest_port,
+                         unsigned* host_port) {
   // Sections begin "Hub -1 (ID):" (or "VLAN n (ID):" in older QEMU), each
   // with a table of sockets; a forwarding rule is a listening socket
   //   TCP[HOST_FORWARD]  FD  SRC-ADDR SRC-PORT  DST-ADDR DST-PORT  RECVQ SENDQ
@@ -134,8 +133,7 @@ UserNetSupport QemuUserNetSupport(const std::string& program) {
   opts.out = opts.err = ChildOutput::kPipe;
   Child c;
   std::string err, out;
-  if (!StartChild({program, "-netdev", "help"}, opts, &c, &err))
-    return UserNetSupport::kUnknown;
+  if (!StartChild({program, "-netdev", "help"}, opts, &c, &err)) return UserNetSupport::kUnknown;
   ChildIo io;
   io.on_out = [&](const char* d, size_t n) {
     if (out.size() < 65536) out.append(d, n);
@@ -147,8 +145,7 @@ UserNetSupport QemuUserNetSupport(const std::string& program) {
 }
 
 bool QueryForwardedPort(const std::string& socket, int timeout_ms,
-                        const std::function<bool()>& alive, unsigned* port,
-                        std::string* err) {
+                        const std::function<bool()>& alive, unsigned* port, std::string* err) {
   const int64_t deadline = MonotonicMs() + timeout_ms;
   QmpClient qmp;
   std::string why;
@@ -169,36 +166,35 @@ bool QueryForwardedPort(const std::string& socket, int timeout_ms,
     // whatever is at its path as it starts).
     if (!OwnedByUs(socket, true)) {
       why = "no socket of this user's there yet";
-    } else if (qmp.Connect(socket, static_cast<int>(std::min<int64_t>(left, 1000)),
-                           &why)) {
+    } else if (qmp.Connect(socket, static_cast<int>(std::min<int64_t>(left, 1000)), &why)) {
       break;
     }
     SleepMs(20);
   }
   JsonValue result;
   int left = static_cast<int>(std::max<int64_t>(1000, deadline - MonotonicMs()));
-  if (!qmp.Execute("human-monitor-command",
-                   "{\"command-line\": \"info usernet\"}", left, &result, err)) {
+  if (!qmp.Execute("human-monitor-command", "{\"command-line\": \"info usernet\"}", left, &result,
+                   err)) {
     *err = "QEMU's monitor " + socket + ": " + *err;
     return false;
   }
   if (result.type != JsonValue::Type::kString ||
       !ParseUsernetForward(result.text, kNetdevId, 22, port)) {
-    *err = "QEMU's monitor " + socket + " names no port forwarded to the "
+    *err = "QEMU's monitor " + socket +
+           " names no port forwarded to the "
            "guest's port 22 (info usernet)";
     return false;
   }
   return true;
 }
 
-bool RecordForwardedPort(const std::string& launch_dir, const std::string& host,
-                         pid_t pid, unsigned port, std::string* err) {
-  return WriteFileAtomically(launch_dir, host + ":port", FormatPortRecord(pid, port),
-                             err);
+bool RecordForwardedPort(const std::string& launch_dir, const std::string& host, pid_t pid,
+                         unsigned port, std::string* err) {
+  return WriteFileAtomically(launch_dir, host + ":port", FormatPortRecord(pid, port), err);
 }
 
-bool ReadForwardedPort(const std::string& launch_dir, const std::string& host,
-                       pid_t pid, unsigned* port, std::string* err) {
+bool ReadForwardedPort(const std::string& launch_dir, const std::string& host, pid_t pid,
+                       unsigned* port, std::string* err) {
   FileCheck check;
   check.max_bytes = 64;
   std::string text;
@@ -244,8 +240,7 @@ bool LocalPortFree(unsigned port, std::string* why) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0)
-    return true;
+  if (bind(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0) return true;
   const std::string where = "127.0.0.1:" + std::to_string(port);
   if (errno == EADDRINUSE)
     *why = where + " is in use by another program";

@@ -22,8 +22,7 @@
 namespace runall {
 
 /// LAUNCHDIR/HOST:port, where the forwarded port is recorded.
-std::string ForwardedPortPath(const std::string& launch_dir,
-                              const std::string& host);
+std::string ForwardedPortPath(const std::string& launch_dir, const std::string& host);
 
 /// "PID PORT\n".
 std::string FormatPortRecord(pid_t pid, unsigned port);
@@ -34,8 +33,8 @@ bool ParsePortRecord(const std::string& text, pid_t* pid, unsigned* port);
 /// From HMP's "info usernet" text: the host port that netdev `netdev_id`
 /// forwards to the guest's TCP port `guest_port` (a "TCP[HOST_FORWARD]"
 /// line of its section). False if there is none.
-bool ParseUsernetForward(const std::string& info, const std::string& netdev_id,
-                         unsigned guest_port, unsigned* host_port);
+bool ParseUsernetForward(const std::string& info, const std::string& netdev_id, unsigned guest_port,
+                         unsigned* host_port);
 
 /// What "QEMU -netdev help" says of the user-mode network.
 enum class UserNetSupport {
@@ -57,20 +56,19 @@ UserNetSupport QemuUserNetSupport(const std::string& program);
 /// or until `alive` says QEMU is gone. Only a socket of this user's is
 /// asked. False with *err.
 bool QueryForwardedPort(const std::string& socket, int timeout_ms,
-                        const std::function<bool()>& alive, unsigned* port,
-                        std::string* err);
+                        const std::function<bool()>& alive, unsigned* port, std::string* err);
 
 /// Writes the record of `pid` and `port` to LAUNCHDIR/HOST:port, through a
 /// temporary file and rename.
-bool RecordForwardedPort(const std::string& launch_dir, const std::string& host,
-                         pid_t pid, unsigned port, std::string* err);
+bool RecordForwardedPort(const std::string& launch_dir, const std::string& host, pid_t pid,
+                         unsigned port, std::string* err);
 
 /// The port recorded for the QEMU `pid`: true with *port only when the
 /// record exists, is this user's regular file, is well-formed and names
 /// `pid`. A record that cannot be read for another reason than its absence,
 /// or is someone else's, sets *err.
-bool ReadForwardedPort(const std::string& launch_dir, const std::string& host,
-                       pid_t pid, unsigned* port, std::string* err);
+bool ReadForwardedPort(const std::string& launch_dir, const std::string& host, pid_t pid,
+                       unsigned* port, std::string* err);
 
 /// Removes HOST's port record (what goes with the launch file).
 void RemoveUserNetFiles(const std::string& launch_dir, const std::string& host);

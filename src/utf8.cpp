@@ -29,8 +29,7 @@ size_t Utf8SequenceLength(const std::string& s, size_t i) {
     cp = (cp << 6) | (d & 0x3f);
   }
   static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
+  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
   return n;
 }
 

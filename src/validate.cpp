@@ -1,16 +1,15 @@
 #include "validate.hpp"
 
-#include "fail.hpp"
 #include <arpa/inet.h>
 #include <net/if.h>
+#include "fail.hpp"
 
 namespace runall {
 
 namespace {
 
 bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9');
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 }  // namespace
@@ -30,8 +29,9 @@ bool ValidHostname(const std::string& name, std::string* why) {
     for (size_t i = start; i < end; ++i) {
       char c = name[i];
       if (!IsAlnum(c) && c != '-')
-        return Fail(why, "hostname holds a character other than letters, "
-                         "digits, '-' and '.'");
+        return Fail(why,
+                    "hostname holds a character other than letters, "
+                    "digits, '-' and '.'");
     }
     if (dot == std::string::npos) break;
     start = dot + 1;
@@ -49,12 +49,10 @@ bool ParseIPv4(const std::string& text, uint32_t* addr, std::string* why) {
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
     size_t len = i - begin;
     if (len == 0 || len > 3) return Fail(why, "not a dotted-quad IPv4 address");
-    if (len > 1 && text[begin] == '0')
-      return Fail(why, "IPv4 address part with a leading zero");
+    if (len > 1 && text[begin] == '0') return Fail(why, "IPv4 address part with a leading zero");
     ++parts;
     if (i == text.size()) break;
-    if (text[i] != '.' || parts == 4)
-      return Fail(why, "not a dotted-quad IPv4 address");
+    if (text[i] != '.' || parts == 4) return Fail(why, "not a dotted-quad IPv4 address");
     ++i;
   }
   if (parts != 4) return Fail(why, "not a dotted-quad IPv4 address");
@@ -66,28 +64,26 @@ bool ParseIPv4(const std::string& text, uint32_t* addr, std::string* why) {
 }
 
 std::string FormatIPv4(uint32_t addr) {
-  return std::to_string(addr >> 24) + "." + std::to_string((addr >> 16) & 255) +
-         "." + std::to_string((addr >> 8) & 255) + "." +
-         std::to_string(addr & 255);
+  return std::to_string(addr >> 24) + "." + std::to_string((addr >> 16) & 255) + "." +
+         std::to_string((addr >> 8) & 255) + "." + std::to_string(addr & 255);
 }
 
 bool ValidTapName(const std::string& name, unsigned* number, std::string* why) {
-  if (name.size() >= IFNAMSIZ)
-    return Fail(why, "interface name too long");
+  if (name.size() >= IFNAMSIZ) return Fail(why, "interface name too long");
   if (name.compare(0, 3, "tap") != 0 && name.compare(0, 3, "tun") != 0)
     return Fail(why, "interface name is not tapN or tunN");
   std::string digits = name.substr(3);
   unsigned long n = 0;
   if (digits.empty() || (digits.size() > 1 && digits[0] == '0') ||
       !ParseUnsigned(digits, 0xffffffffUL, &n))
-    return Fail(why, "interface name is not tapN or tunN (N decimal, no "
-                     "leading zeros)");
+    return Fail(why,
+                "interface name is not tapN or tunN (N decimal, no "
+                "leading zeros)");
   if (number) *number = static_cast<unsigned>(n);
   return true;
 }
 
-bool ParseUnsigned(const std::string& text, unsigned long max,
-                   unsigned long* value) {
+bool ParseUnsigned(const std::string& text, unsigned long max, unsigned long* value) {
   if (text.empty() || text.size() > 20) return false;
   unsigned long v = 0;
   for (char c : text) {

@@ -25,7 +25,6 @@ std::string FormatIPv4(uint32_t addr);
 bool ValidTapName(const std::string& name, unsigned* number, std::string* why);
 
 /// Parses a non-negative decimal integer without sign, spaces or overflow.
-bool ParseUnsigned(const std::string& text, unsigned long max,
-                   unsigned long* value);
+bool ParseUnsigned(const std::string& text, unsigned long max, unsigned long* value);
 
 }  // namespace runall

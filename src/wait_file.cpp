@@ -25,8 +25,7 @@ namespace {
 // The events that can mean "the file was written": created, written (the
 // guest's `date >> file` appends), closed after writing, renamed into place,
 // or touched. IN_IGNORED comes anyway when the directory goes away.
-const uint32_t kWatchMask =
-    IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB;
+const uint32_t kWatchMask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB;
 
 // inotify instances are kept for reuse rather than closed: closing one
 // waits for an RCU grace period in the kernel (8-25 ms measured here), which
@@ -84,15 +83,13 @@ class DirWatch {
   // unmounted), after which the caller falls back to polling.
   bool Drain(const std::string& name, bool* gone) {
     bool relevant = false;
-    alignas(struct inotify_event) char
-        buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)];
+    alignas(struct inotify_event) char buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)];
     for (;;) {
       ssize_t n = read(fd_, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       for (ssize_t off = 0; off < n;) {
-        const struct inotify_event* ev =
-            reinterpret_cast<const struct inotify_event*>(buf + off);
+        const struct inotify_event* ev = reinterpret_cast<const struct inotify_event*>(buf + off);
         off += sizeof(struct inotify_event) + ev->len;
         if (ev->mask & IN_Q_OVERFLOW) relevant = true;
         if (ev->wd != wd_) continue;  // a previous wait's watch

@@ -27,10 +27,13 @@ QemuIdentity Qemu(const std::string& path, long long mtime = 1700000000) {
 
 TEST(AccelMemory, RecallsOnlyTheSameFile) {
   const QemuIdentity qemu = Qemu("/usr/bin/qemu-system-x86_64");
-  std::string text = RememberKvmFailure("", qemu, {1796018400, "qemu-system-x86_64: "
-                                                               "error: failed to set MSR 0x10a"});
-  EXPECT_EQ(text, "kvm-failed\t2049\t1234\t19000000\t1700000000\t1796018400\t"
-                  "/usr/bin/qemu-system-x86_64\tqemu-system-x86_64: error: failed to set MSR 0x10a\n");
+  std::string text = RememberKvmFailure("", qemu,
+                                        {1796018400,
+                                         "qemu-system-x86_64: "
+                                         "error: failed to set MSR 0x10a"});
+  EXPECT_EQ(text,
+            "kvm-failed\t2049\t1234\t19000000\t1700000000\t1796018400\t"
+            "/usr/bin/qemu-system-x86_64\tqemu-system-x86_64: error: failed to set MSR 0x10a\n");
   KvmFailure f;
   ASSERT_TRUE(RecallKvmFailure(text, qemu, &f));
   EXPECT_EQ(f.when, 1796018400);

@@ -40,8 +40,7 @@ TEST(Accel, SaysWhyASameArchitectureGuestHasNoKvm) {
   EXPECT_NE(c.notice.find("no /dev/kvm"), std::string::npos) << c.notice;
   c = ChooseAccel("", false, "x86_64", "x86_64", Kvm(true, false));
   EXPECT_EQ(c.args, (Args{"-accel", "tcg"}));
-  EXPECT_NE(c.notice.find("/dev/kvm is not accessible to alice"), std::string::npos)
-      << c.notice;
+  EXPECT_NE(c.notice.find("/dev/kvm is not accessible to alice"), std::string::npos) << c.notice;
   EXPECT_NE(c.notice.find("usermod -a -G kvm alice"), std::string::npos) << c.notice;
 }
 
@@ -70,8 +69,7 @@ TEST(Accel, TheGuestsOwnOptionsWinOverEverything) {
 TEST(Accel, KnowsTheSettingsValues) {
   for (const char* v : {"auto", "kvm", "tcg", "hvf", "whpx", "nvmm", "xen", "hax"})
     EXPECT_TRUE(ValidAccelSetting(v)) << v;
-  for (const char* v : {"", "KVM", "fast", "kvm,tcg"})
-    EXPECT_FALSE(ValidAccelSetting(v)) << v;
+  for (const char* v : {"", "KVM", "fast", "kvm,tcg"}) EXPECT_FALSE(ValidAccelSetting(v)) << v;
 }
 
 TEST(Accel, ReadsThisHost) {

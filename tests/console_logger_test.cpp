@@ -60,10 +60,11 @@ TEST(ConsoleLogger, LogConsoleStampsEveryLineAfterTheHeader) {
   EXPECT_EQ(LogConsole(p[0], log.fd(), MonotonicMs(), "--- QEMU for g, pid 1, started x ---"), 0);
   close(p[0]);
   std::string text = ReadAll(log.path());
-  EXPECT_TRUE(std::regex_match(text, std::regex("--- QEMU for g, pid 1, started x ---\n"
-                                                "\\[   0\\.0\\d\\d\\] SeaBIOS\n"
-                                                "\\[   0\\.0\\d\\d\\] qemu-system-x86_64: warning: x\n"
-                                                "\\[   0\\.0\\d\\d\\] no newline\n")))
+  EXPECT_TRUE(
+      std::regex_match(text, std::regex("--- QEMU for g, pid 1, started x ---\n"
+                                        "\\[   0\\.0\\d\\d\\] SeaBIOS\n"
+                                        "\\[   0\\.0\\d\\d\\] qemu-system-x86_64: warning: x\n"
+                                        "\\[   0\\.0\\d\\d\\] no newline\n")))
       << text;
 }
 

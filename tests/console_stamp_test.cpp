@@ -20,21 +20,18 @@ TEST(ConsoleStamp, FormatsSecondsSinceStart) {
 }
 
 TEST(ConsoleStamp, QuotesALineWithoutItsStamp) {
-  EXPECT_EQ(WithoutConsoleStamp("[   0.001] qemu: could not set up"),
-            "qemu: could not set up");
+  EXPECT_EQ(WithoutConsoleStamp("[   0.001] qemu: could not set up"), "qemu: could not set up");
   EXPECT_EQ(WithoutConsoleStamp(ConsoleStamp(123456789) + "x"), "x");
-  for (const char* kept : {"", "[", "plain", "[0.01] short", "[ 1.000]no blank",
-                           "[x.000] y", "[  .000] y"})
+  for (const char* kept :
+       {"", "[", "plain", "[0.01] short", "[ 1.000]no blank", "[x.000] y", "[  .000] y"})
     EXPECT_EQ(WithoutConsoleStamp(kept), kept) << kept;
 }
 
 TEST(ConsoleStamp, StampsEachLineWithItsFirstByte) {
   ConsoleStamper s(1000);
   EXPECT_EQ(Feed(&s, "Linux version 6.1", 1500), "");
-  EXPECT_EQ(Feed(&s, ".0\r\nFreeing", 2750),
-            "[   0.500] Linux version 6.1.0\n");
-  EXPECT_EQ(Feed(&s, " memory\r\n\r\n", 4000),
-            "[   1.750] Freeing memory\n[   3.000] \n");
+  EXPECT_EQ(Feed(&s, ".0\r\nFreeing", 2750), "[   0.500] Linux version 6.1.0\n");
+  EXPECT_EQ(Feed(&s, " memory\r\n\r\n", 4000), "[   1.750] Freeing memory\n[   3.000] \n");
   std::string out;
   s.Finish(&out);
   EXPECT_EQ(out, "");
@@ -44,7 +41,10 @@ TEST(ConsoleStamp, DropsEscapesAndControlCharacters) {
   ConsoleStamper s(0);
   std::string out = Feed(&s,
                          "\x1b[0;32m  OK  \x1b[0m] Started ssh\x07.\r\n"
-                         "\x1b]0;title\x07" "a\tb\x1b" "c\x1b[?25l\x01\x7f" "end\n",
+                         "\x1b]0;title\x07"
+                         "a\tb\x1b"
+                         "c\x1b[?25l\x01\x7f"
+                         "end\n",
                          10);
   EXPECT_EQ(out, "[   0.010]   OK  ] Started ssh.\n[   0.010] a\tbend\n");
 }
@@ -77,7 +77,8 @@ TEST(ConsoleStamp, HeaderNamesTheLaunch) {
   std::string h = ConsoleHeader("debian", 4711, 1796018400);
   EXPECT_EQ(h.compare(0, 36, "--- QEMU for debian, pid 4711, start"), 0) << h;
   EXPECT_EQ(h.size(), std::string("--- QEMU for debian, pid 4711, started "
-                                  "2026-11-30 06:00:00 ---").size());
+                                  "2026-11-30 06:00:00 ---")
+                          .size());
   EXPECT_EQ(h.substr(h.size() - 4), " ---");
 }
 

@@ -18,11 +18,17 @@ struct Raw {
     b[0] = op;
     b[1] = htype;
     b[2] = hlen;
-    b[4] = 0x12; b[5] = 0x34; b[6] = 0x56; b[7] = 0x78;  // xid
-    b[10] = 0x80;                                        // broadcast flag
+    b[4] = 0x12;
+    b[5] = 0x34;
+    b[6] = 0x56;
+    b[7] = 0x78;   // xid
+    b[10] = 0x80;  // broadcast flag
     const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
     memcpy(&b[28], mac, 6);
-    b[236] = 99; b[237] = 130; b[238] = 83; b[239] = 99;
+    b[236] = 99;
+    b[237] = 130;
+    b[238] = 83;
+    b[239] = 99;
   }
   Raw& Opt(uint8_t code, std::initializer_list<uint8_t> value) {
     b.push_back(code);
@@ -113,10 +119,15 @@ TEST(ParseDhcpPacket, AcceptsOptionsThatFillThePacketWithoutEnd) {
 
 TEST(ParseDhcpPacket, ReadsReplyOptions) {
   Raw r(2);
-  r.Opt(53, {5}).Opt(54, {172, 20, 3, 1}).Opt(51, {0, 0, 0, 120})
-      .Opt(58, {0, 0, 0, 60}).Opt(59, {0, 0, 0, 105})
-      .Opt(1, {255, 255, 255, 0}).Opt(3, {172, 20, 3, 1, 10, 0, 0, 1})
-      .Opt(15, {'l', 'a', 'n'}).Opt(56, {'n', 'o'})
+  r.Opt(53, {5})
+      .Opt(54, {172, 20, 3, 1})
+      .Opt(51, {0, 0, 0, 120})
+      .Opt(58, {0, 0, 0, 60})
+      .Opt(59, {0, 0, 0, 105})
+      .Opt(1, {255, 255, 255, 0})
+      .Opt(3, {172, 20, 3, 1, 10, 0, 0, 1})
+      .Opt(15, {'l', 'a', 'n'})
+      .Opt(56, {'n', 'o'})
       .OptN(6, 40, 9)  // ten servers: the first eight are kept
       .End();
   DhcpPacket p;
@@ -223,14 +234,12 @@ TEST(ParseDhcpPacket, RefusesOptionsOfTheWrongSize) {
   struct Case {
     uint8_t code;
     size_t len;
-  } bad[] = {{50, 3}, {50, 5}, {54, 0}, {54, 8}, {51, 2}, {1, 6},
-             {57, 1}, {57, 4}, {3, 3},  {6, 0},  {6, 5},  {61, 1},
-             {61, 0}, {12, 0}, {15, 0}, {55, 0}, {56, 0}, {58, 1}};
+  } bad[] = {{50, 3}, {50, 5}, {54, 0}, {54, 8}, {51, 2}, {1, 6},  {57, 1}, {57, 4}, {3, 3},
+             {6, 0},  {6, 5},  {61, 1}, {61, 0}, {12, 0}, {15, 0}, {55, 0}, {56, 0}, {58, 1}};
   for (const Case& c : bad) {
     Raw r = Discover();
     r.OptN(c.code, c.len, 1).End();
-    EXPECT_EQ(ParseError(r.b), DhcpParseError::kBadLength)
-        << int(c.code) << "/" << c.len;
+    EXPECT_EQ(ParseError(r.b), DhcpParseError::kBadLength) << int(c.code) << "/" << c.len;
   }
 }
 
@@ -256,7 +265,7 @@ TEST(ParseDhcpPacket, ReadsOptionsOverloadedIntoFileAndSname) {
   // Options field: type, overload = both; file then sname hold the rest.
   Raw r = Discover();
   r.Opt(52, {3}).End();
-  r.At(108, {61, 2, 1, 0xaa, 255});           // file: first part of the id
+  r.At(108, {61, 2, 1, 0xaa, 255});               // file: first part of the id
   r.At(44, {61, 1, 0xbb, 12, 2, 'h', 'i', 255});  // sname: the rest, hostname
   DhcpPacket p;
   DhcpParseError e;

@@ -149,8 +149,7 @@ TEST(DhcpServer, SendsNoHostnameDnsOrDomainWhenNoneIsConfigured) {
   cfg.dns.clear();
   DhcpServer server(cfg);
   DhcpPacket reply;
-  ASSERT_EQ(server.Handle(Request(kDhcpDiscover), 0, &reply).outcome,
-            DhcpOutcome::kReply);
+  ASSERT_EQ(server.Handle(Request(kDhcpDiscover), 0, &reply).outcome, DhcpOutcome::kReply);
   EXPECT_TRUE(reply.hostname.empty());
   EXPECT_TRUE(reply.domain.empty());
   EXPECT_EQ(reply.dns_count, 0);
@@ -349,8 +348,7 @@ TEST_F(DhcpServerTest, ReleaseForgetsTheLeaseOfItsHolderOnly) {
 }
 
 TEST_F(DhcpServerTest, DropsRelayedPacketsOfEveryKind) {
-  for (uint8_t t : {kDhcpDiscover, kDhcpRequest, kDhcpInform, kDhcpRelease,
-                    kDhcpDecline}) {
+  for (uint8_t t : {kDhcpDiscover, kDhcpRequest, kDhcpInform, kDhcpRelease, kDhcpDecline}) {
     DhcpPacket p = Request(t);
     p.giaddr = 0x0a000001;
     p.requested_address = kClient;
@@ -459,8 +457,7 @@ TEST(DhcpServer, ReplyLimitFollowsTheMaximumMessageSizeOption) {
 TEST(DhcpServer, AReplyToAHugeClientIdentifierStillFitsAndKeepsTheEssentials) {
   DhcpConfig cfg = Config();
   cfg.hostname = std::string(63, 'h');
-  cfg.domain = std::string(63, 'd') + "." + std::string(63, 'e') + "." +
-               std::string(63, 'f');
+  cfg.domain = std::string(63, 'd') + "." + std::string(63, 'e') + "." + std::string(63, 'f');
   DhcpServer server(cfg);
   DhcpPacket d = Request(kDhcpDiscover);
   std::string id(255, 'i');
@@ -498,8 +495,7 @@ TEST(NameserversFromResolvConf, TakesIPv4NameserverLinesOnly) {
       "nameserver 203.0.113.8\r\n"
       "nameserver 203.0.113.9";
   std::vector<uint32_t> ns = NameserversFromResolvConf(text);
-  std::vector<uint32_t> want = {0xc0000235, 0xc6336401, 0xcb007107,
-                                0xcb007108, 0xcb007109};
+  std::vector<uint32_t> want = {0xc0000235, 0xc6336401, 0xcb007107, 0xcb007108, 0xcb007109};
   EXPECT_EQ(ns, want);
   EXPECT_TRUE(NameserversFromResolvConf("").empty());
   EXPECT_TRUE(NameserversFromResolvConf("nameserver 127.0.0.1\n").empty());

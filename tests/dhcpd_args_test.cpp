@@ -38,11 +38,26 @@ std::string ParseError(const std::vector<std::string>& args) {
 TEST(ParseDhcpdArgs, ReadsEveryOption) {
   DhcpdArgs a;
   std::string err;
-  ASSERT_TRUE(ParseDhcpdArgs({"-i", "tap3", "-s", "172.20.3.1", "-c172.20.3.2",
-                              "-m", "255.255.255.128", "-n", "netbsd",
-                              "-d", "example.test", "-l", "300", "-D",
-                              "192.0.2.53", "-D", "192.0.2.54", "-r",
-                              "/etc/resolv.conf", "-q"},
+  ASSERT_TRUE(ParseDhcpdArgs({"-i",
+                              "tap3",
+                              "-s",
+                              "172.20.3.1",
+                              "-c172.20.3.2",
+                              "-m",
+                              "255.255.255.128",
+                              "-n",
+                              "netbsd",
+                              "-d",
+                              "example.test",
+                              "-l",
+                              "300",
+                              "-D",
+                              "192.0.2.53",
+                              "-D",
+                              "192.0.2.54",
+                              "-r",
+                              "/etc/resolv.conf",
+                              "-q"},
                              &a, &err))
       << err;
   EXPECT_EQ("tap3", a.cfg.interface);
@@ -61,8 +76,7 @@ TEST(ParseDhcpdArgs, ReadsEveryOption) {
 TEST(ParseDhcpdArgs, DefaultsAreTheArticles) {
   DhcpdArgs a;
   std::string err;
-  ASSERT_TRUE(ParseDhcpdArgs({"-i", "tap0", "-s", "172.20.0.1", "-c", "172.20.0.2"},
-                             &a, &err))
+  ASSERT_TRUE(ParseDhcpdArgs({"-i", "tap0", "-s", "172.20.0.1", "-c", "172.20.0.2"}, &a, &err))
       << err;
   EXPECT_EQ(0xffffff00u, a.cfg.netmask);
   EXPECT_EQ(120u, a.cfg.lease_time);
@@ -80,8 +94,7 @@ TEST(ParseDhcpdArgs, Help) {
 }
 
 TEST(ParseDhcpdArgs, RefusesBadCommandLines) {
-  const std::vector<std::string> base = {"-i", "tap0", "-s", "172.20.0.1", "-c",
-                                         "172.20.0.2"};
+  const std::vector<std::string> base = {"-i", "tap0", "-s", "172.20.0.1", "-c", "172.20.0.2"};
   EXPECT_EQ("-i is required", ParseError({"-s", "172.20.0.1", "-c", "172.20.0.2"}));
   EXPECT_EQ("-s is required", ParseError({"-i", "tap0", "-c", "172.20.0.2"}));
   EXPECT_EQ("-c is required", ParseError({"-i", "tap0", "-s", "172.20.0.1"}));

@@ -58,9 +58,8 @@ TEST(DriverArgsTest, ScriptIsAlwaysTheNextArgument) {
 }
 
 TEST(DriverArgsTest, TodaysOptions) {
-  DriverArgs a = Parse({"-q", "-j", "4", "--shutdown", "--tap", "out.tap",
-                        "-C", "/etc/x.conf", "-c", "guests", "-l", "-", "-s",
-                        "t", "a", "b"});
+  DriverArgs a = Parse({"-q", "-j", "4", "--shutdown", "--tap", "out.tap", "-C", "/etc/x.conf",
+                        "-c", "guests", "-l", "-", "-s", "t", "a", "b"});
   EXPECT_TRUE(a.quiet);
   EXPECT_EQ(a.jobs, 4u);
   EXPECT_TRUE(a.shutdown);
@@ -84,10 +83,8 @@ TEST(DriverArgsTest, LogDirectoryAndIdentity) {
   EXPECT_TRUE(HasPathOption(Parse({"-i", "k"})));
   EXPECT_TRUE(HasPathOption(Parse({"--log-dir", "d"})));
   EXPECT_FALSE(HasPathOption(Parse({"-j", "2", "--shutdown"})));
-  EXPECT_NE(Bad({"-i", "a", "-i", "b"}).find("-i given twice"),
-            std::string::npos);
-  EXPECT_NE(Bad({"--log-dir"}).find("--log-dir needs a value"),
-            std::string::npos);
+  EXPECT_NE(Bad({"-i", "a", "-i", "b"}).find("-i given twice"), std::string::npos);
+  EXPECT_NE(Bad({"--log-dir"}).find("--log-dir needs a value"), std::string::npos);
 }
 
 TEST(DriverArgsTest, AttachedValues) {
@@ -128,27 +125,22 @@ TEST(DriverArgsTest, BadUsage) {
   EXPECT_NE(Bad({"-j", "65"}).find("from 1 to 64"), std::string::npos);
   EXPECT_NE(Bad({"-j", "two"}).find("not a number"), std::string::npos);
   EXPECT_NE(Bad({"-j", "1", "-j", "2"}).find("twice"), std::string::npos);
-  EXPECT_NE(Bad({"-C", "a", "-C", "b"}).find("-C given twice"),
-            std::string::npos);
+  EXPECT_NE(Bad({"-C", "a", "-C", "b"}).find("-C given twice"), std::string::npos);
   EXPECT_NE(Bad({"--tap"}).find("--tap needs a value"), std::string::npos);
   EXPECT_NE(Bad({"--tap="}).find("empty value"), std::string::npos);
   EXPECT_NE(Bad({"-s", "a", "-sf", "b"}).find("only one"), std::string::npos);
-  EXPECT_NE(Bad({"netqemu", "-j", "2"}).find("options go first"),
-            std::string::npos);
+  EXPECT_NE(Bad({"netqemu", "-j", "2"}).find("options go first"), std::string::npos);
   EXPECT_NE(Bad({"../etc"}).find("OS name \"../etc\""), std::string::npos);
   EXPECT_NE(Bad({"a b"}).find("OS name"), std::string::npos);
-  EXPECT_NE(Bad({"--stop", "-s", "x"}).find("--stop runs no script"),
-            std::string::npos);
-  EXPECT_NE(Bad({"--stop", "--shutdown"}).find("leave out --shutdown"),
-            std::string::npos);
+  EXPECT_NE(Bad({"--stop", "-s", "x"}).find("--stop runs no script"), std::string::npos);
+  EXPECT_NE(Bad({"--stop", "--shutdown"}).find("leave out --shutdown"), std::string::npos);
 }
 
 TEST(DriverArgsTest, UsageNamesEveryOption) {
   std::string u = DriverUsage("runall-os-test");
-  for (const char* opt : {"-s ", "-sn", "-sf", "-j N", "--shutdown", "--stop",
-                          "--tap", "-C", "-c", "-l", "-q", "--help",
-                          "--log-dir", "-i IDENTITY", "--junit FILE",
-                          "--shard K/N"})
+  for (const char* opt :
+       {"-s ", "-sn", "-sf", "-j N", "--shutdown", "--stop", "--tap", "-C", "-c", "-l", "-q",
+        "--help", "--log-dir", "-i IDENTITY", "--junit FILE", "--shard K/N"})
     EXPECT_NE(u.find(opt), std::string::npos) << opt;
   EXPECT_EQ(u.compare(0, 22, "usage: runall-os-test "), 0);
 }
@@ -186,19 +178,15 @@ TEST(PlanScriptTest, PathsThatLeaveTheDirectoryAreRefused) {
 }
 
 TEST(DecideCopyTest, EachMode) {
-  for (CopyMode m :
-       {CopyMode::kInteractive, CopyMode::kNever, CopyMode::kForce}) {
+  for (CopyMode m : {CopyMode::kInteractive, CopyMode::kNever, CopyMode::kForce}) {
     EXPECT_EQ(DecideCopy(m, false, false, false), CopyStep::kCopy);
     EXPECT_EQ(DecideCopy(m, true, true, false), CopyStep::kKeep);
   }
   EXPECT_EQ(DecideCopy(CopyMode::kForce, true, false, false), CopyStep::kCopy);
-  EXPECT_EQ(DecideCopy(CopyMode::kNever, true, false, true),
-            CopyStep::kKeepOther);
-  EXPECT_EQ(DecideCopy(CopyMode::kInteractive, true, false, true),
-            CopyStep::kAsk);
+  EXPECT_EQ(DecideCopy(CopyMode::kNever, true, false, true), CopyStep::kKeepOther);
+  EXPECT_EQ(DecideCopy(CopyMode::kInteractive, true, false, true), CopyStep::kAsk);
   // Nobody to ask: refuse to overwrite, and say so.
-  EXPECT_EQ(DecideCopy(CopyMode::kInteractive, true, false, false),
-            CopyStep::kRefuse);
+  EXPECT_EQ(DecideCopy(CopyMode::kInteractive, true, false, false), CopyStep::kRefuse);
 }
 
 TEST(DriverArgsTest, JunitReportAndShard) {

@@ -22,8 +22,7 @@ class FileIoTest : public ::testing::Test {
     std::string cmd = "rm -rf '" + dir_ + "'";
     ASSERT_EQ(0, system(cmd.c_str()));
   }
-  std::string Write(const std::string& name, const std::string& text,
-                    mode_t mode = 0644) {
+  std::string Write(const std::string& name, const std::string& text, mode_t mode = 0644) {
     std::string path = dir_ + "/" + name;
     FILE* f = fopen(path.c_str(), "w");
     fwrite(text.data(), 1, text.size(), f);

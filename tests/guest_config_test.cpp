@@ -41,10 +41,18 @@ TEST(GuestConfig, ArticleExampleGivesTheArticlesRecords) {
     std::vector<Words> options;
   } const want[] = {
       {"netqemu", "/data/qemu/netbsd-2.0.2.img", 240, 60, 64, {}},
-      {"solqemu", "/data/qemu/solaris-10.img", 2400, 2000, 128,
+      {"solqemu",
+       "/data/qemu/solaris-10.img",
+       2400,
+       2000,
+       128,
        {{"-cdrom", "/data/os/solaris-10/sol-10-ccd-GA-x86-iso.iso"}}},
       {"gentqemu", "/data/qemu/gentoo.img", 1200, 1200, 64, {}},
-      {"freeqemu", "/data/qemu/freebsd-5.4.img", 720, 60, 64,
+      {"freeqemu",
+       "/data/qemu/freebsd-5.4.img",
+       720,
+       60,
+       64,
        {{"-cdrom", "/data/os/freeBSD-5.4/5.4-RELEASE-i386-disc1.iso"}}},
       {"openqemu", "/data/qemu/openbsd-3.7.img", 240, 60, 64, {}},
   };
@@ -219,16 +227,14 @@ TEST(GuestConfig, QuotedOptionLinesKeepPathsWithSpaces) {
   std::vector<GuestRecord> r =
       Parse("h h.img\n-cdrom \"/data/my isos/install.iso\"  # the installer\n");
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].option_lines,
-            (std::vector<Words>{{"-cdrom", "/data/my isos/install.iso"}}));
+  EXPECT_EQ(r[0].option_lines, (std::vector<Words>{{"-cdrom", "/data/my isos/install.iso"}}));
 }
 
 TEST(GuestConfig, ShippedExampleParsesCommentedAndUncommented) {
   // The test runner works from the top of the tree.
   std::vector<GuestRecord> records;
   std::string err;
-  ASSERT_TRUE(LoadGuestConfig("etc/runall-guests", TestSettings(), &records, &err))
-      << err;
+  ASSERT_TRUE(LoadGuestConfig("etc/runall-guests", TestSettings(), &records, &err)) << err;
   EXPECT_TRUE(records.empty());  // installed as is, it starts no guest
   // Uncommented: every "#x" line (not "##", not "# ") loses its '#'.
   FILE* f = fopen("etc/runall-guests", "r");
@@ -244,8 +250,8 @@ TEST(GuestConfig, ShippedExampleParsesCommentedAndUncommented) {
   ASSERT_TRUE(ParseGuestConfig(text, "example", TestSettings(), &records, &err)) << err;
   Words names;
   for (const auto& r : records) names.push_back(r.hostname);
-  EXPECT_EQ(names, (Words{"netqemu", "solqemu", "gentqemu", "freeqemu", "openqemu",
-                          "debian", "zdebian", "alpine", "armdeb"}));
+  EXPECT_EQ(names, (Words{"netqemu", "solqemu", "gentqemu", "freeqemu", "openqemu", "debian",
+                          "zdebian", "alpine", "armdeb"}));
   EXPECT_EQ(records[0].drive_if, "ide");
   EXPECT_EQ(records[0].nic, "e1000");
   EXPECT_EQ(records[6].qemu, "qemu-system-s390x");
@@ -259,9 +265,10 @@ TEST(GuestConfig, NetworkComesFromTheSettingsUnlessTheRecordSays) {
   user.network = NetworkMode::kUser;
   std::vector<GuestRecord> r;
   std::string err;
-  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\nnetwork = tap\n\n"
-                               "c c.img\nnetwork = user\nssh_port = 2222\n",
-                               "guests", user, &r, &err))
+  ASSERT_TRUE(
+      ParseGuestConfig("a a.img\n\nb b.img\nnetwork = tap\n\n"
+                       "c c.img\nnetwork = user\nssh_port = 2222\n",
+                       "guests", user, &r, &err))
       << err;
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(r[0].network, NetworkMode::kUser);
@@ -282,11 +289,9 @@ TEST(GuestConfig, UserNetworkRefusesWhatItCannotDo) {
             "bring their own network (-net, -netdev or -nic): runall adds the "
             "card and forwards ssh to it itself; remove them, or set network = "
             "tap");
-  EXPECT_NE(ParseError("h h.img\nnetwork = user\n-nic user\n").find(
-                "bring their own network"),
+  EXPECT_NE(ParseError("h h.img\nnetwork = user\n-nic user\n").find("bring their own network"),
             std::string::npos);
-  EXPECT_NE(ParseError("h h.img\nnetwork = user\n--net nic\n").find(
-                "bring their own network"),
+  EXPECT_NE(ParseError("h h.img\nnetwork = user\n--net nic\n").find("bring their own network"),
             std::string::npos);
   // runall learns the forwarded port from its own monitor: a record's own
   // QMP monitor needs a fixed port.
@@ -298,9 +303,10 @@ TEST(GuestConfig, UserNetworkRefusesWhatItCannotDo) {
   {
     std::vector<GuestRecord> records;
     std::string err;
-    EXPECT_TRUE(ParseGuestConfig("h h.img\nnetwork = user\nssh_port = 2222\n"
-                                 "-qmp unix:/tmp/m,server=on\n",
-                                 "guests", TestSettings(), &records, &err))
+    EXPECT_TRUE(
+        ParseGuestConfig("h h.img\nnetwork = user\nssh_port = 2222\n"
+                         "-qmp unix:/tmp/m,server=on\n",
+                         "guests", TestSettings(), &records, &err))
         << err;
   }
   EXPECT_EQ(ParseError("h h.img\nnetwork = user\nnic = none\n"),
@@ -348,8 +354,7 @@ TEST(GuestConfig, AccelDefaultsToTheSettings) {
   settings.accel = "tcg";
   std::vector<GuestRecord> r;
   std::string err;
-  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\naccel = kvm\n", "guests", settings, &r,
-                               &err))
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\naccel = kvm\n", "guests", settings, &r, &err))
       << err;
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].accel, "tcg");

@@ -137,10 +137,11 @@ TEST_F(GuestLogTest, BesideAnotherRunOnlyWhatFollowsTheOpenIsThisRuns) {
 }
 
 TEST_F(GuestLogTest, ALongRunsOutputKeepsItsEndFromALinesStart) {
-  WriteFile("2005/08/09-12:34.56 netqemu:: START\n"  // 36 bytes
-            "first line\n"                           // 11
-            "second line\n"                          // 12
-            "2005/08/09-12:34.56 netqemu:: END\n");  // 34
+  WriteFile(
+      "2005/08/09-12:34.56 netqemu:: START\n"  // 36 bytes
+      "first line\n"                           // 11
+      "second line\n"                          // 12
+      "2005/08/09-12:34.56 netqemu:: END\n");  // 34
   std::string out, err;
   // The last 50 bytes begin inside "first line": from the next line on.
   ASSERT_TRUE(ReadRunOutput(path_, "netqemu", 0, 50, &out, &err)) << err;

@@ -84,12 +84,13 @@ TEST_F(GuestOpsLaunch, ExitTwoIsALostRaceWhateverTheMessage) {
 // A refusal for another reason (no free tap) is a failure to report, even
 // when its message says "in use".
 TEST_F(GuestOpsLaunch, OtherRefusalsAreFailuresEvenWhenTheySayInUse) {
-  LaunchResult r = Launch(
-      "echo 'runqemuos: no free tap: tap3: in use by another guest' >&2; exit 1");
+  LaunchResult r =
+      Launch("echo 'runqemuos: no free tap: tap3: in use by another guest' >&2; exit 1");
   EXPECT_EQ(LaunchOutcome::kNotStarted, r.outcome);
-  EXPECT_EQ("runqemuos failed (exit 1): runqemuos: no free tap: tap3: in use by "
-            "another guest",
-            r.detail);
+  EXPECT_EQ(
+      "runqemuos failed (exit 1): runqemuos: no free tap: tap3: in use by "
+      "another guest",
+      r.detail);
 }
 
 TEST_F(GuestOpsLaunch, FailureDetailIsTheLastLineOfTheMessage) {

@@ -26,14 +26,14 @@ const char kHost[] = "netqemu";
 // the run fills in itself).
 struct Files {
   ImageFact image = ImageFact::kFree;
-  bool live_qemu = false;    ///< the launch file names a live QEMU of ours
-  bool later_up = false;     ///< an up-file newer than the launch file
-  bool expired = false;      ///< the launch file is older than the start timeout
+  bool live_qemu = false;  ///< the launch file names a live QEMU of ours
+  bool later_up = false;   ///< an up-file newer than the launch file
+  bool expired = false;    ///< the launch file is older than the start timeout
 };
 
-const Files kDown{};                                          // nothing runs
+const Files kDown{};                                           // nothing runs
 const Files kBooting{ImageFact::kRunall, true, false, false};  // launched, no up-file
-const Files kUp{ImageFact::kRunall, true, true, false};       // launched, up-file
+const Files kUp{ImageFact::kRunall, true, true, false};        // launched, up-file
 
 // Takes the next scripted answer; the last one repeats.
 template <typename T>
@@ -70,8 +70,8 @@ class FakeGuestOps : public GuestOps {
   StopRequest shutdown_request{true, false, ""};
   StopRequest sigterm_request{true, false, ""};
   StopRequest sigkill_request{true, false, ""};
-  std::set<StopWay> stops_qemu{StopWay::kPowerButton, StopWay::kShutdownCommand,
-                               StopWay::kSigterm, StopWay::kSigkill};
+  std::set<StopWay> stops_qemu{StopWay::kPowerButton, StopWay::kShutdownCommand, StopWay::kSigterm,
+                               StopWay::kSigkill};
   int64_t exit_ms = 2000;
   bool exits_alone = false;  ///< QEMU exits during the first request, sent or not
 
@@ -121,8 +121,7 @@ class FakeGuestOps : public GuestOps {
     return ssh_answers;
   }
   void WaitForImage(ImageWait what, StartupFacts* f) override {
-    Call(what == ImageWait::kQemuOpensImage ? "WaitForImage opens"
-                                            : "WaitForImage launch file");
+    Call(what == ImageWait::kQemuOpensImage ? "WaitForImage opens" : "WaitForImage launch file");
     Gather(f);
   }
   WaitEnd WaitShutdownOrConnect() override {
@@ -315,8 +314,9 @@ TEST_F(GuestRunTest, HostKeyChangedIsRefusedAndLeftAlone) {
   EXPECT_EQ(r.detail, "host key changed");
   // Refused before the script: not shut down either.
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "End"}));
-  EXPECT_TRUE(Logged("ERROR:: Host key changed: remove the guest's entry from "
-                     "runall's known_hosts if it was reinstalled"));
+  EXPECT_TRUE(
+      Logged("ERROR:: Host key changed: remove the guest's entry from "
+             "runall's known_hosts if it was reinstalled"));
 }
 
 // --- the guest is down ------------------------------------------------------------
@@ -357,7 +357,7 @@ TEST_F(GuestRunTest, StaleLaunchFileAndUpFileDoNotStopALaunch) {
   EXPECT_EQ(StatusText(r), "passed");
   EXPECT_TRUE(r.launched);
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
-                        "WaitBoot", "AwaitSsh", "RunScript", "End"}));
+                           "WaitBoot", "AwaitSsh", "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, SshBootSignalNeedsNoSecondWaitForSsh) {
@@ -392,39 +392,47 @@ TEST_F(GuestRunTest, BootTimeoutShowsTheConsolesLastLines) {
 
 TEST_F(GuestRunTest, BootTimeoutWithShutdownStopsTheGuestItLaunched) {
   ops_.boot_waits = {{WaitEnd::kTimedOut, -1}};
-  ops_.button_request = {false, false, "no monitor: /l/.monitor-0/netqemu.qmp: "
-                                       "Connection refused"};
-  ops_.shutdown_request = {false, false, "ssh: connect to host netqemu port 22: "
-                                         "Connection refused"};
+  ops_.button_request = {false, false,
+                         "no monitor: /l/.monitor-0/netqemu.qmp: "
+                         "Connection refused"};
+  ops_.shutdown_request = {false, false,
+                           "ssh: connect to host netqemu port 22: "
+                           "Connection refused"};
   options_.shutdown = true;
   GuestResult r = Run();
   // The timeout stays what the summary says; the guest is gone all the same.
   EXPECT_EQ(StatusText(r), "boot timeout");
-  EXPECT_EQ(r.detail, "no boot signal within 240s of the launch; killed with SIGTERM: "
-                      "neither the power button nor the shutdown command reached it");
+  EXPECT_EQ(r.detail,
+            "no boot signal within 240s of the launch; killed with SIGTERM: "
+            "neither the power button nor the shutdown command reached it");
   EXPECT_EQ(r.stopped_by, "SIGTERM");
-  EXPECT_TRUE(Logged("Power button not pressed (no monitor: /l/.monitor-0/netqemu.qmp: "
-                     "Connection refused); running the shutdown command"));
-  EXPECT_TRUE(Logged("Shutdown command not delivered (ssh: connect to host netqemu "
-                     "port 22: Connection refused)"));
+  EXPECT_TRUE(
+      Logged("Power button not pressed (no monitor: /l/.monitor-0/netqemu.qmp: "
+             "Connection refused); running the shutdown command"));
+  EXPECT_TRUE(
+      Logged("Shutdown command not delivered (ssh: connect to host netqemu "
+             "port 22: Connection refused)"));
   EXPECT_TRUE(Logged("Nothing reached the guest; stopping QEMU (pid 4242) with SIGTERM"));
-  EXPECT_TRUE(Logged("QEMU exited (killed with SIGTERM: neither the power button nor the "
-                     "shutdown command reached it, 2.0s)"));
+  EXPECT_TRUE(
+      Logged("QEMU exited (killed with SIGTERM: neither the power button nor the "
+             "shutdown command reached it, 2.0s)"));
 }
 
 TEST_F(GuestRunTest, QemuExitingDuringBootIsABootFailure) {
   ops_.boot_waits = {{WaitEnd::kExited, -1}};
-  ops_.console_tail = {"[   0.020] qemu-system-x86_64: -device virtio-9p-pci: "
-                       "cannot initialize fsdev 'runall_rw'"};
+  ops_.console_tail = {
+      "[   0.020] qemu-system-x86_64: -device virtio-9p-pci: "
+      "cannot initialize fsdev 'runall_rw'"};
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "boot failed");
   EXPECT_EQ(r.detail, "QEMU exited before the guest came up (see /logs/netqemu.console)");
   EXPECT_TRUE(Logged("ERROR:: QEMU exited before the OS came up"));
-  EXPECT_TRUE(Logged("  [   0.020] qemu-system-x86_64: -device virtio-9p-pci: "
-                     "cannot initialize fsdev 'runall_rw'"));
+  EXPECT_TRUE(
+      Logged("  [   0.020] qemu-system-x86_64: -device virtio-9p-pci: "
+             "cannot initialize fsdev 'runall_rw'"));
   // Asked whether a launch again would do better; it would not.
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
-                        "WaitBoot", "RelaunchAfterEarlyExit", "ConsoleTail", "End"}));
+                           "WaitBoot", "RelaunchAfterEarlyExit", "ConsoleTail", "End"}));
 }
 
 TEST_F(GuestRunTest, QemuThatExitsForAReasonTheOperationsMendIsLaunchedAgain) {
@@ -436,8 +444,8 @@ TEST_F(GuestRunTest, QemuThatExitsForAReasonTheOperationsMendIsLaunchedAgain) {
   EXPECT_TRUE(r.launched);
   EXPECT_DOUBLE_EQ(r.boot_seconds, 4.5);
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
-                        "WaitBoot", "RelaunchAfterEarlyExit", "Launch", "Gather",
-                        "WaitBoot", "AwaitSsh", "RunScript", "End"}));
+                           "WaitBoot", "RelaunchAfterEarlyExit", "Launch", "Gather", "WaitBoot",
+                           "AwaitSsh", "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, ASecondEarlyExitIsABootFailure) {
@@ -446,8 +454,8 @@ TEST_F(GuestRunTest, ASecondEarlyExitIsABootFailure) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "boot failed");
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
-                        "WaitBoot", "RelaunchAfterEarlyExit", "Launch", "Gather",
-                        "WaitBoot", "ConsoleTail", "End"}));
+                           "WaitBoot", "RelaunchAfterEarlyExit", "Launch", "Gather", "WaitBoot",
+                           "ConsoleTail", "End"}));
 }
 
 TEST_F(GuestRunTest, LaunchThatStartsNothingIsABootFailure) {
@@ -457,11 +465,12 @@ TEST_F(GuestRunTest, LaunchThatStartsNothingIsABootFailure) {
   ops_.console_tail = {"[   0.004] qemu-system-x86_64: -m 999999: cannot set up guest memory"};
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "boot failed");
-  EXPECT_EQ(r.detail, "runqemuos failed (exit 111): QEMU is not running: its process "
-                      "(pid 77) exited at once with status 1; see /logs/netqemu.console");
+  EXPECT_EQ(r.detail,
+            "runqemuos failed (exit 111): QEMU is not running: its process "
+            "(pid 77) exited at once with status 1; see /logs/netqemu.console");
   EXPECT_FALSE(r.launched);
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch",
-                        "RelaunchAfterEarlyExit", "ConsoleTail", "End"}));
+                           "RelaunchAfterEarlyExit", "ConsoleTail", "End"}));
   EXPECT_TRUE(Logged("  [   0.004] qemu-system-x86_64: -m 999999: cannot set up guest memory"));
 }
 
@@ -474,9 +483,9 @@ TEST_F(GuestRunTest, QemuThatDiesBeforeRunqemuosSawItStartIsLaunchedAgainToo) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "passed");
   EXPECT_TRUE(r.launched);
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch",
-                        "RelaunchAfterEarlyExit", "Launch", "Gather", "WaitBoot", "AwaitSsh",
-                        "RunScript", "End"}));
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "RelaunchAfterEarlyExit",
+                    "Launch", "Gather", "WaitBoot", "AwaitSsh", "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, LostLaunchRaceWaitsForTheWinnersBoot) {
@@ -489,7 +498,7 @@ TEST_F(GuestRunTest, LostLaunchRaceWaitsForTheWinnersBoot) {
   EXPECT_FALSE(r.launched);
   EXPECT_DOUBLE_EQ(r.boot_seconds, 3.5);
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
-                        "WaitBoot", "AwaitSsh", "RunScript", "End"}));
+                           "WaitBoot", "AwaitSsh", "RunScript", "End"}));
   EXPECT_TRUE(Logged("Disk image was taken by another launch; looking again"));
   EXPECT_TRUE(Logged("Finished waiting - OS is up"));
 }
@@ -522,10 +531,11 @@ TEST_F(GuestRunTest, BootingGuestIsWaitedForNotLaunchedAgain) {
   EXPECT_EQ(StatusText(r), "passed");
   EXPECT_FALSE(r.launched);
   EXPECT_DOUBLE_EQ(r.boot_seconds, 3.5);
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "WaitBoot",
-                        "AwaitSsh", "RunScript", "End"}));
-  EXPECT_TRUE(Logged("A later upfile does not exist; assuming OS is booting. Will "
-                     "wait until launchfile is 240s old"));
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "WaitBoot", "AwaitSsh",
+                           "RunScript", "End"}));
+  EXPECT_TRUE(
+      Logged("A later upfile does not exist; assuming OS is booting. Will "
+             "wait until launchfile is 240s old"));
 }
 
 TEST_F(GuestRunTest, BootingGuestThatTimesOutIsNotStopped) {
@@ -555,8 +565,9 @@ TEST_F(GuestRunTest, SomeoneElsesQemuIsRefused) {
   EXPECT_EQ(StatusText(r), "refused");
   EXPECT_EQ(r.detail, "disk image is open, and not by a QEMU runall launched");
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "End"}));
-  EXPECT_TRUE(Logged("ERROR:: Can't launch OS as disk image is already open for "
-                     "writing; aborting"));
+  EXPECT_TRUE(
+      Logged("ERROR:: Can't launch OS as disk image is already open for "
+             "writing; aborting"));
 }
 
 TEST_F(GuestRunTest, ImageProbeErrorIsAnError) {
@@ -586,7 +597,7 @@ TEST_F(GuestRunTest, QemuStillInitialisingIsGivenTimeToOpenTheImage) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "passed");
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "WaitForImage opens",
-                        "Gather", "WaitBoot", "AwaitSsh", "RunScript", "End"}));
+                           "Gather", "WaitBoot", "AwaitSsh", "RunScript", "End"}));
   EXPECT_TRUE(Logged("Disk image now open; assuming boot process has started"));
 }
 
@@ -611,9 +622,8 @@ TEST_F(GuestRunTest, RunqemuosHoldingTheLockIsGivenTimeToWriteTheLaunchFile) {
   ops_.files = {{ImageFact::kRunall, false, false, false}, kBooting};
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "passed");
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient",
-                        "WaitForImage launch file", "Gather", "WaitBoot", "AwaitSsh",
-                        "RunScript", "End"}));
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "WaitForImage launch file",
+                           "Gather", "WaitBoot", "AwaitSsh", "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, LockWhoseLaunchFileNeverComesIsRefused) {
@@ -622,8 +632,8 @@ TEST_F(GuestRunTest, LockWhoseLaunchFileNeverComesIsRefused) {
   EXPECT_EQ(StatusText(r), "refused");
   EXPECT_EQ(r.detail, "disk image is open, and not by a QEMU runall launched");
   // One wait only.
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient",
-                        "WaitForImage launch file", "Gather", "End"}));
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "WaitForImage launch file",
+                           "Gather", "End"}));
 }
 
 // --- a guest going down -------------------------------------------------------------
@@ -634,9 +644,9 @@ TEST_F(GuestRunTest, GuestGoingDownIsRelaunchedOnceItExited) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "passed");
   EXPECT_TRUE(r.launched);
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient",
-                        "WaitShutdownOrConnect", "Gather", "Launch", "Gather", "WaitBoot",
-                        "AwaitSsh", "RunScript", "End"}));
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "Gather", "TestConnection patient", "WaitShutdownOrConnect", "Gather",
+                    "Launch", "Gather", "WaitBoot", "AwaitSsh", "RunScript", "End"}));
   EXPECT_TRUE(Logged("Process has exited"));
   EXPECT_TRUE(Logged("Disk image not open"));
 }
@@ -648,8 +658,8 @@ TEST_F(GuestRunTest, GuestThatAnswersWhileGoingDownIsUsed) {
   EXPECT_EQ(StatusText(r), "passed");
   EXPECT_FALSE(r.launched);
   // It answered ssh itself: no second wait for sshd.
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient",
-                        "WaitShutdownOrConnect", "Gather", "RunScript", "End"}));
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection patient", "WaitShutdownOrConnect",
+                           "Gather", "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, GuestGoingDownThatNeitherExitsNorAnswersIsRefused) {
@@ -658,8 +668,9 @@ TEST_F(GuestRunTest, GuestGoingDownThatNeitherExitsNorAnswersIsRefused) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "refused");
   EXPECT_EQ(r.detail, "guest neither shut down nor answered within the stop timeout");
-  EXPECT_TRUE(Logged("ERROR:: Cannot launch OS; aborting. Suggest ssh or guest os boot "
-                     "problem"));
+  EXPECT_TRUE(
+      Logged("ERROR:: Cannot launch OS; aborting. Suggest ssh or guest os boot "
+             "problem"));
 }
 
 TEST_F(GuestRunTest, ImageStillOpenAfterQemuExitedIsRefused) {
@@ -687,8 +698,9 @@ TEST_F(GuestRunTest, SshThatCannotConnectForTheScriptIsUnreachable) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "unreachable");
   EXPECT_EQ(r.detail, "ssh: connect to host netqemu port 22: No route to host");
-  EXPECT_TRUE(Logged("ERROR:: ssh returned 255: ssh: connect to host netqemu port 22: "
-                     "No route to host"));
+  EXPECT_TRUE(
+      Logged("ERROR:: ssh returned 255: ssh: connect to host netqemu port 22: "
+             "No route to host"));
 }
 
 TEST_F(GuestRunTest, HostKeyChangedBetweenTestAndScript) {
@@ -720,7 +732,7 @@ TEST_F(GuestRunTest, InterruptWhileBootingEndsTheRunAndLeavesTheGuest) {
   EXPECT_TRUE(r.launched);
   // No decision after the ^C, no script, no shutdown: QEMU keeps running.
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
-                        "WaitBoot", "End"}));
+                           "WaitBoot", "End"}));
   EXPECT_FALSE(Logged("ERROR:: Reached end of main_os_startup_function"));
 }
 
@@ -769,7 +781,7 @@ TEST_F(GuestRunTest, ShutdownAfterThePassPressesThePowerButton) {
   EXPECT_EQ(r.detail, "powered off by the power button");
   EXPECT_EQ(r.stopped_by, "power button");
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "RunScript", "FindQemu",
-                        "RequestStop power button", "WaitQemuExit 30s shown", "End"}));
+                           "RequestStop power button", "WaitQemuExit 30s shown", "End"}));
   EXPECT_TRUE(Logged("Pressed the power button; waiting up to 30s for QEMU (pid 4242) to exit"));
   EXPECT_TRUE(Logged("QEMU exited (powered off by the power button, 2.0s)"));
 }
@@ -794,11 +806,11 @@ TEST_F(GuestRunTest, ShutdownThatFailsTurnsThePassIntoAnError) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "error");
   EXPECT_EQ(r.detail, "shutdown failed: QEMU (pid 4242) still running after SIGKILL");
-  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "RunScript", "FindQemu",
-                        "RequestStop power button", "WaitQemuExit 30s shown",
-                        "RequestStop shutdown command", "WaitQemuExit 30s shown",
-                        "RequestStop SIGTERM", "WaitQemuExit 10s", "RequestStop SIGKILL",
-                        "WaitQemuExit 5s", "End"}));
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "Gather", "TestConnection quick", "RunScript", "FindQemu",
+                    "RequestStop power button", "WaitQemuExit 30s shown",
+                    "RequestStop shutdown command", "WaitQemuExit 30s shown", "RequestStop SIGTERM",
+                    "WaitQemuExit 10s", "RequestStop SIGKILL", "WaitQemuExit 5s", "End"}));
 }
 
 TEST_F(GuestRunTest, ShutdownOfAFailedScriptKeepsTheFailure) {
@@ -821,8 +833,9 @@ TEST_F(GuestRunTest, ShutdownOfAGuestWhoseImageSomeoneElseHolds) {
   options_.shutdown = true;
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "error");
-  EXPECT_EQ(r.detail, "shutdown failed: the disk image is in use, but the launch file "
-                      "names no QEMU runall started; not stopping it");
+  EXPECT_EQ(r.detail,
+            "shutdown failed: the disk image is in use, but the launch file "
+            "names no QEMU runall started; not stopping it");
   EXPECT_FALSE(Called("RequestStop shutdown command"));
 }
 
@@ -853,9 +866,9 @@ TEST_F(GuestRunTest, AGuestThatIgnoresTheButtonGetsItsShutdownCommand) {
   EXPECT_EQ(r.detail, "powered off by its shutdown command");
   EXPECT_EQ(r.stopped_by, "shutdown command");
   // Half the stop timeout for the button, what is left for the command.
-  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
-                        "WaitQemuExit 30s shown", "RequestStop shutdown command",
-                        "WaitQemuExit 30s shown", "End"}));
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "FindQemu", "RequestStop power button", "WaitQemuExit 30s shown",
+                    "RequestStop shutdown command", "WaitQemuExit 30s shown", "End"}));
   EXPECT_TRUE(Logged("QEMU (pid 4242) still running after 30s; running the shutdown command"));
   EXPECT_TRUE(Logged("QEMU exited (powered off by its shutdown command, 32.0s)"));
 }
@@ -865,9 +878,10 @@ TEST_F(GuestRunTest, WithoutAMonitorTheShutdownCommandHasTheWholeStopTimeout) {
   GuestResult r = Stop();
   EXPECT_EQ(r.detail, "powered off by its shutdown command");
   EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
-                        "RequestStop shutdown command", "WaitQemuExit 60s shown", "End"}));
-  EXPECT_TRUE(Logged("Power button not pressed (the guest's options bring their own QMP "
-                     "monitor); running the shutdown command"));
+                           "RequestStop shutdown command", "WaitQemuExit 60s shown", "End"}));
+  EXPECT_TRUE(
+      Logged("Power button not pressed (the guest's options bring their own QMP "
+             "monitor); running the shutdown command"));
 }
 
 TEST_F(GuestRunTest, AGuestSlowToActOnTheButtonIsTheButtonsDoing) {
@@ -875,14 +889,15 @@ TEST_F(GuestRunTest, AGuestSlowToActOnTheButtonIsTheButtonsDoing) {
   // already, and QEMU exits a little later.
   ops_.stops_qemu = {StopWay::kPowerButton};
   ops_.exit_ms = 40000;
-  ops_.shutdown_request = {false, false, "ssh: connect to host netqemu port 22: "
-                                         "Connection refused"};
+  ops_.shutdown_request = {false, false,
+                           "ssh: connect to host netqemu port 22: "
+                           "Connection refused"};
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "stopped");
   EXPECT_EQ(r.stopped_by, "power button");
-  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
-                        "WaitQemuExit 30s shown", "RequestStop shutdown command",
-                        "WaitQemuExit 30s shown", "End"}));
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "FindQemu", "RequestStop power button", "WaitQemuExit 30s shown",
+                    "RequestStop shutdown command", "WaitQemuExit 30s shown", "End"}));
   EXPECT_TRUE(Logged("QEMU exited (powered off by the power button, 40.0s)"));
 }
 
@@ -892,10 +907,10 @@ TEST_F(GuestRunTest, StopThatHadToKillIsNoPass) {
   EXPECT_EQ(StatusText(r), "killed");
   EXPECT_FALSE(Passed(r));
   EXPECT_EQ(r.detail, "killed with SIGTERM after the stop timeout (60s)");
-  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
-                        "WaitQemuExit 30s shown", "RequestStop shutdown command",
-                        "WaitQemuExit 30s shown", "RequestStop SIGTERM", "WaitQemuExit 10s",
-                        "End"}));
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "FindQemu", "RequestStop power button", "WaitQemuExit 30s shown",
+                    "RequestStop shutdown command", "WaitQemuExit 30s shown", "RequestStop SIGTERM",
+                    "WaitQemuExit 10s", "End"}));
 }
 
 TEST_F(GuestRunTest, StopSendsSigkillWhenSigtermIsNotEnough) {
@@ -927,11 +942,12 @@ TEST_F(GuestRunTest, StopOfAnUnreachableGuestWithoutAMonitorKillsAtOnce) {
   ops_.shutdown_request = {false, false, "ssh timed out"};
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "killed");
-  EXPECT_EQ(r.detail, "killed with SIGTERM: neither the power button nor the shutdown "
-                      "command reached it");
-  EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
-                        "RequestStop shutdown command", "RequestStop SIGTERM",
-                        "WaitQemuExit 10s", "End"}));
+  EXPECT_EQ(r.detail,
+            "killed with SIGTERM: neither the power button nor the shutdown "
+            "command reached it");
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "FindQemu", "RequestStop power button", "RequestStop shutdown command",
+                    "RequestStop SIGTERM", "WaitQemuExit 10s", "End"}));
   EXPECT_TRUE(Logged("Shutdown command not delivered (ssh timed out)"));
   EXPECT_TRUE(Logged("Nothing reached the guest; stopping QEMU (pid 4242) with SIGTERM"));
 }
@@ -956,8 +972,9 @@ TEST_F(GuestRunTest, StopThatCannotSignalQemuIsAnError) {
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "error");
   EXPECT_EQ(r.detail, "QEMU (pid 4242) still running: kill 4242: Operation not permitted");
-  EXPECT_TRUE(Logged("ERROR:: QEMU (pid 4242) still running: kill 4242: Operation not "
-                     "permitted"));
+  EXPECT_TRUE(
+      Logged("ERROR:: QEMU (pid 4242) still running: kill 4242: Operation not "
+             "permitted"));
   EXPECT_FALSE(Called("WaitQemuExit 10s"));
   EXPECT_FALSE(Called("RequestStop SIGKILL"));
 }
@@ -967,8 +984,9 @@ TEST_F(GuestRunTest, StopLeavesSomeoneElsesQemuAlone) {
   ops_.image_without_qemu = ImageFact::kForeignQemu;
   GuestResult r = Stop();
   EXPECT_EQ(StatusText(r), "refused");
-  EXPECT_EQ(r.detail, "the disk image is in use, but the launch file names no QEMU "
-                      "runall started; not stopping it");
+  EXPECT_EQ(r.detail,
+            "the disk image is in use, but the launch file names no QEMU "
+            "runall started; not stopping it");
   EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "ProbeImage", "End"}));
 }
 
@@ -988,7 +1006,7 @@ TEST_F(GuestRunTest, StopInterruptedWhileAskingTheGuest) {
   EXPECT_EQ(StatusText(r), "interrupted");
   // No SIGTERM behind the user's back after a ^C.
   EXPECT_EQ(Ops(), (OpList{"Begin", "FindQemu", "RequestStop power button",
-                        "WaitQemuExit 30s shown", "RequestStop shutdown command", "End"}));
+                           "WaitQemuExit 30s shown", "RequestStop shutdown command", "End"}));
 }
 
 TEST_F(GuestRunTest, StopInterruptedWhileWaitingForQemu) {

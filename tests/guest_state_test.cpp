@@ -39,8 +39,7 @@ class GuestStateTest : public ::testing::Test {
   pid_t Start(const std::string& program) {
     pid_t child = fork();
     if (child == 0) {
-      execl(program.c_str(), "qemu-system-fake", "30",
-            static_cast<char*>(nullptr));
+      execl(program.c_str(), "qemu-system-fake", "30", static_cast<char*>(nullptr));
       _exit(127);
     }
     children_.push_back(child);
@@ -170,13 +169,11 @@ TEST_F(GuestStateTest, FileFacts) {
 
   // An up-file from before the launch does not count; one after does.
   std::ofstream(up) << "old boot\n";
-  struct timespec old[2] = {{launch.mtime.tv_sec - 10, 0},
-                            {launch.mtime.tv_sec - 10, 0}};
+  struct timespec old[2] = {{launch.mtime.tv_sec - 10, 0}, {launch.mtime.tv_sec - 10, 0}};
   ASSERT_EQ(utimensat(AT_FDCWD, up.c_str(), old, 0), 0);
   GatherFileFacts(launch, up, 240, now, &f);
   EXPECT_FALSE(f.later_up_file);
-  struct timespec later[2] = {{launch.mtime.tv_sec + 5, 0},
-                              {launch.mtime.tv_sec + 5, 0}};
+  struct timespec later[2] = {{launch.mtime.tv_sec + 5, 0}, {launch.mtime.tv_sec + 5, 0}};
   ASSERT_EQ(utimensat(AT_FDCWD, up.c_str(), later, 0), 0);
   GatherFileFacts(launch, up, 240, now, &f);
   EXPECT_TRUE(f.later_up_file);

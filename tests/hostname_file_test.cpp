@@ -60,10 +60,8 @@ TEST(DecideHostnameFile, LeavesOthersFilesAlone) {
 }
 
 TEST(DecideHostnameFile, UsesTheConfiguredAges) {
-  EXPECT_EQ(HostnameFileAction::kSkip,
-            DecideHostnameFile(File(5, kNow - 10), 5, kNow, 3600, 10));
-  EXPECT_EQ(HostnameFileAction::kDelete,
-            DecideHostnameFile(File(5, kNow - 21), 5, kNow, 20, 10));
+  EXPECT_EQ(HostnameFileAction::kSkip, DecideHostnameFile(File(5, kNow - 10), 5, kNow, 3600, 10));
+  EXPECT_EQ(HostnameFileAction::kDelete, DecideHostnameFile(File(5, kNow - 21), 5, kNow, 20, 10));
 }
 
 namespace {
@@ -82,9 +80,8 @@ ParentOf Tree(std::map<pid_t, pid_t> parents) {
 
 TEST(WalkAncestors, VisitsFromUsUpToInit) {
   std::vector<pid_t> seen;
-  pid_t found = WalkAncestors(
-      500, Tree({{500, 400}, {400, 300}, {300, 1}, {1, 0}}),
-      [&](pid_t pid) {
+  pid_t found =
+      WalkAncestors(500, Tree({{500, 400}, {400, 300}, {300, 1}, {1, 0}}), [&](pid_t pid) {
         seen.push_back(pid);
         return false;
       });
@@ -94,11 +91,10 @@ TEST(WalkAncestors, VisitsFromUsUpToInit) {
 
 TEST(WalkAncestors, StopsAtTheNearestMatch) {
   std::vector<pid_t> seen;
-  pid_t found = WalkAncestors(
-      500, Tree({{500, 400}, {400, 300}, {300, 1}}), [&](pid_t pid) {
-        seen.push_back(pid);
-        return pid == 400 || pid == 300;
-      });
+  pid_t found = WalkAncestors(500, Tree({{500, 400}, {400, 300}, {300, 1}}), [&](pid_t pid) {
+    seen.push_back(pid);
+    return pid == 400 || pid == 300;
+  });
   EXPECT_EQ(400, found);
   EXPECT_EQ((std::vector<pid_t>{500, 400}), seen);
 }
@@ -146,8 +142,7 @@ class FindGuestHostnameTest : public ::testing::Test {
   void Write(pid_t pid, const std::string& text, long age = 0) {
     WriteName(std::to_string(pid), text, age);
   }
-  void WriteName(const std::string& name, const std::string& text,
-                 long age = 0) {
+  void WriteName(const std::string& name, const std::string& text, long age = 0) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path) << text;
     struct timeval times[2] = {{now_ - age, 0}, {now_ - age, 0}};
@@ -214,8 +209,8 @@ TEST_F(FindGuestHostnameTest, NothingFound) {
   EXPECT_EQ("", found.hostname);
   EXPECT_EQ(0, found.pid);
   EXPECT_TRUE(found.notes.empty());
-  HostnameSearch missing = FindGuestHostname(dir_ + "/nope", getuid(), now_,
-                                             3600, 600, 500, Tree({}));
+  HostnameSearch missing =
+      FindGuestHostname(dir_ + "/nope", getuid(), now_, 3600, 600, 500, Tree({}));
   EXPECT_EQ("", missing.hostname);
   EXPECT_EQ(1u, missing.notes.size());
 }
@@ -259,8 +254,8 @@ TEST_F(FindGuestHostnameTest, SuffixedNamesCountForTheirPid) {
 TEST_F(FindGuestHostnameTest, ThePlainNameAndASuffixedOneCompareByAge) {
   Write(400, "plain\n", 5);
   WriteName("400.x", "suffixed\n", 50);
-  WriteName("400.y", "stale\n", 700);     // too old to use
-  WriteName("400.z", "bad name!\n", 1);   // invalid: passed over
+  WriteName("400.y", "stale\n", 700);    // too old to use
+  WriteName("400.z", "bad name!\n", 1);  // invalid: passed over
   HostnameSearch found = Find();
   EXPECT_EQ("plain", found.hostname);
   EXPECT_TRUE(ExistsName("400.x"));
@@ -275,8 +270,7 @@ TEST_F(FindGuestHostnameTest, ManyForeignFilesMakeFewNotes) {
   HostnameSearch found = Find();
   EXPECT_EQ("found", found.hostname);
   EXPECT_GE(20u, found.notes.size());
-  EXPECT_NE(std::string::npos, found.notes.back().find("more files")) <<
-      found.notes.back();
+  EXPECT_NE(std::string::npos, found.notes.back().find("more files")) << found.notes.back();
 }
 
 TEST(HostnameFilePid, PidOrPidDotSuffix) {
@@ -285,9 +279,8 @@ TEST(HostnameFilePid, PidOrPidDotSuffix) {
   EXPECT_EQ(4711, pid);
   ASSERT_TRUE(HostnameFilePid("4711.aZ09", &pid));
   EXPECT_EQ(4711, pid);
-  for (const char* bad : {"", "0", "04711", "4711.", ".4711", "4711..a",
-                          "4711.a.b", "4711.a-b", "4711.a/b", "a4711", "47 11",
-                          "99999999999", "4711.\xc3\xa9", "-1"})
+  for (const char* bad : {"", "0", "04711", "4711.", ".4711", "4711..a", "4711.a.b", "4711.a-b",
+                          "4711.a/b", "a4711", "47 11", "99999999999", "4711.\xc3\xa9", "-1"})
     EXPECT_FALSE(HostnameFilePid(bad, &pid)) << bad;
 }
 
@@ -322,32 +315,27 @@ TEST_F(FindGuestHostnameTest, TheDirectoryIsNeverReachedThroughALink) {
   ASSERT_EQ(0, symlink(real.c_str(), link.c_str()));
   int fd = -1;
   std::string why;
-  EXPECT_EQ(HostnameDirStatus::kOpen,
-            OpenHostnameDir(real, true, getuid(), &fd, &why)) << why;
+  EXPECT_EQ(HostnameDirStatus::kOpen, OpenHostnameDir(real, true, getuid(), &fd, &why)) << why;
   close(fd);
   for (bool strict : {false, true}) {
-    EXPECT_EQ(HostnameDirStatus::kRefused,
-              OpenHostnameDir(link, strict, getuid(), &fd, &why));
+    EXPECT_EQ(HostnameDirStatus::kRefused, OpenHostnameDir(link, strict, getuid(), &fd, &why));
     EXPECT_NE(std::string::npos, why.find("symbolic link")) << why;
   }
   // Under sudo no directory on the way may be a link either.
   ASSERT_EQ(0, mkdir((real + "/hn").c_str(), 0700));
-  EXPECT_EQ(HostnameDirStatus::kOpen,
-            OpenHostnameDir(link + "/hn", false, getuid(), &fd, &why)) << why;
+  EXPECT_EQ(HostnameDirStatus::kOpen, OpenHostnameDir(link + "/hn", false, getuid(), &fd, &why))
+      << why;
   close(fd);
-  EXPECT_EQ(HostnameDirStatus::kRefused,
-            OpenHostnameDir(link + "/hn", true, getuid(), &fd, &why));
+  EXPECT_EQ(HostnameDirStatus::kRefused, OpenHostnameDir(link + "/hn", true, getuid(), &fd, &why));
   EXPECT_NE(std::string::npos, why.find(link + ": a symbolic link")) << why;
   EXPECT_EQ(HostnameDirStatus::kMissing,
             OpenHostnameDir(real + "/nope", true, getuid(), &fd, &why));
   EXPECT_EQ(-1, fd);
   // Writable by others: refused under sudo only.
   ASSERT_EQ(0, chmod(real.c_str(), 0777));
-  EXPECT_EQ(HostnameDirStatus::kRefused,
-            OpenHostnameDir(real, true, getuid(), &fd, &why));
+  EXPECT_EQ(HostnameDirStatus::kRefused, OpenHostnameDir(real, true, getuid(), &fd, &why));
   EXPECT_NE(std::string::npos, why.find("writable by group or others")) << why;
-  EXPECT_EQ(HostnameDirStatus::kOpen,
-            OpenHostnameDir(real, false, getuid(), &fd, &why)) << why;
+  EXPECT_EQ(HostnameDirStatus::kOpen, OpenHostnameDir(real, false, getuid(), &fd, &why)) << why;
   close(fd);
 }
 
@@ -362,8 +350,7 @@ TEST(FindGuestHostname, WalksTheRealProcessTree) {
     std::string ignored;
     return ParentPid(pid, parent, &ignored);
   };
-  HostnameSearch found =
-      FindGuestHostname(dir, getuid(), time(nullptr), 3600, 600, getpid(), real);
+  HostnameSearch found = FindGuestHostname(dir, getuid(), time(nullptr), 3600, 600, getpid(), real);
   EXPECT_EQ("parent-guest", found.hostname);
   EXPECT_EQ(getppid(), found.pid);
   rmdir(dir.c_str());

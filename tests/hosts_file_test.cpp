@@ -2,10 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,26 +34,21 @@ const char kStatic[] =
 // Root's mapping and removal in one call, as update-dynamic-hosts run by
 // root makes them: true if the mapping is (or is no longer) in place
 // afterwards, else *err says why.
-bool UpdateDynamicHosts(const std::string& path, const std::string& hostname,
-                        const std::string& ip, std::string* err) {
+bool UpdateDynamicHosts(const std::string& path, const std::string& hostname, const std::string& ip,
+                        std::string* err) {
   HostsFileResult r;
-  if (!EditDynamicHosts(path, {hostname, ip, false}, SectionRules(),
-                        HostsFileOptions(), &r, err))
+  if (!EditDynamicHosts(path, {hostname, ip, false}, SectionRules(), HostsFileOptions(), &r, err))
     return false;
-  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kUnchanged)
-    return true;
+  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kUnchanged) return true;
   *err = path + ": " + r.why;
   return false;
 }
 
-bool RemoveDynamicHost(const std::string& path, const std::string& hostname,
-                       std::string* err) {
+bool RemoveDynamicHost(const std::string& path, const std::string& hostname, std::string* err) {
   HostsFileResult r;
-  if (!EditDynamicHosts(path, {hostname, "", true}, SectionRules(),
-                        HostsFileOptions(), &r, err))
+  if (!EditDynamicHosts(path, {hostname, "", true}, SectionRules(), HostsFileOptions(), &r, err))
     return false;
-  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kNotFound)
-    return true;
+  if (r.outcome == SectionEdit::kChanged || r.outcome == SectionEdit::kNotFound) return true;
   *err = path + ": " + r.why;
   return false;
 }
@@ -62,8 +57,7 @@ class HostsFileTest : public testing::Test {
  protected:
   void SetUp() override {
     const char* tmp = getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") +
-                          "/hosts_file_test.XXXXXX";
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/hosts_file_test.XXXXXX";
     std::vector<char> buf(pattern.begin(), pattern.end());
     buf.push_back('\0');
     ASSERT_NE(nullptr, mkdtemp(buf.data()));
@@ -76,12 +70,10 @@ class HostsFileTest : public testing::Test {
     rmdir(dir_.c_str());
   }
 
-  void Write(const std::string& path, const std::string& text,
-             mode_t mode = 0644) {
+  void Write(const std::string& path, const std::string& text, mode_t mode = 0644) {
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
     ASSERT_GE(fd, 0);
-    ASSERT_EQ(static_cast<ssize_t>(text.size()),
-              write(fd, text.data(), text.size()));
+    ASSERT_EQ(static_cast<ssize_t>(text.size()), write(fd, text.data(), text.size()));
     close(fd);
     chmod(path.c_str(), mode);
   }
@@ -104,14 +96,12 @@ class HostsFileTest : public testing::Test {
     DIR* d = opendir(dir_.c_str());
     if (!d) return names;
     while (struct dirent* e = readdir(d))
-      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-        names.insert(e->d_name);
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.insert(e->d_name);
     closedir(d);
     return names;
   }
   HostsEditor Mapper(const std::string& host, const std::string& ip) {
-    return [host, ip](const std::string& old_text, std::string* out,
-                      std::string* why) {
+    return [host, ip](const std::string& old_text, std::string* out, std::string* why) {
       return MapDynamicHost(old_text, host, ip, out, why);
     };
   }
@@ -124,8 +114,7 @@ TEST_F(HostsFileTest, RenamesIntoPlaceKeepingOldModeAndNothingElse) {
   ino_t before = Inode(path_);
   HostsFileResult r;
   std::string err;
-  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                            HostsFileOptions(), &r, &err))
+  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err))
       << err;
   EXPECT_EQ(SectionEdit::kChanged, r.outcome);
   EXPECT_EQ(HostsWrite::kRenamed, r.write);
@@ -143,8 +132,7 @@ TEST_F(HostsFileTest, RenamesIntoPlaceKeepingOldModeAndNothingElse) {
   EXPECT_EQ(getuid(), st.st_uid);
   ASSERT_EQ(0, lstat((path_ + ".lock").c_str(), &st));
   EXPECT_EQ(0600u, st.st_mode & 07777);
-  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old"}),
-            List());
+  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old"}), List());
 }
 
 TEST_F(HostsFileTest, UnchangedAndRefusedWriteNothing) {
@@ -152,12 +140,10 @@ TEST_F(HostsFileTest, UnchangedAndRefusedWriteNothing) {
   ino_t before = Inode(path_);
   HostsFileResult r;
   std::string err;
-  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest1", "172.20.1.2"),
-                            HostsFileOptions(), &r, &err));
+  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest1", "172.20.1.2"), HostsFileOptions(), &r, &err));
   EXPECT_EQ(SectionEdit::kUnchanged, r.outcome);
   EXPECT_EQ(HostsWrite::kNone, r.write);
-  ASSERT_TRUE(EditHostsFile(path_, Mapper("server", "172.20.3.2"),
-                            HostsFileOptions(), &r, &err));
+  ASSERT_TRUE(EditHostsFile(path_, Mapper("server", "172.20.3.2"), HostsFileOptions(), &r, &err));
   EXPECT_EQ(SectionEdit::kRefused, r.outcome);
   EXPECT_NE(std::string::npos, r.why.find("line 2")) << r.why;
   EXPECT_EQ(kStatic, Read(path_));
@@ -172,9 +158,8 @@ TEST_F(HostsFileTest, InPlaceKeepsTheInodeWhenGrowingAndShrinking) {
   in_place.in_place = true;
   HostsFileResult r;
   std::string err;
-  ASSERT_TRUE(EditHostsFile(path_, Mapper("a-much-longer-guest-name",
-                                          "172.20.200.2"),
-                            in_place, &r, &err))
+  ASSERT_TRUE(
+      EditHostsFile(path_, Mapper("a-much-longer-guest-name", "172.20.200.2"), in_place, &r, &err))
       << err;
   EXPECT_EQ(HostsWrite::kInPlace, r.write);
   std::string grown =
@@ -201,8 +186,7 @@ TEST_F(HostsFileTest, InPlaceKeepsTheInodeWhenGrowingAndShrinking) {
   struct stat st;
   ASSERT_EQ(0, stat(path_.c_str(), &st));
   EXPECT_EQ(0604u, st.st_mode & 07777);
-  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old"}),
-            List());
+  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old"}), List());
 }
 
 TEST_F(HostsFileTest, RefusesASymlinkedHostsFile) {
@@ -210,8 +194,7 @@ TEST_F(HostsFileTest, RefusesASymlinkedHostsFile) {
   ASSERT_EQ(0, symlink("real", path_.c_str()));
   HostsFileResult r;
   std::string err;
-  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                             HostsFileOptions(), &r, &err));
+  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err));
   EXPECT_NE(std::string::npos, err.find("symbolic link")) << err;
   EXPECT_EQ(kStatic, Read(dir_ + "/real"));
   struct stat st;
@@ -222,20 +205,17 @@ TEST_F(HostsFileTest, RefusesASymlinkedHostsFile) {
 TEST_F(HostsFileTest, RefusesMissingDirectoryAndSpecialFiles) {
   HostsFileResult r;
   std::string err;
-  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                             HostsFileOptions(), &r, &err));
+  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err));
   EXPECT_NE(std::string::npos, err.find("does not exist")) << err;
   ASSERT_EQ(0, mkdir(path_.c_str(), 0755));
-  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                             HostsFileOptions(), &r, &err));
+  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err));
   EXPECT_NE(std::string::npos, err.find("is a directory")) << err;
   rmdir(path_.c_str());
   ASSERT_EQ(0, mkfifo(path_.c_str(), 0644));
-  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                             HostsFileOptions(), &r, &err));
+  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err));
   EXPECT_NE(std::string::npos, err.find("not a regular file")) << err;
-  EXPECT_FALSE(EditHostsFile(dir_ + "/", Mapper("guest2", "172.20.2.2"),
-                             HostsFileOptions(), &r, &err));
+  EXPECT_FALSE(
+      EditHostsFile(dir_ + "/", Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err));
 }
 
 TEST_F(HostsFileTest, RefusesAnUnreadableFile) {
@@ -244,8 +224,7 @@ TEST_F(HostsFileTest, RefusesAnUnreadableFile) {
   // become nobody (the directory is opened to it; the file stays 0200).
   auto edit = [this](std::string* err) {
     HostsFileResult r;
-    return EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                         HostsFileOptions(), &r, err);
+    return EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, err);
   };
   if (geteuid() != 0) {
     std::string err;
@@ -257,19 +236,15 @@ TEST_F(HostsFileTest, RefusesAnUnreadableFile) {
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
-      _exit(2);
+    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
     std::string err;
-    _exit(!edit(&err) && err.find("Permission denied") != std::string::npos
-              ? 0
-              : 1);
+    _exit(!edit(&err) && err.find("Permission denied") != std::string::npos ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(pid, waitpid(pid, &status, 0));
   chmod(dir_.c_str(), 0700);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "as nobody, an unreadable hosts file was not refused (status "
-      << status << ")";
+      << "as nobody, an unreadable hosts file was not refused (status " << status << ")";
   chmod(path_.c_str(), 0600);
   EXPECT_EQ(kStatic, Read(path_));
 }
@@ -280,8 +255,7 @@ TEST_F(HostsFileTest, RefusesASymlinkedLockFile) {
   ASSERT_EQ(0, symlink("victim", (path_ + ".lock").c_str()));
   HostsFileResult r;
   std::string err;
-  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                             HostsFileOptions(), &r, &err));
+  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err));
   EXPECT_NE(std::string::npos, err.find("symbolic link")) << err;
   EXPECT_EQ(kStatic, Read(path_));
 }
@@ -293,11 +267,10 @@ TEST_F(HostsFileTest, RemovesTemporaryFilesOfKilledWriters) {
   Write(dir_ + "/.other.AbC123", "not ours\n");
   HostsFileResult r;
   std::string err;
-  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                            HostsFileOptions(), &r, &err))
+  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err))
       << err;
-  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old",
-                                   ".hosts.toolong1", ".other.AbC123"}),
+  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old", ".hosts.toolong1",
+                                   ".other.AbC123"}),
             List());
 }
 
@@ -307,13 +280,11 @@ TEST_F(HostsFileTest, OldAlreadyLinkedToTheFileLeavesNoTemporary) {
   ASSERT_EQ(0, link(path_.c_str(), (path_ + ".old").c_str()));
   HostsFileResult r;
   std::string err;
-  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"),
-                            HostsFileOptions(), &r, &err))
+  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), HostsFileOptions(), &r, &err))
       << err;
   EXPECT_EQ(kStatic, Read(path_ + ".old"));
   EXPECT_NE(kStatic, Read(path_));
-  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old"}),
-            List());
+  EXPECT_EQ((std::set<std::string>{"hosts", "hosts.lock", "hosts.old"}), List());
 }
 
 // The lock wait runs on a clock of the test's: it takes no real time, and
@@ -334,8 +305,7 @@ struct FakeLockClock {
 
 TEST_F(HostsFileTest, GivesUpWhenTheLockIsHeld) {
   Write(path_, kStatic);
-  int held = open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC,
-                  0600);
+  int held = open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_GE(held, 0);
   ASSERT_EQ(0, flock(held, LOCK_EX));
   HostsFileOptions quick;
@@ -345,8 +315,7 @@ TEST_F(HostsFileTest, GivesUpWhenTheLockIsHeld) {
   HostsFileResult r;
   std::string err;
   const uint64_t t0 = clock.now_ns;
-  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), quick, &r,
-                             &err));
+  EXPECT_FALSE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), quick, &r, &err));
   double waited = (clock.now_ns - t0) / 1e9;
   EXPECT_GE(waited, 0.29);
   EXPECT_LT(waited, 2.0);
@@ -360,15 +329,12 @@ TEST_F(HostsFileTest, GivesUpWhenTheLockIsHeld) {
   EXPECT_EQ(kStatic, Read(path_));
   // Released: it goes through.
   close(held);
-  EXPECT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), quick, &r,
-                            &err))
-      << err;
+  EXPECT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), quick, &r, &err)) << err;
 }
 
 TEST_F(HostsFileTest, TakesTheLockOnceItsHolderLetsGo) {
   Write(path_, kStatic);
-  int held = open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC,
-                  0600);
+  int held = open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_GE(held, 0);
   ASSERT_EQ(0, flock(held, LOCK_EX));
   HostsFileOptions options;
@@ -379,9 +345,7 @@ TEST_F(HostsFileTest, TakesTheLockOnceItsHolderLetsGo) {
   };
   HostsFileResult r;
   std::string err;
-  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), options, &r,
-                            &err))
-      << err;
+  ASSERT_TRUE(EditHostsFile(path_, Mapper("guest2", "172.20.2.2"), options, &r, &err)) << err;
   EXPECT_EQ(4u, clock.sleeps.size());
   EXPECT_EQ(SectionEdit::kChanged, r.outcome);
   EXPECT_NE(std::string::npos, Read(path_).find("172.20.2.2 guest2"));
@@ -407,9 +371,8 @@ TEST_F(HostsFileTest, ConcurrentWritersLoseNoUpdate) {
   for (const std::string& e : errors) EXPECT_EQ("", e);
   std::string text = Read(path_);
   for (int n = 10; n < 10 + kThreads * kEach; ++n)
-    EXPECT_NE(std::string::npos,
-              text.find("\n172.20." + std::to_string(n) + ".2 guest" +
-                        std::to_string(n) + " # uid=0\n"))
+    EXPECT_NE(std::string::npos, text.find("\n172.20." + std::to_string(n) + ".2 guest" +
+                                           std::to_string(n) + " # uid=0\n"))
         << n;
   EXPECT_EQ(0u, text.find("127.0.0.1 localhost\n10.0.0.5 server fs\n"
                           "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"));

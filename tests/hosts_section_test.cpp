@@ -21,17 +21,14 @@ const char kStatic[] =
     "\n";
 
 // Maps and expects a change; returns the new text.
-std::string Map(const std::string& before, const std::string& host,
-                const std::string& ip) {
+std::string Map(const std::string& before, const std::string& host, const std::string& ip) {
   std::string out = "unset", why;
-  EXPECT_EQ(SectionEdit::kChanged, MapDynamicHost(before, host, ip, &out, &why))
-      << why;
+  EXPECT_EQ(SectionEdit::kChanged, MapDynamicHost(before, host, ip, &out, &why)) << why;
   return out;
 }
 
 // Maps and expects a refusal; returns the reason.
-std::string Refused(const std::string& before, const std::string& host,
-                    const std::string& ip) {
+std::string Refused(const std::string& before, const std::string& host, const std::string& ip) {
   std::string out = "unset", why;
   EXPECT_EQ(SectionEdit::kRefused, MapDynamicHost(before, host, ip, &out, &why));
   EXPECT_EQ("unset", out);
@@ -41,8 +38,7 @@ std::string Refused(const std::string& before, const std::string& host,
 // --- the article's behaviour -----------------------------------------------
 
 TEST(HostsSection, CreatesTheSectionAtTheEndWhenMissing) {
-  EXPECT_EQ(std::string(kStatic) +
-                "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
+  EXPECT_EQ(std::string(kStatic) + "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
             Map(kStatic, "guest1", "172.20.1.2"));
 }
 
@@ -62,40 +58,39 @@ TEST(HostsSection, AddsBeforeTheEndMarkerAndKeepsWhatFollows) {
 }
 
 TEST(HostsSection, ReplacesTheLineWithTheSameHostname) {
-  std::string before =
-      "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2\n##ENDDYNAMIC\n";
-  EXPECT_EQ("##STARTDYNAMIC\n172.20.2.2 guest2\n172.20.7.2 guest1 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map(before, "guest1", "172.20.7.2"));
+  std::string before = "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2\n##ENDDYNAMIC\n";
+  EXPECT_EQ(
+      "##STARTDYNAMIC\n172.20.2.2 guest2\n172.20.7.2 guest1 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map(before, "guest1", "172.20.7.2"));
 }
 
 TEST(HostsSection, ReplacesTheLineWithTheSameAddress) {
-  std::string before =
-      "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2\n##ENDDYNAMIC\n";
-  EXPECT_EQ("##STARTDYNAMIC\n172.20.2.2 guest2\n172.20.1.2 guest9 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map(before, "guest9", "172.20.1.2"));
+  std::string before = "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2\n##ENDDYNAMIC\n";
+  EXPECT_EQ(
+      "##STARTDYNAMIC\n172.20.2.2 guest2\n172.20.1.2 guest9 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map(before, "guest9", "172.20.1.2"));
 }
 
 TEST(HostsSection, ReplacesBothTheNameLineAndTheAddressLine) {
   std::string before =
       "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2\n"
       "172.20.3.2 guest3\n##ENDDYNAMIC\n";
-  EXPECT_EQ("##STARTDYNAMIC\n172.20.3.2 guest3\n172.20.2.2 guest1 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map(before, "guest1", "172.20.2.2"));
+  EXPECT_EQ(
+      "##STARTDYNAMIC\n172.20.3.2 guest3\n172.20.2.2 guest1 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map(before, "guest1", "172.20.2.2"));
 }
 
 TEST(HostsSection, HostnamesMatchCaseInsensitivelyAndAsAliases) {
-  std::string before =
-      "##STARTDYNAMIC\n172.20.1.2 Guest1.local GUEST1 g1\n##ENDDYNAMIC\n";
+  std::string before = "##STARTDYNAMIC\n172.20.1.2 Guest1.local GUEST1 g1\n##ENDDYNAMIC\n";
   EXPECT_EQ("##STARTDYNAMIC\n172.20.4.2 guest1 # uid=0\n##ENDDYNAMIC\n",
             Map(before, "guest1", "172.20.4.2"));
 }
 
 TEST(HostsSection, ClosesAnUnterminatedSection) {
-  std::string before =
-      std::string(kStatic) + "##STARTDYNAMIC\n172.20.1.2 guest1\n";
+  std::string before = std::string(kStatic) + "##STARTDYNAMIC\n172.20.1.2 guest1\n";
   EXPECT_EQ(std::string(kStatic) +
                 "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2 # uid=0\n"
                 "##ENDDYNAMIC\n",
@@ -103,9 +98,10 @@ TEST(HostsSection, ClosesAnUnterminatedSection) {
 }
 
 TEST(HostsSection, UnterminatedSectionWithoutFinalNewline) {
-  EXPECT_EQ("##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map("##STARTDYNAMIC\n172.20.1.2 guest1", "guest2", "172.20.2.2"));
+  EXPECT_EQ(
+      "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map("##STARTDYNAMIC\n172.20.1.2 guest1", "guest2", "172.20.2.2"));
   // The unterminated last line is the one replaced.
   EXPECT_EQ("##STARTDYNAMIC\n172.20.9.2 guest1 # uid=0\n##ENDDYNAMIC\n",
             Map("##STARTDYNAMIC\n172.20.1.2 guest1", "guest1", "172.20.9.2"));
@@ -115,16 +111,18 @@ TEST(HostsSection, KeepsCommentsAndBlankLinesInTheSection) {
   std::string before =
       "##STARTDYNAMIC guests of runall\n# do not edit\n\n"
       "172.20.1.2 guest1  # booted today\n##ENDDYNAMIC -- end\n";
-  EXPECT_EQ("##STARTDYNAMIC guests of runall\n# do not edit\n\n"
-            "172.20.1.2 guest1 # booted today\n172.20.2.2 guest2 # uid=0\n"
-            "##ENDDYNAMIC -- end\n",
-            Map("##STARTDYNAMIC guests of runall\n# do not edit\n\n"
-                "172.20.1.2 guest1 # booted today\n##ENDDYNAMIC -- end\n",
-                "guest2", "172.20.2.2"));
+  EXPECT_EQ(
+      "##STARTDYNAMIC guests of runall\n# do not edit\n\n"
+      "172.20.1.2 guest1 # booted today\n172.20.2.2 guest2 # uid=0\n"
+      "##ENDDYNAMIC -- end\n",
+      Map("##STARTDYNAMIC guests of runall\n# do not edit\n\n"
+          "172.20.1.2 guest1 # booted today\n##ENDDYNAMIC -- end\n",
+          "guest2", "172.20.2.2"));
   // A comment mentioning the name is not a mapping of it.
-  EXPECT_EQ("##STARTDYNAMIC guests of runall\n# do not edit\n\n"
-            "172.20.9.2 guest1 # uid=0\n##ENDDYNAMIC -- end\n",
-            Map(before, "guest1", "172.20.9.2"));
+  EXPECT_EQ(
+      "##STARTDYNAMIC guests of runall\n# do not edit\n\n"
+      "172.20.9.2 guest1 # uid=0\n##ENDDYNAMIC -- end\n",
+      Map(before, "guest1", "172.20.9.2"));
 }
 
 TEST(HostsSection, AlreadyMappedIsUnchanged) {
@@ -132,33 +130,27 @@ TEST(HostsSection, AlreadyMappedIsUnchanged) {
                        "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
                        "172.20.2.2 guest2\n##ENDDYNAMIC\n";
   std::string out = "unset", why;
-  EXPECT_EQ(SectionEdit::kUnchanged,
-            MapDynamicHost(before, "guest1", "172.20.1.2", &out, &why));
+  EXPECT_EQ(SectionEdit::kUnchanged, MapDynamicHost(before, "guest1", "172.20.1.2", &out, &why));
   EXPECT_EQ("unset", out);
   // A different spelling is rewritten, so the file says what was asked.
-  EXPECT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(before, "Guest1", "172.20.1.2", &out, &why));
+  EXPECT_EQ(SectionEdit::kChanged, MapDynamicHost(before, "Guest1", "172.20.1.2", &out, &why));
   // So is a section still to be closed.
-  EXPECT_EQ(SectionEdit::kChanged,
-            MapDynamicHost("##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n",
-                           "guest1", "172.20.1.2", &out, &why));
+  EXPECT_EQ(SectionEdit::kChanged, MapDynamicHost("##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n",
+                                                  "guest1", "172.20.1.2", &out, &why));
   // So is a line without its owner (written before lines had one), or
   // another owner's: the file then says whose the line is now.
   EXPECT_EQ("##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
-            Map("##STARTDYNAMIC\n172.20.1.2 guest1\n##ENDDYNAMIC\n", "guest1",
-                "172.20.1.2"));
-  EXPECT_EQ("##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
-            Map("##STARTDYNAMIC\n172.20.1.2 guest1 # uid=7\n##ENDDYNAMIC\n",
-                "guest1", "172.20.1.2"));
+            Map("##STARTDYNAMIC\n172.20.1.2 guest1\n##ENDDYNAMIC\n", "guest1", "172.20.1.2"));
+  EXPECT_EQ(
+      "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
+      Map("##STARTDYNAMIC\n172.20.1.2 guest1 # uid=7\n##ENDDYNAMIC\n", "guest1", "172.20.1.2"));
 }
 
 // --- refusals: the name or the address outside the section ------------------
 
 TEST(HostsSection, RefusesAHostnameOutsideTheSection) {
-  std::string before =
-      std::string(kStatic) + "##STARTDYNAMIC\n##ENDDYNAMIC\n";
-  EXPECT_NE(std::string::npos,
-            Refused(before, "server", "172.20.1.2").find("line 4"));
+  std::string before = std::string(kStatic) + "##STARTDYNAMIC\n##ENDDYNAMIC\n";
+  EXPECT_NE(std::string::npos, Refused(before, "server", "172.20.1.2").find("line 4"));
   EXPECT_FALSE(Refused(before, "fs", "172.20.1.2").empty());  // an alias
   EXPECT_FALSE(Refused(before, "SERVER", "172.20.1.2").empty());
   EXPECT_FALSE(Refused(before, "server.example.org", "172.20.1.2").empty());
@@ -181,10 +173,8 @@ TEST(HostsSection, RefusesAnAddressOutsideTheSection) {
   EXPECT_NE(std::string::npos, why.find("10.0.0.5 appears outside")) << why;
   EXPECT_FALSE(Refused("  10.0.0.5\tx\n", "guest1", "10.0.0.5").empty());
   // The same address written as IPv4-mapped IPv6.
-  EXPECT_FALSE(
-      Refused("::ffff:172.20.1.2 printer\n", "guest1", "172.20.1.2").empty());
-  EXPECT_FALSE(
-      Refused("::FFFF:ac14:102 printer\n", "guest1", "172.20.1.2").empty());
+  EXPECT_FALSE(Refused("::ffff:172.20.1.2 printer\n", "guest1", "172.20.1.2").empty());
+  EXPECT_FALSE(Refused("::FFFF:ac14:102 printer\n", "guest1", "172.20.1.2").empty());
 }
 
 TEST(HostsSection, RefusesWhatIsOnlyInASecondSection) {
@@ -194,9 +184,10 @@ TEST(HostsSection, RefusesWhatIsOnlyInASecondSection) {
       "##ENDDYNAMIC\n";
   EXPECT_FALSE(Refused(before, "guest5", "172.20.1.2").empty());
   EXPECT_FALSE(Refused(before, "guest1", "172.20.5.2").empty());
-  EXPECT_EQ("##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n"
-            "##STARTDYNAMIC\n172.20.5.2 guest5\n##ENDDYNAMIC\n",
-            Map(before, "guest1", "172.20.1.2"));
+  EXPECT_EQ(
+      "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n"
+      "##STARTDYNAMIC\n172.20.5.2 guest5\n##ENDDYNAMIC\n",
+      Map(before, "guest1", "172.20.1.2"));
 }
 
 // --- the article's mistakes, fixed -----------------------------------------
@@ -204,51 +195,53 @@ TEST(HostsSection, RefusesWhatIsOnlyInASecondSection) {
 TEST(HostsSection, AddressIsNotAPrefixMatch) {
   // The article's ^[[:space:]]*$IP matched 172.20.1.23 for 172.20.1.2 and
   // so refused a valid mapping, or deleted the wrong line in the section.
-  std::string before =
-      "172.20.1.23 other\n##STARTDYNAMIC\n172.20.1.24 guest24\n##ENDDYNAMIC\n";
-  EXPECT_EQ("172.20.1.23 other\n##STARTDYNAMIC\n172.20.1.24 guest24\n"
-            "172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
-            Map(before, "guest1", "172.20.1.2"));
+  std::string before = "172.20.1.23 other\n##STARTDYNAMIC\n172.20.1.24 guest24\n##ENDDYNAMIC\n";
+  EXPECT_EQ(
+      "172.20.1.23 other\n##STARTDYNAMIC\n172.20.1.24 guest24\n"
+      "172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
+      Map(before, "guest1", "172.20.1.2"));
   // Its unescaped dots matched any character.
-  EXPECT_EQ("172x20y1z2 junk\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map("172x20y1z2 junk\n", "guest1", "172.20.1.2"));
+  EXPECT_EQ(
+      "172x20y1z2 junk\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map("172x20y1z2 junk\n", "guest1", "172.20.1.2"));
 }
 
 TEST(HostsSection, NameIsNotASubstringMatch) {
   std::string before =
       "10.1.1.1 guest10 guest1-old xguest1 guest1.example.org\n"
       "10.1.1.2 server # guest1 lives here\n";
-  EXPECT_EQ(before +
-                "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
+  EXPECT_EQ(before + "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
             Map(before, "guest1", "172.20.1.2"));
 }
 
 TEST(HostsSection, AddressInTheNameFieldsIsNotTheAddress) {
-  EXPECT_EQ("10.1.1.1 172.20.1.2\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map("10.1.1.1 172.20.1.2\n", "guest1", "172.20.1.2"));
+  EXPECT_EQ(
+      "10.1.1.1 172.20.1.2\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map("10.1.1.1 172.20.1.2\n", "guest1", "172.20.1.2"));
 }
 
 // --- bytes kept ---------------------------------------------------------
 
 TEST(HostsSection, MarkersOnlyAtTheStartOfALine) {
   std::string before = "  ##STARTDYNAMIC\n#ENDDYNAMIC\n";
-  EXPECT_EQ(before +
-                "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
+  EXPECT_EQ(before + "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n",
             Map(before, "guest1", "172.20.1.2"));
 }
 
 TEST(HostsSection, AStrayEndMarkerBeforeTheSectionIsAnOrdinaryLine) {
-  EXPECT_EQ("##ENDDYNAMIC\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map("##ENDDYNAMIC\n", "guest1", "172.20.1.2"));
+  EXPECT_EQ(
+      "##ENDDYNAMIC\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map("##ENDDYNAMIC\n", "guest1", "172.20.1.2"));
 }
 
 TEST(HostsSection, AddsAMissingFinalNewlineBeforeAppending) {
-  EXPECT_EQ("127.0.0.1 localhost\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
-            "##ENDDYNAMIC\n",
-            Map("127.0.0.1 localhost", "guest1", "172.20.1.2"));
+  EXPECT_EQ(
+      "127.0.0.1 localhost\n##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n"
+      "##ENDDYNAMIC\n",
+      Map("127.0.0.1 localhost", "guest1", "172.20.1.2"));
 }
 
 TEST(HostsSection, KeepsAnEndMarkerWithoutFinalNewline) {
@@ -257,25 +250,25 @@ TEST(HostsSection, KeepsAnEndMarkerWithoutFinalNewline) {
 }
 
 TEST(HostsSection, KeepsCrlfBytesAndWritesCrlfLines) {
-  EXPECT_EQ("127.0.0.1 localhost\r\n##STARTDYNAMIC\r\n"
-            "172.20.1.2 guest1 # uid=0\r\n##ENDDYNAMIC\r\n",
-            Map("127.0.0.1 localhost\r\n", "guest1", "172.20.1.2"));
+  EXPECT_EQ(
+      "127.0.0.1 localhost\r\n##STARTDYNAMIC\r\n"
+      "172.20.1.2 guest1 # uid=0\r\n##ENDDYNAMIC\r\n",
+      Map("127.0.0.1 localhost\r\n", "guest1", "172.20.1.2"));
   std::string before =
       "10.0.0.5 server\r\n##STARTDYNAMIC\r\n172.20.1.2 guest1 # uid=0\r\n"
       "##ENDDYNAMIC\r\n";
-  EXPECT_EQ("10.0.0.5 server\r\n##STARTDYNAMIC\r\n"
-            "172.20.1.3 guest1 # uid=0\r\n##ENDDYNAMIC\r\n",
-            Map(before, "guest1", "172.20.1.3"));
+  EXPECT_EQ(
+      "10.0.0.5 server\r\n##STARTDYNAMIC\r\n"
+      "172.20.1.3 guest1 # uid=0\r\n##ENDDYNAMIC\r\n",
+      Map(before, "guest1", "172.20.1.3"));
   std::string out, why;
-  EXPECT_EQ(SectionEdit::kUnchanged,
-            MapDynamicHost(before, "guest1", "172.20.1.2", &out, &why));
-  EXPECT_EQ(SectionEdit::kRefused,
-            MapDynamicHost(before, "server", "172.20.1.9", &out, &why));
+  EXPECT_EQ(SectionEdit::kUnchanged, MapDynamicHost(before, "guest1", "172.20.1.2", &out, &why));
+  EXPECT_EQ(SectionEdit::kRefused, MapDynamicHost(before, "server", "172.20.1.9", &out, &why));
 }
 
 TEST(HostsSection, KeepsOddBytesOutsideTheSection) {
-  std::string before = std::string("10.1.1.1 a\t \t# x\xff\n\0\n", 20) +
-                       "##STARTDYNAMIC\n##ENDDYNAMIC\n   \n";
+  std::string before =
+      std::string("10.1.1.1 a\t \t# x\xff\n\0\n", 20) + "##STARTDYNAMIC\n##ENDDYNAMIC\n   \n";
   std::string after = Map(before, "guest1", "172.20.1.2");
   EXPECT_EQ(std::string("10.1.1.1 a\t \t# x\xff\n\0\n", 20) +
                 "##STARTDYNAMIC\n172.20.1.2 guest1 # uid=0\n##ENDDYNAMIC\n"
@@ -286,14 +279,12 @@ TEST(HostsSection, KeepsOddBytesOutsideTheSection) {
 // --- hostile arguments --------------------------------------------------
 
 TEST(HostsSection, RefusesHostileHostnames) {
-  const char* bad[] = {"",          "gu est",       "guest\n1",  "guest#1",
-                       "-guest",    "guest-",       "a..b",      ".guest",
-                       "guest.",    "gu_est",       "guest\t",   "1.2.3.4",
-                       "12345",     "g\xc3\xa9st",  "guest;rm",  "guest/1"};
+  const char* bad[] = {"",      "gu est",      "guest\n1", "guest#1", "-guest",  "guest-",
+                       "a..b",  ".guest",      "guest.",   "gu_est",  "guest\t", "1.2.3.4",
+                       "12345", "g\xc3\xa9st", "guest;rm", "guest/1"};
   for (const char* name : bad) {
     std::string out = "unset", why;
-    EXPECT_EQ(SectionEdit::kInvalid,
-              MapDynamicHost(kStatic, name, "172.20.1.2", &out, &why))
+    EXPECT_EQ(SectionEdit::kInvalid, MapDynamicHost(kStatic, name, "172.20.1.2", &out, &why))
         << name;
     EXPECT_EQ("unset", out) << name;
     EXPECT_FALSE(why.empty()) << name;
@@ -301,27 +292,34 @@ TEST(HostsSection, RefusesHostileHostnames) {
   }
   std::string long_label(64, 'a');
   std::string out, why;
-  EXPECT_EQ(SectionEdit::kInvalid,
-            MapDynamicHost(kStatic, long_label, "172.20.1.2", &out, &why));
+  EXPECT_EQ(SectionEdit::kInvalid, MapDynamicHost(kStatic, long_label, "172.20.1.2", &out, &why));
   EXPECT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(kStatic, std::string(63, 'a'), "172.20.1.2", &out,
-                           &why));
-  EXPECT_EQ(SectionEdit::kInvalid,
-            UnmapDynamicHost(kStatic, "-d", &out, &why));
+            MapDynamicHost(kStatic, std::string(63, 'a'), "172.20.1.2", &out, &why));
+  EXPECT_EQ(SectionEdit::kInvalid, UnmapDynamicHost(kStatic, "-d", &out, &why));
 }
 
 TEST(HostsSection, RefusesHostileAddresses) {
-  const char* bad[] = {"",          "999.1.1.1",      "1.2.3",
-                       "01.2.3.4",  "1.2.3.4 evil",   "1.2.3.4\n",
-                       " 1.2.3.4",  "1.2.3.4.5",      "0x1.2.3.4",
-                       "::1",       "::ffff:1.2.3.4", "256.0.0.1",
-                       "0.0.0.0",   "127.0.0.1",      "224.0.0.1",
-                       "255.255.255.255", "1.2.3.-4", "1.2.3.4#"};
+  const char* bad[] = {"",
+                       "999.1.1.1",
+                       "1.2.3",
+                       "01.2.3.4",
+                       "1.2.3.4 evil",
+                       "1.2.3.4\n",
+                       " 1.2.3.4",
+                       "1.2.3.4.5",
+                       "0x1.2.3.4",
+                       "::1",
+                       "::ffff:1.2.3.4",
+                       "256.0.0.1",
+                       "0.0.0.0",
+                       "127.0.0.1",
+                       "224.0.0.1",
+                       "255.255.255.255",
+                       "1.2.3.-4",
+                       "1.2.3.4#"};
   for (const char* ip : bad) {
     std::string out = "unset", why;
-    EXPECT_EQ(SectionEdit::kInvalid,
-              MapDynamicHost(kStatic, "guest1", ip, &out, &why))
-        << ip;
+    EXPECT_EQ(SectionEdit::kInvalid, MapDynamicHost(kStatic, "guest1", ip, &out, &why)) << ip;
     EXPECT_EQ("unset", out) << ip;
     EXPECT_EQ(std::string::npos, why.find('\n')) << why;
   }
@@ -343,42 +341,34 @@ TEST(HostsSection, RemovesTheNameFromTheSection) {
                        "##STARTDYNAMIC\n172.20.1.2 guest1\n172.20.2.2 guest2\n"
                        "172.20.3.2 GUEST1 alias\n##ENDDYNAMIC\ntail\n";
   std::string out, why;
-  EXPECT_EQ(SectionEdit::kChanged,
-            UnmapDynamicHost(before, "guest1", &out, &why));
-  EXPECT_EQ(std::string(kStatic) +
-                "##STARTDYNAMIC\n172.20.2.2 guest2\n##ENDDYNAMIC\ntail\n",
-            out);
+  EXPECT_EQ(SectionEdit::kChanged, UnmapDynamicHost(before, "guest1", &out, &why));
+  EXPECT_EQ(std::string(kStatic) + "##STARTDYNAMIC\n172.20.2.2 guest2\n##ENDDYNAMIC\ntail\n", out);
   EXPECT_TRUE(why.empty());
 }
 
 TEST(HostsSection, RemovingAnAbsentNameIsNotFound) {
   std::string before = "##STARTDYNAMIC\n172.20.2.2 guest2\n##ENDDYNAMIC\n";
   std::string out = "unset", why;
-  EXPECT_EQ(SectionEdit::kNotFound,
-            UnmapDynamicHost(before, "guest1", &out, &why));
+  EXPECT_EQ(SectionEdit::kNotFound, UnmapDynamicHost(before, "guest1", &out, &why));
   EXPECT_EQ("unset", out);
   EXPECT_EQ(SectionEdit::kNotFound, UnmapDynamicHost("", "guest1", &out, &why));
   // Removal never matches by address.
-  EXPECT_EQ(SectionEdit::kNotFound,
-            UnmapDynamicHost(before, "172-20-2-2", &out, &why));
+  EXPECT_EQ(SectionEdit::kNotFound, UnmapDynamicHost(before, "172-20-2-2", &out, &why));
 }
 
 TEST(HostsSection, RemovalRefusesANameOnlyOutsideTheSection) {
   std::string out = "unset", why;
   EXPECT_EQ(SectionEdit::kRefused,
-            UnmapDynamicHost(std::string(kStatic) +
-                                 "##STARTDYNAMIC\n##ENDDYNAMIC\n",
-                             "server", &out, &why));
+            UnmapDynamicHost(std::string(kStatic) + "##STARTDYNAMIC\n##ENDDYNAMIC\n", "server",
+                             &out, &why));
   EXPECT_EQ("unset", out);
   EXPECT_NE(std::string::npos, why.find("not removed")) << why;
 }
 
 TEST(HostsSection, RemovalInsideKeepsTheOutsideLineAndSaysSo) {
-  std::string before =
-      "10.1.1.1 guest1\n##STARTDYNAMIC\n172.20.1.2 guest1\n##ENDDYNAMIC\n";
+  std::string before = "10.1.1.1 guest1\n##STARTDYNAMIC\n172.20.1.2 guest1\n##ENDDYNAMIC\n";
   std::string out, why;
-  EXPECT_EQ(SectionEdit::kChanged,
-            UnmapDynamicHost(before, "guest1", &out, &why));
+  EXPECT_EQ(SectionEdit::kChanged, UnmapDynamicHost(before, "guest1", &out, &why));
   EXPECT_EQ("10.1.1.1 guest1\n##STARTDYNAMIC\n##ENDDYNAMIC\n", out);
   EXPECT_NE(std::string::npos, why.find("line 1")) << why;
 }
@@ -386,8 +376,7 @@ TEST(HostsSection, RemovalInsideKeepsTheOutsideLineAndSaysSo) {
 TEST(HostsSection, RemovalClosesAnUnterminatedSection) {
   std::string out, why;
   EXPECT_EQ(SectionEdit::kChanged,
-            UnmapDynamicHost("##STARTDYNAMIC\n172.20.1.2 guest1\n", "guest1",
-                             &out, &why));
+            UnmapDynamicHost("##STARTDYNAMIC\n172.20.1.2 guest1\n", "guest1", &out, &why));
   EXPECT_EQ("##STARTDYNAMIC\n##ENDDYNAMIC\n", out);
 }
 
@@ -405,12 +394,11 @@ TEST(HostsSection, ParsesTheOwnerMark) {
   EXPECT_EQ(4294967294u, uid);
   // Anything looser is no owner, so the line stays root's.
   for (const char* line :
-       {"172.20.1.2 g1", "172.20.1.2 g1 #", "172.20.1.2 g1 # uid=",
-        "172.20.1.2 g1 # uid=x", "172.20.1.2 g1 # uid=07",
-        "172.20.1.2 g1 # uid=-1", "172.20.1.2 g1 # uid=4294967295",
+       {"172.20.1.2 g1", "172.20.1.2 g1 #", "172.20.1.2 g1 # uid=", "172.20.1.2 g1 # uid=x",
+        "172.20.1.2 g1 # uid=07", "172.20.1.2 g1 # uid=-1", "172.20.1.2 g1 # uid=4294967295",
         "172.20.1.2 g1 # uid=99999999999", "172.20.1.2 g1 # uid=5 alice",
-        "172.20.1.2 g1 # note # uid=5", "172.20.1.2 g1 # UID=5",
-        "# uid=5 172.20.1.2 g1 x", "172.20.1.2 g1 # uid = 5"})
+        "172.20.1.2 g1 # note # uid=5", "172.20.1.2 g1 # UID=5", "# uid=5 172.20.1.2 g1 x",
+        "172.20.1.2 g1 # uid = 5"})
     EXPECT_FALSE(ParseLineOwner(line, &uid)) << line;
 }
 
@@ -434,13 +422,11 @@ const char kOwned[] =
 
 // Through sudo: expects a refusal, nothing written, and a reason holding
 // `part`.
-void ExpectRefused(const std::string& text, const std::string& host,
-                   const std::string& ip, const SectionRules& rules,
-                   const std::string& part) {
+void ExpectRefused(const std::string& text, const std::string& host, const std::string& ip,
+                   const SectionRules& rules, const std::string& part) {
   std::string out = "unset", why;
-  SectionEdit got =
-      ip.empty() ? UnmapDynamicHost(text, host, rules, &out, &why)
-                 : MapDynamicHost(text, host, ip, rules, &out, &why);
+  SectionEdit got = ip.empty() ? UnmapDynamicHost(text, host, rules, &out, &why)
+                               : MapDynamicHost(text, host, ip, rules, &out, &why);
   EXPECT_EQ(SectionEdit::kRefused, got) << host << " " << ip;
   EXPECT_EQ("unset", out) << host << " " << ip;
   EXPECT_NE(std::string::npos, why.find(part)) << why;
@@ -449,16 +435,13 @@ void ExpectRefused(const std::string& text, const std::string& host,
 TEST(HostsSection, ThroughSudoTheNewLineIsTheUsers) {
   std::string out, why;
   ASSERT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(kOwned, "alice-vm2", "172.20.9.2", Sudo(61001),
-                           &out, &why))
+            MapDynamicHost(kOwned, "alice-vm2", "172.20.9.2", Sudo(61001), &out, &why))
       << why;
-  EXPECT_NE(std::string::npos,
-            out.find("\n172.20.9.2 alice-vm2 # uid=61001\n##ENDDYNAMIC\n"))
+  EXPECT_NE(std::string::npos, out.find("\n172.20.9.2 alice-vm2 # uid=61001\n##ENDDYNAMIC\n"))
       << out;
   // Her own line, exactly: nothing to do.
   EXPECT_EQ(SectionEdit::kUnchanged,
-            MapDynamicHost(kOwned, "alice-vm", "172.20.5.2", Sudo(61001),
-                           &out, &why));
+            MapDynamicHost(kOwned, "alice-vm", "172.20.5.2", Sudo(61001), &out, &why));
 }
 
 TEST(HostsSection, ThroughSudoOnlyTheOwnerChangesALine) {
@@ -473,14 +456,11 @@ TEST(HostsSection, ThroughSudoOnlyTheOwnerChangesALine) {
   ExpectRefused(kOwned, "bob-vm2", "172.20.5.2", Sudo(61002),
                 "172.20.5.2 is mapped at line 3 by uid 61001");
   // Bob removes Alice's name.
-  ExpectRefused(kOwned, "alice-vm", "", Sudo(61002),
-                "alice-vm is mapped at line 3 by uid 61001");
+  ExpectRefused(kOwned, "alice-vm", "", Sudo(61002), "alice-vm is mapped at line 3 by uid 61001");
   ExpectRefused(kOwned, "ALICE-VM", "", Sudo(61002), "uid 61001");
   // Root's lines, marked or not.
-  ExpectRefused(kOwned, "root-vm", "172.20.6.2", Sudo(61002),
-                "by root (uid 0)");
-  ExpectRefused(kOwned, "old-vm", "", Sudo(61002),
-                "by root (no \"# uid=\" mark)");
+  ExpectRefused(kOwned, "root-vm", "172.20.6.2", Sudo(61002), "by root (uid 0)");
+  ExpectRefused(kOwned, "old-vm", "", Sudo(61002), "by root (no \"# uid=\" mark)");
   ExpectRefused(kOwned, "bob-vm2", "172.20.8.2", Sudo(61002),
                 "172.20.8.2 is mapped at line 6 by root");
 }
@@ -488,13 +468,11 @@ TEST(HostsSection, ThroughSudoOnlyTheOwnerChangesALine) {
 TEST(HostsSection, ThroughSudoTheOwnerMovesAndRemovesTheirLine) {
   std::string out, why;
   ASSERT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(kOwned, "bob-vm", "172.20.16.2", Sudo(61002), &out,
-                           &why))
+            MapDynamicHost(kOwned, "bob-vm", "172.20.16.2", Sudo(61002), &out, &why))
       << why;
   EXPECT_EQ(std::string::npos, out.find("172.20.6.2")) << out;
   EXPECT_NE(std::string::npos, out.find("\n172.20.16.2 bob-vm # uid=61002\n"));
-  ASSERT_EQ(SectionEdit::kChanged,
-            UnmapDynamicHost(kOwned, "bob-vm", Sudo(61002), &out, &why))
+  ASSERT_EQ(SectionEdit::kChanged, UnmapDynamicHost(kOwned, "bob-vm", Sudo(61002), &out, &why))
       << why;
   EXPECT_EQ(std::string::npos, out.find("bob-vm")) << out;
   EXPECT_NE(std::string::npos, out.find("alice-vm # uid=61001")) << out;
@@ -509,14 +487,11 @@ TEST(HostsSection, ThroughSudoALineWithoutOwnerOnTheUsersTapIsTheirs) {
     return addr == ((172u << 24) | (20u << 16) | (8u << 8) | 2u);
   };
   std::string out, why;
-  ASSERT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(kOwned, "bob-new", "172.20.8.2", bob, &out, &why))
+  ASSERT_EQ(SectionEdit::kChanged, MapDynamicHost(kOwned, "bob-new", "172.20.8.2", bob, &out, &why))
       << why;
   EXPECT_EQ(std::string::npos, out.find("old-vm")) << out;
   EXPECT_NE(std::string::npos, out.find("172.20.8.2 bob-new # uid=61002"));
-  ASSERT_EQ(SectionEdit::kChanged,
-            UnmapDynamicHost(kOwned, "old-vm", bob, &out, &why))
-      << why;
+  ASSERT_EQ(SectionEdit::kChanged, UnmapDynamicHost(kOwned, "old-vm", bob, &out, &why)) << why;
   // The exception is for lines without an owner only: a marked line of
   // another user, or root's, stays theirs even on the user's tap.
   bob.owns_guest_address = [](uint32_t) { return true; };
@@ -529,15 +504,12 @@ TEST(HostsSection, ThroughSudoALineWithoutOwnerOnTheUsersTapIsTheirs) {
 
 TEST(HostsSection, RootRunDirectlyChangesEveryLine) {
   std::string out, why;
-  EXPECT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(kOwned, "alice-vm", "172.20.6.2", &out, &why));
+  EXPECT_EQ(SectionEdit::kChanged, MapDynamicHost(kOwned, "alice-vm", "172.20.6.2", &out, &why));
   EXPECT_NE(std::string::npos, out.find("\n172.20.6.2 alice-vm # uid=0\n"));
   EXPECT_EQ(std::string::npos, out.find("bob-vm")) << out;
-  EXPECT_EQ(SectionEdit::kChanged,
-            UnmapDynamicHost(kOwned, "alice-vm", &out, &why));
+  EXPECT_EQ(SectionEdit::kChanged, UnmapDynamicHost(kOwned, "alice-vm", &out, &why));
   // SUDO_UID=0 is root too.
-  EXPECT_EQ(SectionEdit::kChanged,
-            UnmapDynamicHost(kOwned, "root-vm", Sudo(0), &out, &why));
+  EXPECT_EQ(SectionEdit::kChanged, UnmapDynamicHost(kOwned, "root-vm", Sudo(0), &out, &why));
 }
 
 // --- limits: lines per user, lines in all ------------------------------------
@@ -547,11 +519,9 @@ TEST(HostsSection, RootRunDirectlyChangesEveryLine) {
 std::string Section(int own, int others) {
   std::string s = "127.0.0.1 localhost\n##STARTDYNAMIC\n# guests\n\n";
   for (int i = 0; i < own; ++i)
-    s += "172.20." + std::to_string(i) + ".2 own" + std::to_string(i) +
-         " # uid=5\n";
+    s += "172.20." + std::to_string(i) + ".2 own" + std::to_string(i) + " # uid=5\n";
   for (int i = 0; i < others; ++i)
-    s += "172.20." + std::to_string(100 + i) + ".2 other" +
-         std::to_string(i) + " # uid=6\n";
+    s += "172.20." + std::to_string(100 + i) + ".2 other" + std::to_string(i) + " # uid=6\n";
   return s + "##ENDDYNAMIC\n";
 }
 
@@ -567,24 +537,22 @@ TEST(HostsSection, ThroughSudoAUserOwnsAtMostMaxPerUserLines) {
                 "hosts_max_per_user = 3; refusing to map own3 to 172.20.3.2");
   // At the limit a user still moves or renames a line of their own.
   EXPECT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(Section(3, 5), "own0", "172.20.50.2", r, &out,
-                           &why))
+            MapDynamicHost(Section(3, 5), "own0", "172.20.50.2", r, &out, &why))
       << why;
   EXPECT_EQ(SectionEdit::kChanged,
-            MapDynamicHost(Section(3, 5), "renamed", "172.20.1.2", r, &out,
-                           &why))
+            MapDynamicHost(Section(3, 5), "renamed", "172.20.1.2", r, &out, &why))
       << why;
   // Taking over a line without an owner adds one to theirs.
   r.owns_guest_address = [](uint32_t) { return true; };
   ExpectRefused(Section(3, 0), "own9", "172.20.7.2", r, "hosts_max_per_user");
-  std::string unowned = "##STARTDYNAMIC\n172.20.1.2 x # uid=5\n"
-                        "172.20.2.2 y # uid=5\n172.20.3.2 z # uid=5\n"
-                        "172.20.4.2 legacy\n##ENDDYNAMIC\n";
+  std::string unowned =
+      "##STARTDYNAMIC\n172.20.1.2 x # uid=5\n"
+      "172.20.2.2 y # uid=5\n172.20.3.2 z # uid=5\n"
+      "172.20.4.2 legacy\n##ENDDYNAMIC\n";
   ExpectRefused(unowned, "w", "172.20.4.2", r, "hosts_max_per_user = 3");
   // 0 allows none.
   r.max_per_user = 0;
-  ExpectRefused(Section(0, 0), "own0", "172.20.0.2", r,
-                "hosts_max_per_user = 0");
+  ExpectRefused(Section(0, 0), "own0", "172.20.0.2", r, "hosts_max_per_user = 0");
 }
 
 TEST(HostsSection, ThroughSudoTheSectionHoldsAtMostMaxEntriesLines) {
@@ -611,8 +579,7 @@ TEST(HostsSection, ThroughSudoTheSectionHoldsAtMostMaxEntriesLines) {
 // --- messages -------------------------------------------------------------
 
 TEST(HostsSection, MessagesShowControlCharactersEscaped) {
-  EXPECT_EQ("\"127.0.0.1\\tlocalhost\"",
-            QuoteForMessage("127.0.0.1\tlocalhost"));
+  EXPECT_EQ("\"127.0.0.1\\tlocalhost\"", QuoteForMessage("127.0.0.1\tlocalhost"));
   EXPECT_EQ("\"a\\r\\nb\\x1b[2J\\x7f\\xff\\\\\\\"\"",
             QuoteForMessage(std::string("a\r\nb\x1b[2J\x7f\xff\\\"")));
   EXPECT_EQ("\"\\x00\"", QuoteForMessage(std::string(1, '\0')));
@@ -620,8 +587,7 @@ TEST(HostsSection, MessagesShowControlCharactersEscaped) {
   EXPECT_LE(cut.size(), 90u);
   EXPECT_EQ("...\"", cut.substr(cut.size() - 4));
   // What a refusal quotes from the hosts file (the issue's example).
-  std::string why = Refused("127.0.0.1\tlocalhost\n", "localhost",
-                            "172.20.1.2");
+  std::string why = Refused("127.0.0.1\tlocalhost\n", "localhost", "172.20.1.2");
   EXPECT_NE(std::string::npos, why.find("\"127.0.0.1\\tlocalhost\"")) << why;
   EXPECT_EQ(std::string::npos, why.find('?')) << why;
 }
@@ -629,8 +595,7 @@ TEST(HostsSection, MessagesShowControlCharactersEscaped) {
 // --- random files against a plain oracle ------------------------------------
 
 // The rules written the simplest way, to check the real thing against.
-bool OracleMatches(const std::string& line, const std::string& host,
-                   const std::string& ip) {
+bool OracleMatches(const std::string& line, const std::string& host, const std::string& ip) {
   std::istringstream in(line.substr(0, line.find('#')));
   std::string field;
   bool first = true;
@@ -643,21 +608,27 @@ bool OracleMatches(const std::string& line, const std::string& host,
 }
 
 TEST(HostsSection, RandomFilesAgreeWithAPlainOracle) {
-  const std::vector<std::string> pool = {
-      "10.0.0.5 server fs", "::1 localhost ip6-localhost", "# a comment",
-      "", "   ", "172.20.1.2 guest1", "172.20.2.2\tguest2 g2",
-      "172.20.1.23 guest12", "10.9.9.9 GUEST3 # old", "# guest4",
-      "172.20.4.2 x # 172.20.3.2", "\t172.20.5.2   guest5  ", "1.1.1.1 Guest1x",
-      "172.20.1.2 guest1 # uid=0", "172.20.5.2 guest5 # uid=0"};
-  const std::vector<std::string> hosts = {"guest1", "guest2", "GUEST3",
-                                          "guest4", "guest5", "g2", "fs"};
-  const std::vector<std::string> ips = {"172.20.1.2", "172.20.2.2",
-                                        "172.20.3.2", "172.20.5.2",
-                                        "10.0.0.5", "172.20.1.23"};
+  const std::vector<std::string> pool = {"10.0.0.5 server fs",
+                                         "::1 localhost ip6-localhost",
+                                         "# a comment",
+                                         "",
+                                         "   ",
+                                         "172.20.1.2 guest1",
+                                         "172.20.2.2\tguest2 g2",
+                                         "172.20.1.23 guest12",
+                                         "10.9.9.9 GUEST3 # old",
+                                         "# guest4",
+                                         "172.20.4.2 x # 172.20.3.2",
+                                         "\t172.20.5.2   guest5  ",
+                                         "1.1.1.1 Guest1x",
+                                         "172.20.1.2 guest1 # uid=0",
+                                         "172.20.5.2 guest5 # uid=0"};
+  const std::vector<std::string> hosts = {"guest1", "guest2", "GUEST3", "guest4",
+                                          "guest5", "g2",     "fs"};
+  const std::vector<std::string> ips = {"172.20.1.2", "172.20.2.2", "172.20.3.2",
+                                        "172.20.5.2", "10.0.0.5",   "172.20.1.23"};
   std::mt19937 rng(20050809);
-  auto pick = [&](const std::vector<std::string>& v) {
-    return v[rng() % v.size()];
-  };
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   int changed = 0, refused = 0, unchanged = 0;
   for (int round = 0; round < 3000; ++round) {
     std::vector<std::string> pre, section, post;
@@ -703,8 +674,7 @@ TEST(HostsSection, RandomFilesAgreeWithAPlainOracle) {
       ASSERT_EQ(SectionEdit::kChanged, got) << text << host << " " << ip;
       ASSERT_EQ(want, out) << text << host << " " << ip;
       std::string again;
-      ASSERT_EQ(SectionEdit::kUnchanged,
-                MapDynamicHost(out, host, ip, &again, &why));
+      ASSERT_EQ(SectionEdit::kUnchanged, MapDynamicHost(out, host, ip, &again, &why));
       ++changed;
     }
   }

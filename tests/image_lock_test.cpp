@@ -138,8 +138,7 @@ TEST(ImageLock, FreeImageLocksAndTheFdIsInheritable) {
   EXPECT_EQ(Probe(img.path()), ImageUse::kFree);
   int fd = -1;
   std::string err;
-  ASSERT_EQ(LockImage(img.path(), DefaultLockKind(), &fd, &err), LockResult::kLocked)
-      << err;
+  ASSERT_EQ(LockImage(img.path(), DefaultLockKind(), &fd, &err), LockResult::kLocked) << err;
   // Not close-on-exec: the lock must pass into QEMU.
   EXPECT_EQ(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
   close(fd);
@@ -151,8 +150,7 @@ TEST(ImageLock, LockHeldInAnotherProcessIsSeenAndRefused) {
     Holder holder([&] {
       int fd;
       std::string err;
-      return LockImage(img.path(), DefaultLockKind(), &fd, &err) ==
-             LockResult::kLocked;
+      return LockImage(img.path(), DefaultLockKind(), &fd, &err) == LockResult::kLocked;
     });
     ASSERT_TRUE(holder.ok());
     std::string who;
@@ -165,7 +163,8 @@ TEST(ImageLock, LockHeldInAnotherProcessIsSeenAndRefused) {
     // when the lock is an OFD lock, which carries no pid.
     const std::string want = img.path() +
                              ": in use: locked by a guest that runqemuos "
-                             "started (pid " + std::to_string(holder.pid()) + ": ";
+                             "started (pid " +
+                             std::to_string(holder.pid()) + ": ";
     EXPECT_EQ(err.compare(0, want.size(), want), 0) << err;
     EXPECT_EQ(fd, -1);
   }
@@ -187,11 +186,11 @@ TEST(ImageLock, AReadLockOnByte0IsNotAGuestAndNamesItsHolder) {
     ASSERT_TRUE(reader.ok());
     std::string who;
     EXPECT_EQ(Probe(img.path(), &who), ImageUse::kQemu);
-    EXPECT_EQ(who.find("not by a guest that runqemuos started: " + Pid(reader.pid())),
-              0u) << who;
+    EXPECT_EQ(who.find("not by a guest that runqemuos started: " + Pid(reader.pid())), 0u) << who;
     EXPECT_NE(who.find("holds a read lock on byte 0, where runqemuos's guests "
                        "hold a write lock"),
-              std::string::npos) << who;
+              std::string::npos)
+        << who;
     EXPECT_EQ(who.find("locked by a guest"), std::string::npos) << who;
     int fd = -1;
     std::string err;
@@ -216,8 +215,7 @@ TEST(ImageLock, TheHoldersNameIsShownWithItsControlCharactersEscaped) {
   ASSERT_TRUE(reader.ok());
   std::string who;
   EXPECT_EQ(Probe(img.path(), &who), ImageUse::kQemu);
-  EXPECT_NE(who.find(Pid(reader.pid()) + "ev\\til\\x1b[2J\\n, user "),
-            std::string::npos) << who;
+  EXPECT_NE(who.find(Pid(reader.pid()) + "ev\\til\\x1b[2J\\n, user "), std::string::npos) << who;
 }
 
 TEST(ImageLock, AReadOnlyDescriptorTakesAReadLockButNoWriteLock) {
@@ -271,8 +269,7 @@ TEST(ImageLock, LockLivesAcrossExecUntilTheProgramExits) {
     close(ready[0]);
     int fd;
     std::string err;
-    if (LockImage(img.path(), DefaultLockKind(), &fd, &err) != LockResult::kLocked)
-      _exit(3);
+    if (LockImage(img.path(), DefaultLockKind(), &fd, &err) != LockResult::kLocked) _exit(3);
     // The pipe's write end goes through exec too, and closes when sleep
     // exits; writing a byte first says the lock is taken.
     if (write(ready[1], "x", 1) != 1) _exit(4);
@@ -334,8 +331,7 @@ TEST(ImageLock, RunallsLockAndQemusLocksDoNotConflict) {
   Holder runall([&] {
     int fd;
     std::string err;
-    if (LockImage(img.path(), DefaultLockKind(), &fd, &err) != LockResult::kLocked)
-      return false;
+    if (LockImage(img.path(), DefaultLockKind(), &fd, &err) != LockResult::kLocked) return false;
     // The QEMU it starts locks its own bytes on the same image.
     return QemuStyleLocks(img.path(), {100, 101, 201});
   });
@@ -349,8 +345,7 @@ TEST(ImageLock, OfdLockSurvivesTheHolderClosingAnotherFdOnTheImage) {
   Holder holder([&] {
     int fd;
     std::string err;
-    if (LockImage(img.path(), LockKind::kOfd, &fd, &err) != LockResult::kLocked)
-      return false;
+    if (LockImage(img.path(), LockKind::kOfd, &fd, &err) != LockResult::kLocked) return false;
     // What QEMU does many times while it runs: open the image, close it.
     for (int i = 0; i < 3; ++i) {
       int other = open(img.path().c_str(), O_RDONLY);
@@ -371,8 +366,7 @@ TEST(ImageLock, PosixLockIsDroppedByAnyCloseOfTheFile) {
   Holder holder([&] {
     int fd;
     std::string err;
-    if (LockImage(img.path(), LockKind::kPosix, &fd, &err) != LockResult::kLocked)
-      return false;
+    if (LockImage(img.path(), LockKind::kPosix, &fd, &err) != LockResult::kLocked) return false;
     int other = open(img.path().c_str(), O_RDONLY);
     if (other < 0) return false;
     close(other);
@@ -415,8 +409,7 @@ TEST(ImageLock, TwoLocksInOneProcessConflictToo) {
 TEST(ImageLock, ErrorsSayWhat) {
   int fd = -1;
   std::string err;
-  EXPECT_EQ(LockImage("/nonexistent/x.img", DefaultLockKind(), &fd, &err),
-            LockResult::kError);
+  EXPECT_EQ(LockImage("/nonexistent/x.img", DefaultLockKind(), &fd, &err), LockResult::kError);
   EXPECT_EQ(err, "/nonexistent/x.img: No such file or directory");
   EXPECT_EQ(LockImage("/tmp", DefaultLockKind(), &fd, &err), LockResult::kError);
   EXPECT_NE(err.find("/tmp"), std::string::npos);

@@ -7,11 +7,11 @@ using namespace runall;
 TEST(Json, ParsesQemuGreetingAndReplies) {
   JsonValue v;
   std::string err;
-  ASSERT_TRUE(ParseJson(
-      "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
-      "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7\"}, "
-      "\"capabilities\": [\"oob\"]}}\r\n",
-      &v, &err))
+  ASSERT_TRUE(
+      ParseJson("{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+                "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7\"}, "
+                "\"capabilities\": [\"oob\"]}}\r\n",
+                &v, &err))
       << err;
   const JsonValue* qmp = v.Find("QMP");
   ASSERT_NE(qmp, nullptr);
@@ -23,13 +23,13 @@ TEST(Json, ParsesQemuGreetingAndReplies) {
 
   ASSERT_TRUE(ParseJson("{\"return\": {}}", &v, &err)) << err;
   EXPECT_EQ(v.Find("return")->type, JsonValue::Type::kObject);
-  ASSERT_TRUE(ParseJson(
-      "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No \\\"x\\\"\"}}",
-      &v, &err));
-  EXPECT_EQ(v.Find("error")->StringAt("desc"), "No \"x\"");
-  ASSERT_TRUE(ParseJson("{\"timestamp\": {\"seconds\": 1700000000, "
-                        "\"microseconds\": 5}, \"event\": \"POWERDOWN\"}",
+  ASSERT_TRUE(ParseJson("{\"error\": {\"class\": \"GenericError\", \"desc\": \"No \\\"x\\\"\"}}",
                         &v, &err));
+  EXPECT_EQ(v.Find("error")->StringAt("desc"), "No \"x\"");
+  ASSERT_TRUE(
+      ParseJson("{\"timestamp\": {\"seconds\": 1700000000, "
+                "\"microseconds\": 5}, \"event\": \"POWERDOWN\"}",
+                &v, &err));
   EXPECT_EQ(v.StringAt("event"), "POWERDOWN");
 }
 
@@ -42,10 +42,9 @@ TEST(Json, DecodesEscapesToUtf8) {
 
 TEST(Json, RefusesWhatIsNotJson) {
   const char* const bad[] = {
-      "",           "{",          "{\"a\" 1}",     "{\"a\":1,}", "[1,]",
-      "01",         "1.",         "-",             "1e",         "tru",
-      "\"abc",      "\"\\x\"",    "\"\\ud800\"",   "\"\\udc00\"", "{} {}",
-      "\"a\nb\"",   "{a:1}",      "nul",           "[1 2]",      "+1",
+      "",      "{",        "{\"a\" 1}", "{\"a\":1,}", "[1,]",    "01",          "1.",
+      "-",     "1e",       "tru",       "\"abc",      "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"",
+      "{} {}", "\"a\nb\"", "{a:1}",     "nul",        "[1 2]",   "+1",
   };
   for (const char* text : bad) {
     JsonValue v;
@@ -59,22 +58,25 @@ TEST(Json, DepthIsBounded) {
   JsonValue v;
   std::string err;
   EXPECT_TRUE(ParseJson(std::string(60, '[') + std::string(60, ']'), &v, &err));
-  EXPECT_FALSE(ParseJson(std::string(100000, '[') + std::string(100000, ']'),
-                         &v, &err));
+  EXPECT_FALSE(ParseJson(std::string(100000, '[') + std::string(100000, ']'), &v, &err));
   EXPECT_NE(err.find("nested too deeply"), std::string::npos) << err;
 }
 
 TEST(Json, QuoteRoundTripsAndReplacesInvalidUtf8) {
   const std::string s = std::string("q\"b\\s\n\r\t\x01\x7f", 10) +
-                        "\xc3\xa9" "\xff" "\xc0\x80" "\xed\xa0\x80" "end";
+                        "\xc3\xa9"
+                        "\xff"
+                        "\xc0\x80"
+                        "\xed\xa0\x80"
+                        "end";
   const std::string q = JsonQuote(s);
   JsonValue v;
   std::string err;
   ASSERT_TRUE(ParseJson(q, &v, &err)) << err << " in " << q;
-  EXPECT_EQ(v.text,
-            std::string("q\"b\\s\n\r\t\x01\x7f", 10) +
-                // One U+FFFD per byte of the three bad sequences (1 + 2 + 3).
-                "\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-                "\xef\xbf\xbd\xef\xbf\xbd" "end");
+  EXPECT_EQ(v.text, std::string("q\"b\\s\n\r\t\x01\x7f", 10) +
+                        // One U+FFFD per byte of the three bad sequences (1 + 2 + 3).
+                        "\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                        "\xef\xbf\xbd\xef\xbf\xbd"
+                        "end");
   EXPECT_EQ(JsonQuote("system_powerdown"), "\"system_powerdown\"");
 }

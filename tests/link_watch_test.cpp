@@ -26,8 +26,7 @@ namespace {
 
 // Appends a link message of `type` about `ifindex` to *buf, as the kernel
 // lays it out; `len` overrides the header's length when non-zero.
-void AddLinkMessage(std::vector<char>* buf, uint16_t type, int ifindex,
-                    uint32_t len = 0) {
+void AddLinkMessage(std::vector<char>* buf, uint16_t type, int ifindex, uint32_t len = 0) {
   struct {
     struct nlmsghdr h;
     struct ifinfomsg info;
@@ -89,7 +88,7 @@ TEST(LinkWatch, HearsATapGoAwayInANamespaceOfItsOwn) {
     unsigned index = if_nametoindex("tap9");
     if (index == 0) say('i');
     if (watch.Drain(index)) say('e');  // made, not deleted
-    close(tap);  // not persistent: the kernel deletes it now
+    close(tap);                        // not persistent: the kernel deletes it now
     for (int i = 0; i < 200; ++i) {
       if (watch.Drain(index)) say('y');
       usleep(10000);

@@ -84,8 +84,7 @@ TEST_F(LogTest, UnopenableFileIsAnError) {
 }
 
 TEST(FormatCommand, QuotesWhatAShellWouldSplit) {
-  EXPECT_EQ(FormatCommand({"cp", "-i", "a b", "it's", ""}),
-            "cp -i 'a b' 'it'\\''s' ''");
+  EXPECT_EQ(FormatCommand({"cp", "-i", "a b", "it's", ""}), "cp -i 'a b' 'it'\\''s' ''");
 }
 
 TEST(LogWriter, TakesEveryLineInsteadOfTheFd) {

@@ -60,14 +60,14 @@ TEST(NetmaskPrefix, TakesOnlyContiguousMasks) {
 
 TEST(NetsOverlap, OneInsideTheOtherOrApart) {
   const Ipv4Net tap6 = Net("172.20.6.0", 24);
-  EXPECT_TRUE(NetsOverlap(tap6, Net("172.20.0.1", 16)));   // Docker's bridge
-  EXPECT_TRUE(NetsOverlap(Net("172.20.0.1", 16), tap6));   // either order
-  EXPECT_TRUE(NetsOverlap(tap6, Net("172.20.6.7", 32)));   // a host inside
+  EXPECT_TRUE(NetsOverlap(tap6, Net("172.20.0.1", 16)));  // Docker's bridge
+  EXPECT_TRUE(NetsOverlap(Net("172.20.0.1", 16), tap6));  // either order
+  EXPECT_TRUE(NetsOverlap(tap6, Net("172.20.6.7", 32)));  // a host inside
   EXPECT_TRUE(NetsOverlap(tap6, Net("172.16.0.0", 12)));
   EXPECT_TRUE(NetsOverlap(tap6, tap6));
   EXPECT_FALSE(NetsOverlap(tap6, Net("172.20.7.0", 24)));  // the next tap
   EXPECT_FALSE(NetsOverlap(tap6, Net("172.20.5.255", 24)));
-  EXPECT_FALSE(NetsOverlap(tap6, Net("10.8.0.6", 24)));    // a VPN's
+  EXPECT_FALSE(NetsOverlap(tap6, Net("10.8.0.6", 24)));  // a VPN's
   EXPECT_FALSE(NetsOverlap(tap6, Net("172.21.0.0", 16)));
   EXPECT_TRUE(NetsOverlap(tap6, Net("0.0.0.0", 0)));
 }
@@ -99,29 +99,22 @@ TEST(ParseProcNetRoute, RefusesMalformedTables) {
   std::string err;
   EXPECT_FALSE(ParseProcNetRoute("", &routes, &err));
   EXPECT_FALSE(ParseProcNetRoute("eth0\t00000000\n", &routes, &err));
-  const std::string header =
-      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n";
+  const std::string header = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n";
   EXPECT_TRUE(ParseProcNetRoute(header, &routes, &err));
   EXPECT_TRUE(routes.empty());
-  EXPECT_FALSE(ParseProcNetRoute(header + "eth0\tXYZ\t0\t1\t0\t0\t0\t0\n",
-                                 &routes, &err));
+  EXPECT_FALSE(ParseProcNetRoute(header + "eth0\tXYZ\t0\t1\t0\t0\t0\t0\n", &routes, &err));
   EXPECT_NE(std::string::npos, err.find("line 2")) << err;
-  EXPECT_FALSE(ParseProcNetRoute(header + "eth0\t0\t0\t1\t0\t0\t0\t00FF00FF\n",
-                                 &routes, &err));
-  EXPECT_FALSE(ParseProcNetRoute(header + "eth0\t0\t0\t1\t0\t0\t0\n", &routes,
-                                 &err));
+  EXPECT_FALSE(ParseProcNetRoute(header + "eth0\t0\t0\t1\t0\t0\t0\t00FF00FF\n", &routes, &err));
+  EXPECT_FALSE(ParseProcNetRoute(header + "eth0\t0\t0\t1\t0\t0\t0\n", &routes, &err));
 }
 
 TEST(FindOverlap, NamesWhatCollidesButNotTheTapItselfNorTheDefault) {
   const std::vector<NetUse> uses = {
-      Address("lo", "127.0.0.1", 8),
-      Route("eth0", "0.0.0.0", 0),
+      Address("lo", "127.0.0.1", 8),     Route("eth0", "0.0.0.0", 0),
       Address("tap6", "172.20.0.1", 16),  // the tap's own: replaced anyway
-      Route("tap6", "172.20.0.0", 16),
-      Address("tun0", "10.8.0.6", 24),
+      Route("tap6", "172.20.0.0", 16),   Address("tun0", "10.8.0.6", 24),
       Address("tap5", "172.20.5.1", 24),  // another guest's network
-      Address("br-x", "172.20.0.1", 16),
-      Route("br-x", "172.20.0.0", 16),
+      Address("br-x", "172.20.0.1", 16), Route("br-x", "172.20.0.0", 16),
   };
   const NetUse* hit = FindOverlap(Net("172.20.6.0", 24), "tap6", uses);
   ASSERT_NE(nullptr, hit);
@@ -134,8 +127,7 @@ TEST(FindOverlap, NamesWhatCollidesButNotTheTapItselfNorTheDefault) {
   ASSERT_NE(nullptr, hit);
   EXPECT_EQ("tap5", hit->iface);
   // Only a route, no address: named as a route.
-  const std::vector<NetUse> vpn = {Route("wg0", "10.0.0.0", 8),
-                                   Route("", "10.9.0.0", 24)};
+  const std::vector<NetUse> vpn = {Route("wg0", "10.0.0.0", 8), Route("", "10.9.0.0", 24)};
   hit = FindOverlap(Net("10.9.0.0", 24), "tap1", vpn);
   ASSERT_NE(nullptr, hit);
   EXPECT_EQ("the route to 10.0.0.0/8 via wg0", DescribeNetUse(*hit));
@@ -144,13 +136,11 @@ TEST(FindOverlap, NamesWhatCollidesButNotTheTapItselfNorTheDefault) {
 }
 
 TEST(FindOverlap, AVpnsTwoHalvesOfTheDefaultRouteAreADefaultRoute) {
-  const std::vector<NetUse> uses = {Route("tun0", "0.0.0.0", 1),
-                                    Route("tun0", "128.0.0.0", 1),
+  const std::vector<NetUse> uses = {Route("tun0", "0.0.0.0", 1), Route("tun0", "128.0.0.0", 1),
                                     Route("eth0", "0.0.0.0", 0)};
   EXPECT_EQ(nullptr, FindOverlap(Net("172.20.6.0", 24), "tap6", uses));
   // A VPN's real networks still collide.
-  const std::vector<NetUse> corp = {Route("tun0", "128.0.0.0", 1),
-                                    Route("tun0", "172.16.0.0", 12)};
+  const std::vector<NetUse> corp = {Route("tun0", "128.0.0.0", 1), Route("tun0", "172.16.0.0", 12)};
   const NetUse* hit = FindOverlap(Net("172.20.6.0", 24), "tap6", corp);
   ASSERT_NE(nullptr, hit);
   EXPECT_EQ("the route to 172.16.0.0/12 via tun0", DescribeNetUse(*hit));

@@ -74,12 +74,9 @@ ProcessCheck Accept() {
 }  // namespace
 
 TEST(DhcpPidFilePath, IsPerNamespaceAndInterface) {
-  EXPECT_EQ("/run/runall/net-4026531840",
-            NamespaceRunDir("/run/runall", "net-4026531840"));
-  EXPECT_EQ("/run/runall/net-7/dhcpd-tap5.pid",
-            DhcpPidFilePath("/run/runall/net-7", "tap5"));
-  EXPECT_EQ("/run/runall/net-7/tap5.lock",
-            InterfaceLockPath("/run/runall/net-7", "tap5"));
+  EXPECT_EQ("/run/runall/net-4026531840", NamespaceRunDir("/run/runall", "net-4026531840"));
+  EXPECT_EQ("/run/runall/net-7/dhcpd-tap5.pid", DhcpPidFilePath("/run/runall/net-7", "tap5"));
+  EXPECT_EQ("/run/runall/net-7/tap5.lock", InterfaceLockPath("/run/runall/net-7", "tap5"));
 }
 
 TEST_F(PidFileTest, EnsureRunDirMakesAPrivateDirectory) {
@@ -225,8 +222,7 @@ TEST_F(PidFileTest, StopTerminatesTheHolder) {
   };
   StopOutcome outcome;
   std::string err;
-  ASSERT_TRUE(StopPidFileHolder(path_, check, 2000, &outcome, &holder, &err))
-      << err;
+  ASSERT_TRUE(StopPidFileHolder(path_, check, 2000, &outcome, &holder, &err)) << err;
   EXPECT_EQ(StopOutcome::kTerminated, outcome);
   EXPECT_EQ(child, checked);
   EXPECT_EQ(child, holder);
@@ -243,9 +239,7 @@ TEST_F(PidFileTest, StopKillsAHolderThatIgnoresSigterm) {
   StopOutcome outcome;
   pid_t holder = 0;
   std::string err;
-  ASSERT_TRUE(
-      StopPidFileHolder(path_, Accept(), 100, &outcome, &holder, &err))
-      << err;
+  ASSERT_TRUE(StopPidFileHolder(path_, Accept(), 100, &outcome, &holder, &err)) << err;
   EXPECT_EQ(StopOutcome::kKilled, outcome);
   int status = 0;
   ASSERT_EQ(child, waitpid(child, &status, 0));
@@ -349,9 +343,7 @@ TEST_F(PidFileTest, TheInterfaceLockWaitsThenNamesItsHolder) {
   std::string err;
   EXPECT_EQ(-1, LockFileWait(lock, 100, &holder, &err));
   EXPECT_EQ(child, holder);
-  EXPECT_NE(std::string::npos, err.find("held by process " +
-                                        std::to_string(child)))
-      << err;
+  EXPECT_NE(std::string::npos, err.find("held by process " + std::to_string(child))) << err;
   ASSERT_EQ(1, write(go[1], "x", 1));
   int fd = LockFileWait(lock, 5000, &holder, &err);
   EXPECT_GE(fd, 0) << err;

@@ -37,9 +37,8 @@ TEST(ParseStatParent, RefusesMalformedText) {
 
 TEST(ParseStatusUids, ReadsRealAndEffective) {
   uid_t real = 1, effective = 1;
-  ASSERT_TRUE(ParseStatusUids(
-      "Name:\tsudo\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t5\t5\t5\t5\n",
-      &real, &effective));
+  ASSERT_TRUE(ParseStatusUids("Name:\tsudo\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t5\t5\t5\t5\n",
+                              &real, &effective));
   EXPECT_EQ(1000u, real);
   EXPECT_EQ(0u, effective);
   EXPECT_FALSE(ParseStatusUids("Name:\tx\n", &real, &effective));
@@ -57,8 +56,7 @@ TEST(ParseUdpSocketInodes, FindsThePortInHex) {
       "  125: 0105140A:0043 00000000:0000 07 00000000:00000000 00:00000000 "
       "00000000     0        0 4343 2 0000000000000000 0\n"
       "garbage\n";
-  EXPECT_EQ((std::vector<unsigned long>{4242, 4343}),
-            ParseUdpSocketInodes(table, 67));
+  EXPECT_EQ((std::vector<unsigned long>{4242, 4343}), ParseUdpSocketInodes(table, 67));
   EXPECT_EQ((std::vector<unsigned long>{777}), ParseUdpSocketInodes(table, 53));
   EXPECT_TRUE(ParseUdpSocketInodes(table, 68).empty());
 }
@@ -67,8 +65,7 @@ TEST(ParsePacketSocketInodes, TakesTheLastColumn) {
   const std::string table =
       "sk               RefCnt Type Proto  Iface R Rmem   User   Inode\n"
       "ffff8880041c5000 3      3    0003   2     1 0      0      5150\n";
-  EXPECT_EQ((std::vector<unsigned long>{5150}),
-            ParsePacketSocketInodes(table));
+  EXPECT_EQ((std::vector<unsigned long>{5150}), ParsePacketSocketInodes(table));
 }
 
 TEST(SameProgram, AcceptsAReplacedFile) {
@@ -165,9 +162,8 @@ TEST(ParseStatStart, ReadsNameAndField22) {
   EXPECT_EQ("qemu-system-x86", comm);
   EXPECT_EQ(98765u, ticks);
   // A name holding ") S 1 (" does not shift the fields.
-  ASSERT_TRUE(ParseStatStart(
-      "7 (a) S 1 (b) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0",
-      &comm, &ticks));
+  ASSERT_TRUE(ParseStatStart("7 (a) S 1 (b) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0", &comm,
+                             &ticks));
   EXPECT_EQ("a) S 1 (b", comm);
   EXPECT_EQ(555u, ticks);
   EXPECT_FALSE(ParseStatStart("7 (a) S 1 2 3", &comm, &ticks));
@@ -215,8 +211,7 @@ TEST(ProcessStart, AChildStartedJustNowStartedJustNow) {
   EXPECT_EQ("sleep", comm);
   ASSERT_TRUE(known);
   // To the clock tick (10 ms at 100 Hz), and the two clocks are read apart.
-  double diff = (start.tv_sec - before.tv_sec) +
-                (start.tv_nsec - before.tv_nsec) / 1e9;
+  double diff = (start.tv_sec - before.tv_sec) + (start.tv_nsec - before.tv_nsec) / 1e9;
   EXPECT_GT(diff, -0.05);
   EXPECT_LT(diff, 0.5);
   kill(child, SIGKILL);
@@ -228,8 +223,8 @@ TEST(NetNamespace, ParsesTheLink) {
   std::string name;
   ASSERT_TRUE(ParseNetNamespaceLink("net:[4026531840]", &name));
   EXPECT_EQ(name, "net-4026531840");
-  for (const char* bad : {"", "net:[]", "mnt:[4026531840]", "net:[12a]",
-                          "net:[4026531840", "net:[../x]"})
+  for (const char* bad :
+       {"", "net:[]", "mnt:[4026531840]", "net:[12a]", "net:[4026531840", "net:[../x]"})
     EXPECT_FALSE(ParseNetNamespaceLink(bad, &name)) << bad;
 }
 

@@ -55,9 +55,7 @@ void WriteAll(int fd, const std::string& s) {
 TEST(RunChild, CollectsOutputAndStatus) {
   std::string out, err;
   ExitStatus status;
-  ASSERT_TRUE(RunChild({"/bin/sh", "-c", "echo 'a b'; exit 3"}, &out,
-                       &status, &err))
-      << err;
+  ASSERT_TRUE(RunChild({"/bin/sh", "-c", "echo 'a b'; exit 3"}, &out, &status, &err)) << err;
   EXPECT_EQ("a b\n", out);
   EXPECT_EQ(3, status.code());
   EXPECT_EQ("exit 3", status.Describe());
@@ -74,8 +72,7 @@ TEST(RunChild, ArgumentsAreNotSplitOrExpanded) {
 TEST(RunChild, ReportsSignalsAndMissingPrograms) {
   std::string out, err;
   ExitStatus status;
-  ASSERT_TRUE(RunChild({"/bin/sh", "-c", "kill -9 $$"}, nullptr, &status,
-                       &err));
+  ASSERT_TRUE(RunChild({"/bin/sh", "-c", "kill -9 $$"}, nullptr, &status, &err));
   EXPECT_EQ(128 + 9, status.code());
   EXPECT_TRUE(status.signaled());
   EXPECT_EQ("signal 9", status.Describe());
@@ -103,9 +100,7 @@ TEST(StartChild, PipesStdoutAndStderrApart) {
   std::string err;
   ChildOptions o;
   o.out = o.err = ChildOutput::kPipe;
-  ASSERT_TRUE(StartChild({"/bin/sh", "-c", "echo out; echo err >&2; exit 4"},
-                         o, &c, &err))
-      << err;
+  ASSERT_TRUE(StartChild({"/bin/sh", "-c", "echo out; echo err >&2; exit 4"}, o, &c, &err)) << err;
   EXPECT_EQ(ReadAllOf(c.out_fd), "out\n");
   EXPECT_EQ(ReadAllOf(c.err_fd), "err\n");
   close(c.out_fd);
@@ -119,8 +114,7 @@ TEST(StartChild, OwnProcessGroupAndStdinFromDevNull) {
   ChildOptions o;
   o.out = ChildOutput::kPipe;
   o.own_process_group = true;
-  ASSERT_TRUE(StartChild({"/bin/sh", "-c", "ps -o pgid= -p $$; cat"}, o, &c,
-                         &err));
+  ASSERT_TRUE(StartChild({"/bin/sh", "-c", "ps -o pgid= -p $$; cat"}, o, &c, &err));
   std::string out = ReadAllOf(c.out_fd);
   close(c.out_fd);
   EXPECT_EQ(Wait(c.pid), 0);
@@ -173,8 +167,7 @@ TEST(ResetInheritedSignals, WaitingWorksAgainAndNothingStaysBlocked) {
   sigprocmask(SIG_SETMASK, nullptr, &mask);
   EXPECT_FALSE(sigismember(&mask, SIGTERM));
   std::string out;
-  ASSERT_TRUE(RunChild({"/bin/sh", "-c", "grep '^SigBlk' /proc/self/status"},
-                       &out, &status, &err))
+  ASSERT_TRUE(RunChild({"/bin/sh", "-c", "grep '^SigBlk' /proc/self/status"}, &out, &status, &err))
       << err;
   EXPECT_EQ(0, status.code());
   EXPECT_EQ("SigBlk:\t0000000000000000\n", out);
@@ -302,10 +295,9 @@ TEST(StartChild, ClosesTheFdsItIsToldToAndSendsStdoutToStderr) {
   o.out = ChildOutput::kToStderr;
   o.err = ChildOutput::kPipe;
   o.close_fds = {kept};
-  const std::string script = "echo to-stdout; ls /proc/self/fd/" +
-                             std::to_string(kept) + " 2>/dev/null || echo closed; " +
-                             "[ -e /proc/self/fd/" + std::to_string(other) +
-                             " ] && echo other-open >&2";
+  const std::string script = "echo to-stdout; ls /proc/self/fd/" + std::to_string(kept) +
+                             " 2>/dev/null || echo closed; " + "[ -e /proc/self/fd/" +
+                             std::to_string(other) + " ] && echo other-open >&2";
   ASSERT_TRUE(StartChild({"/bin/sh", "-c", script}, o, &c, &err)) << err;
   EXPECT_EQ(-1, c.out_fd);
   EXPECT_EQ("to-stdout\nclosed\nother-open\n", ReadAllOf(c.err_fd));
@@ -322,8 +314,7 @@ TEST(DriveChild, PassesBothStreamsOnAndReapsTheChild) {
   std::string err;
   ChildOptions o;
   o.out = o.err = ChildOutput::kPipe;
-  ASSERT_TRUE(StartChild({"/bin/sh", "-c", "echo a; echo b >&2; echo c; exit 7"},
-                         o, &c, &err))
+  ASSERT_TRUE(StartChild({"/bin/sh", "-c", "echo a; echo b >&2; echo c; exit 7"}, o, &c, &err))
       << err;
   std::string out, errout;
   ChildIo io;

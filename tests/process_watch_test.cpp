@@ -64,10 +64,17 @@ TEST(ProcessWatch, TimesOutAndSignals) {
   ASSERT_GT(pid, 1);
   ProcessWatch w(pid);
   int ticks = 0;
-  EXPECT_EQ(w.WaitExit(250, [&](int64_t) { ++ticks; return true; }, 50),
+  EXPECT_EQ(w.WaitExit(
+                250,
+                [&](int64_t) {
+                  ++ticks;
+                  return true;
+                },
+                50),
             ExitWait::kTimedOut);
   EXPECT_GE(ticks, 2);
-  EXPECT_EQ(w.WaitExit(5000, [](int64_t) { return false; }, 10),
+  EXPECT_EQ(w.WaitExit(
+                5000, [](int64_t) { return false; }, 10),
             ExitWait::kStopped);
   std::string err;
   ASSERT_TRUE(w.Signal(SIGTERM, &err)) << err;

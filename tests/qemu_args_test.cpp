@@ -49,10 +49,9 @@ TEST(BuildQemuArgv, ArticleRecordForTodaysQemu) {
   ASSERT_EQ(r.size(), 5u);
   QemuCommand cmd = BuildQemuArgv(r[1], TestSettings());
   EXPECT_EQ(cmd.argv,
-            (Words{"qemu-system-x86_64", "-m", "128", "-rtc", "base=localtime",
-                   "-drive", "file=/data/qemu/solaris-10.img,format=raw,if=virtio",
-                   "-device", "virtio-rng-pci", "-cdrom",
-                   "/data/os/solaris-10/sol-10-ccd-GA-x86-iso.iso"}));
+            (Words{"qemu-system-x86_64", "-m", "128", "-rtc", "base=localtime", "-drive",
+                   "file=/data/qemu/solaris-10.img,format=raw,if=virtio", "-device",
+                   "virtio-rng-pci", "-cdrom", "/data/os/solaris-10/sol-10-ccd-GA-x86-iso.iso"}));
   EXPECT_EQ(cmd.image, "/data/qemu/solaris-10.img");
   EXPECT_EQ(cmd.nic, "virtio-net-pci");
   EXPECT_EQ(cmd.mac, "52:54:00:5c:21:ab");
@@ -69,16 +68,34 @@ TEST(BuildQemuArgv, SharesDisplayAndOptionLinesLast) {
   ASSERT_EQ(r.size(), 1u);
   QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
   EXPECT_EQ(cmd.argv,
-            (Words{"qemu-system-aarch64", "-machine", "virt", "-cpu", "max",
-                   "-m", "256", "-drive", "file=/data/qemu/g.img,format=raw,if=virtio",
-                   "-fsdev", "local,id=runall_common_ro,path=/srv/ro,security_model=none,readonly=on",
-                   "-device", "virtio-9p-pci,fsdev=runall_common_ro,mount_tag=common_ro",
-                   "-fsdev", "local,id=runall_rw,path=/srv/rw/g,security_model=none",
-                   "-device", "virtio-9p-pci,fsdev=runall_rw,mount_tag=rw",
-                   "-fsdev", "local,id=runall_common_rw,path=/srv/rw/common,security_model=none",
-                   "-device", "virtio-9p-pci,fsdev=runall_common_rw,mount_tag=common_rw",
-                   "-device", "virtio-rng-pci", "-nographic", "-kernel", "/k",
-                   "-append", "console=ttyAMA0 quiet"}));
+            (Words{"qemu-system-aarch64",
+                   "-machine",
+                   "virt",
+                   "-cpu",
+                   "max",
+                   "-m",
+                   "256",
+                   "-drive",
+                   "file=/data/qemu/g.img,format=raw,if=virtio",
+                   "-fsdev",
+                   "local,id=runall_common_ro,path=/srv/ro,security_model=none,readonly=on",
+                   "-device",
+                   "virtio-9p-pci,fsdev=runall_common_ro,mount_tag=common_ro",
+                   "-fsdev",
+                   "local,id=runall_rw,path=/srv/rw/g,security_model=none",
+                   "-device",
+                   "virtio-9p-pci,fsdev=runall_rw,mount_tag=rw",
+                   "-fsdev",
+                   "local,id=runall_common_rw,path=/srv/rw/common,security_model=none",
+                   "-device",
+                   "virtio-9p-pci,fsdev=runall_common_rw,mount_tag=common_rw",
+                   "-device",
+                   "virtio-rng-pci",
+                   "-nographic",
+                   "-kernel",
+                   "/k",
+                   "-append",
+                   "console=ttyAMA0 quiet"}));
   EXPECT_EQ(SharedDirectories(r[0], TestSettings()),
             (Words{"/srv/ro", "/srv/rw/g", "/srv/rw/common"}));
 }
@@ -90,25 +107,23 @@ TEST(BuildQemuArgv, S390xUsesChannelIoDevices) {
   EXPECT_EQ(cmd.argv[0], "qemu-system-s390x");
   EXPECT_EQ(cmd.argv[1], "-machine");
   EXPECT_EQ(cmd.argv[2], "s390-ccw-virtio");
-  EXPECT_NE(std::find(cmd.argv.begin(), cmd.argv.end(),
-                      "virtio-9p-ccw,fsdev=runall_rw,mount_tag=rw"),
-            cmd.argv.end());
-  EXPECT_NE(std::find(cmd.argv.begin(), cmd.argv.end(), "virtio-rng-ccw"),
-            cmd.argv.end());
+  EXPECT_NE(
+      std::find(cmd.argv.begin(), cmd.argv.end(), "virtio-9p-ccw,fsdev=runall_rw,mount_tag=rw"),
+      cmd.argv.end());
+  EXPECT_NE(std::find(cmd.argv.begin(), cmd.argv.end(), "virtio-rng-ccw"), cmd.argv.end());
   EXPECT_EQ(cmd.nic, "virtio-net-ccw");
 }
 
 TEST(BuildQemuArgv, RecordsBringingTheirOwnNetworkGetNone) {
-  for (const char* line : {"-net nic -net tap,script=/etc/qemu-ifup",
-                           "-netdev user,id=u0 -device e1000,netdev=u0",
-                           "-nic user", "--netdev user,id=u"}) {
+  for (const char* line :
+       {"-net nic -net tap,script=/etc/qemu-ifup", "-netdev user,id=u0 -device e1000,netdev=u0",
+        "-nic user", "--netdev user,id=u"}) {
     std::vector<GuestRecord> r = Parse(std::string("h h.img\n") + line + "\n");
     ASSERT_EQ(r.size(), 1u);
     QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
     EXPECT_EQ(cmd.nic, "") << line;
     EXPECT_EQ(cmd.mac, "") << line;
-    EXPECT_EQ(std::find(cmd.argv.begin(), cmd.argv.end(), "none"), cmd.argv.end())
-        << line;
+    EXPECT_EQ(std::find(cmd.argv.begin(), cmd.argv.end(), "none"), cmd.argv.end()) << line;
   }
   // nic = none: no card at all, so QEMU's default user network is switched
   // off too.
@@ -130,11 +145,10 @@ TEST(BuildQemuArgv, OptionLinesOverrideMachineAndCpuAndCommasAreEscaped) {
       "-device virtio-blk-pci,drive=disk0\n");
   ASSERT_EQ(r.size(), 1u);
   QemuCommand cmd = BuildQemuArgv(r[0], TestSettings());
-  EXPECT_EQ(cmd.argv,
-            (Words{"qemu-system-aarch64", "-drive",
-                   "file=/imgs/a,,b.img,format=raw,if=none,id=disk0", "-device",
-                   "virtio-rng-pci", "-M", "virt,gic-version=3", "-cpu",
-                   "cortex-a72", "-device", "virtio-blk-pci,drive=disk0"}));
+  EXPECT_EQ(cmd.argv, (Words{"qemu-system-aarch64", "-drive",
+                             "file=/imgs/a,,b.img,format=raw,if=none,id=disk0", "-device",
+                             "virtio-rng-pci", "-M", "virt,gic-version=3", "-cpu", "cortex-a72",
+                             "-device", "virtio-blk-pci,drive=disk0"}));
   EXPECT_EQ(cmd.image, "/imgs/a,b.img");
 }
 
@@ -163,8 +177,9 @@ TEST(QemuArgs, SplitProgram) {
 
 TEST(QemuArgs, FindImageArg) {
   std::string image;
-  ASSERT_TRUE(FindImageArg({"-m", "64", "-drive", "if=virtio,file=/i/a,,b.img,format=raw",
-                            "-hda", "/i/hda.img"}, &image));
+  ASSERT_TRUE(FindImageArg(
+      {"-m", "64", "-drive", "if=virtio,file=/i/a,,b.img,format=raw", "-hda", "/i/hda.img"},
+      &image));
   EXPECT_EQ(image, "/i/a,b.img");
   ASSERT_TRUE(FindImageArg({"-drive", "if=none,id=x", "-hda", "/i/hda.img", "/bare"}, &image));
   EXPECT_EQ(image, "/i/hda.img");
@@ -180,10 +195,9 @@ TEST(QemuArgs, FindImageArg) {
 // article's form, options then the bare image, would otherwise lock the
 // wrong file or find none.
 TEST(QemuArgs, FindImageArgKnowsQemusOtherFlags) {
-  for (const char* flag :
-       {"-mem-prealloc", "-singlestep", "-one-insn-per-tb", "-async-teardown",
-        "-nodefconfig", "-audio-help", "-xen-attach", "-xen-domid-restrict",
-        "-enable-sync-profile", "-perfmap", "-jitdump"}) {
+  for (const char* flag : {"-mem-prealloc", "-singlestep", "-one-insn-per-tb", "-async-teardown",
+                           "-nodefconfig", "-audio-help", "-xen-attach", "-xen-domid-restrict",
+                           "-enable-sync-profile", "-perfmap", "-jitdump"}) {
     std::string image;
     ASSERT_TRUE(FindImageArg({"-m", "64", flag, "/i/a.img"}, &image)) << flag;
     EXPECT_EQ(image, "/i/a.img") << flag;
@@ -192,20 +206,19 @@ TEST(QemuArgs, FindImageArgKnowsQemusOtherFlags) {
   }
 }
 
-
 TEST(BuildQemuArgv, UserNetworkArgs) {
   // Port 0: QEMU binds a free port, which the kernel picks.
   EXPECT_EQ(UserNetworkArgs("virtio-net-pci", "52:54:00:01:02:03", "deb12", 0),
-            (Words{"-netdev",
-                   "user,id=runall0,hostname=deb12,hostfwd=tcp:127.0.0.1:0-:22",
+            (Words{"-netdev", "user,id=runall0,hostname=deb12,hostfwd=tcp:127.0.0.1:0-:22",
                    "-device", "virtio-net-pci,netdev=runall0,mac=52:54:00:01:02:03"}));
   EXPECT_EQ(UserNetworkArgs("e1000", "52:54:00:01:02:03", "h", 2222)[1],
             "user,id=runall0,hostname=h,hostfwd=tcp:127.0.0.1:2222-:22");
 }
 
 TEST(BuildQemuArgv, UserNetworkIsLeftToRunqemuos) {
-  std::vector<GuestRecord> r = Parse("u u.img\nnetwork = user\nssh_port = 2200\n\n"
-                                     "t t.img\n");
+  std::vector<GuestRecord> r = Parse(
+      "u u.img\nnetwork = user\nssh_port = 2200\n\n"
+      "t t.img\n");
   QemuCommand u = BuildQemuArgv(r[0], TestSettings());
   EXPECT_EQ(u.nic, "virtio-net-pci");
   EXPECT_EQ(u.mac, MacForHostname("u"));
@@ -226,10 +239,9 @@ TEST(BuildQemuArgv, HostChoicesComeAfterMachineAndCpu) {
   host.default_cpu = "max";
   QemuCommand cmd = BuildQemuArgv(r[0], TestSettings(), host);
   EXPECT_EQ(cmd.argv,
-            (Words{"qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel",
-                   "kvm", "-accel", "tcg", "-m", "256", "-drive",
-                   "file=/data/qemu/h.img,format=raw,if=virtio", "-device",
-                   "virtio-rng-pci"}));
+            (Words{"qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel", "kvm",
+                   "-accel", "tcg", "-m", "256", "-drive",
+                   "file=/data/qemu/h.img,format=raw,if=virtio", "-device", "virtio-rng-pci"}));
   // Without host choices, the command line is what it always was.
   EXPECT_EQ(BuildQemuArgv(r[0], TestSettings()).argv,
             BuildQemuArgv(r[0], TestSettings(), HostChoices()).argv);
@@ -251,8 +263,7 @@ TEST(BuildQemuArgv, TheRecordsCpuWinsOverTheHostsDefault) {
 
 TEST(QemuArgs, MonitorArgs) {
   EXPECT_EQ(MonitorArgs("/var/lib/runall/launch/.monitor-1000/g.qmp"),
-            (Words{"-qmp",
-                   "unix:/var/lib/runall/launch/.monitor-1000/g.qmp,server=on,wait=off"}));
+            (Words{"-qmp", "unix:/var/lib/runall/launch/.monitor-1000/g.qmp,server=on,wait=off"}));
   EXPECT_EQ(MonitorArgs("/a,b/g.qmp")[1], "unix:/a,,b/g.qmp,server=on,wait=off");
 }
 
@@ -260,8 +271,8 @@ TEST(QemuArgs, ArgsHaveQmpMonitor) {
   EXPECT_FALSE(ArgsHaveQmpMonitor({"-m", "256", "-monitor", "stdio"}));
   EXPECT_TRUE(ArgsHaveQmpMonitor({"-qmp", "tcp:localhost:4444,server=on"}));
   EXPECT_TRUE(ArgsHaveQmpMonitor({"--qmp-pretty", "unix:/x,server"}));
-  EXPECT_TRUE(ArgsHaveQmpMonitor({"-chardev", "socket,id=m,path=/x,server=on",
-                                  "-mon", "chardev=m,mode=control"}));
+  EXPECT_TRUE(ArgsHaveQmpMonitor(
+      {"-chardev", "socket,id=m,path=/x,server=on", "-mon", "chardev=m,mode=control"}));
   EXPECT_FALSE(ArgsHaveQmpMonitor({"-mon", "chardev=m,mode=readline"}));
 }
 

@@ -44,22 +44,22 @@ TEST(TapCandidates, RootTakesPersistentTapsOfThePlanItMayAttachOwnFirst) {
     return t;
   };
   std::vector<TapInfo> taps = {
-      tap("tap10", true, 1000),  tap("tap2", true, 1000),
-      tap("tap3", false, 1000),              // QEMU-made, not a pool tap
-      tap("tap4", true, 1001),               // someone else's
-      tap("tap5", true, -1, 50),             // group 50
-      tap("tap6", true, 1000, -1, false),    // a tun device
-      tap("tap300", true, 1000),             // outside the address plan
-      tap("mytap", true, 1000),              // not tapN
-      tap("tap07", true, 1000),              // not a valid tap name
+      tap("tap10", true, 1000),
+      tap("tap2", true, 1000),
+      tap("tap3", false, 1000),            // QEMU-made, not a pool tap
+      tap("tap4", true, 1001),             // someone else's
+      tap("tap5", true, -1, 50),           // group 50
+      tap("tap6", true, 1000, -1, false),  // a tun device
+      tap("tap300", true, 1000),           // outside the address plan
+      tap("mytap", true, 1000),            // not tapN
+      tap("tap07", true, 1000),            // not a valid tap name
       tap("tun1", true, 1000),
-      tap("tap1", true, -1),                 // anyone's
+      tap("tap1", true, -1),  // anyone's
   };
   // Root (uid 0 with its groups, or root acting with another uid): its own
   // first, then a group's, then nobody's - today's order.
   EXPECT_EQ(TapCandidates(taps, 1000, {100}, true), (Words{"tap2", "tap10", "tap1"}));
-  EXPECT_EQ(TapCandidates(taps, 1000, {50}, true),
-            (Words{"tap2", "tap10", "tap5", "tap1"}));
+  EXPECT_EQ(TapCandidates(taps, 1000, {50}, true), (Words{"tap2", "tap10", "tap5", "tap1"}));
   EXPECT_EQ(TapCandidates(taps, 1001, {}, true), (Words{"tap4", "tap1"}));
   EXPECT_EQ(TapCandidates(taps, 1002, {50}, true), (Words{"tap5", "tap1"}));
   // Not root: only the user's own taps, since start-tun-interface through
@@ -169,9 +169,9 @@ TEST(RandomAlnum, GivesLettersAndDigitsOnlyAndDiffersEachTime) {
 
 TEST(HostnameFile, ItsNameIsThePidADotAndEightLettersOrDigits) {
   EXPECT_TRUE(IsHostnameFileName("4711.aZ09bcDe", 4711));
-  EXPECT_FALSE(IsHostnameFileName("4711", 4711));           // the article's
-  EXPECT_FALSE(IsHostnameFileName("4711.aZ09bcD", 4711));   // 7
-  EXPECT_FALSE(IsHostnameFileName("4711.aZ09bcDef", 4711)); // 9
+  EXPECT_FALSE(IsHostnameFileName("4711", 4711));            // the article's
+  EXPECT_FALSE(IsHostnameFileName("4711.aZ09bcD", 4711));    // 7
+  EXPECT_FALSE(IsHostnameFileName("4711.aZ09bcDef", 4711));  // 9
   EXPECT_FALSE(IsHostnameFileName("4712.aZ09bcDe", 4711));
   EXPECT_FALSE(IsHostnameFileName("14711.aZ09bcD", 4711));
   EXPECT_FALSE(IsHostnameFileName("4711.aZ09b.De", 4711));
@@ -247,12 +247,12 @@ TEST(HostnameFile, RemoveTakesOnlyTheOwnersFilesOfThatPid) {
   ASSERT_EQ(symlink("/etc/passwd", (d + "/4711.cccccccc").c_str()), 0);
   ASSERT_EQ(mkdir((d + "/4711.dddddddd").c_str(), 0755), 0);
   if (geteuid() == 0) {  // someone else's file of that pid stays
-    ASSERT_EQ(system(("touch " + d + "/4711.eeeeeeee && chown 65534 " + d +
-                      "/4711.eeeeeeee").c_str()),
-              0);
+    ASSERT_EQ(
+        system(("touch " + d + "/4711.eeeeeeee && chown 65534 " + d + "/4711.eeeeeeee").c_str()),
+        0);
   }
   RemoveHostnameFiles(d, 4711, geteuid());
-  Words want = {"4711", "4711.cccccccc", "4711.dddddddd", "4711.toolongname",
+  Words want = {"4711",          "4711.cccccccc", "4711.dddddddd", "4711.toolongname",
                 "4712.aaaaaaaa", "x4711.aaaaaaaa"};
   if (geteuid() == 0) want.insert(want.begin() + 3, "4711.eeeeeeee");
   std::string expected;

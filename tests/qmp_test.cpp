@@ -21,9 +21,9 @@ namespace {
 // events among them). It records what the client sent.
 class FakeMonitor {
  public:
-  explicit FakeMonitor(std::vector<std::string> replies,
-                       std::string greeting =
-                           "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n")
+  explicit FakeMonitor(
+      std::vector<std::string> replies,
+      std::string greeting = "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n")
       : replies_(std::move(replies)), greeting_(std::move(greeting)) {
     char tmpl[] = "/tmp/runall-qmp-test.XXXXXX";
     dir_ = mkdtemp(tmpl);
@@ -112,8 +112,7 @@ TEST(Qmp, PassesArgumentsAndReturnsTheResult) {
   std::string err;
   ASSERT_TRUE(qmp.Connect(monitor.path(), 2000, &err)) << err;
   JsonValue result;
-  ASSERT_TRUE(qmp.Execute("human-monitor-command",
-                          "{\"command-line\": \"savevm runall\"}", 2000,
+  ASSERT_TRUE(qmp.Execute("human-monitor-command", "{\"command-line\": \"savevm runall\"}", 2000,
                           &result, &err))
       << err;
   EXPECT_EQ(result.text, "done\r\n");
@@ -126,10 +125,9 @@ TEST(Qmp, PassesArgumentsAndReturnsTheResult) {
 }
 
 TEST(Qmp, ReportsErrorsAndClosedMonitors) {
-  FakeMonitor monitor(
-      {"{\"return\": {}}\n",
-       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no such device\"}}\n",
-       "CLOSE"});
+  FakeMonitor monitor({"{\"return\": {}}\n",
+                       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no such device\"}}\n",
+                       "CLOSE"});
   QmpClient qmp;
   std::string err;
   ASSERT_TRUE(qmp.Connect(monitor.path(), 2000, &err)) << err;

@@ -32,10 +32,8 @@ TEST(ReportTest, StatusText) {
   r.exit_code = 3;
   EXPECT_EQ(StatusText(r), "failed (exit 3)");
   EXPECT_EQ(StatusText(Result("a", GuestStatus::kPassed)), "passed");
-  EXPECT_EQ(StatusText(Result("a", GuestStatus::kBootTimeout)),
-            "boot timeout");
-  EXPECT_EQ(StatusText(Result("a", GuestStatus::kHostKeyChanged)),
-            "host key changed");
+  EXPECT_EQ(StatusText(Result("a", GuestStatus::kBootTimeout)), "boot timeout");
+  EXPECT_EQ(StatusText(Result("a", GuestStatus::kHostKeyChanged)), "host key changed");
   EXPECT_EQ(StatusText(Result("a", GuestStatus::kUnreachable)), "unreachable");
   EXPECT_EQ(StatusText(Result("a", GuestStatus::kRefused)), "refused");
 }
@@ -44,13 +42,10 @@ TEST(ReportTest, WhatCountsAsPassed) {
   EXPECT_TRUE(Passed(Result("a", GuestStatus::kPassed)));
   EXPECT_TRUE(Passed(Result("a", GuestStatus::kUp)));
   EXPECT_TRUE(Passed(Result("a", GuestStatus::kStopped)));
-  for (GuestStatus s :
-       {GuestStatus::kFailed, GuestStatus::kBootTimeout,
-        GuestStatus::kBootFailed, GuestStatus::kUnreachable,
-        GuestStatus::kRefused, GuestStatus::kHostKeyChanged,
-        GuestStatus::kError, GuestStatus::kNotFound,
-        GuestStatus::kInterrupted, GuestStatus::kNotRun,
-        GuestStatus::kKilled})
+  for (GuestStatus s : {GuestStatus::kFailed, GuestStatus::kBootTimeout, GuestStatus::kBootFailed,
+                        GuestStatus::kUnreachable, GuestStatus::kRefused,
+                        GuestStatus::kHostKeyChanged, GuestStatus::kError, GuestStatus::kNotFound,
+                        GuestStatus::kInterrupted, GuestStatus::kNotRun, GuestStatus::kKilled})
     EXPECT_FALSE(Passed(Result("a", s)));
 }
 
@@ -101,8 +96,7 @@ TEST(ReportTest, TapQuotesDetailAndNamesTheReason) {
   r.detail = "disk image \"x\" is open\nby #2";
   std::string tap = TapReport({r});
   EXPECT_NE(tap.find("not ok 1 - openqemu # refused\n"), std::string::npos);
-  EXPECT_NE(tap.find("  detail: \"disk image \\\"x\\\" is open\\nby #2\"\n"),
-            std::string::npos);
+  EXPECT_NE(tap.find("  detail: \"disk image \\\"x\\\" is open\\nby #2\"\n"), std::string::npos);
 }
 
 TEST(ReportTest, ExitStatus) {

@@ -33,8 +33,8 @@ std::string ParseError(const Words& args) {
 }  // namespace
 
 TEST(LaunchArgs, TheArticlesFormStillWorks) {
-  LaunchRequest r = Parse({"netqemu", "/tmp/hn", "/tmp/launch", "-localtime",
-                           "-m", "64", "/data/qemu/netbsd.img"});
+  LaunchRequest r = Parse(
+      {"netqemu", "/tmp/hn", "/tmp/launch", "-localtime", "-m", "64", "/data/qemu/netbsd.img"});
   EXPECT_FALSE(r.background);
   EXPECT_EQ(r.host, "netqemu");
   EXPECT_EQ(r.hostname_dir, "/tmp/hn");
@@ -44,9 +44,9 @@ TEST(LaunchArgs, TheArticlesFormStillWorks) {
 }
 
 TEST(LaunchArgs, Options) {
-  LaunchRequest r = Parse({"-b", "-o", "/tmp/console", "-C/etc/test.conf", "-i",
-                           "/img/a.img", "-N", "e1000", "-M", "52:54:00:aa:bb:cc",
-                           "host1", "/hn", "/launch", "qemu-system-i386", "-m", "64"});
+  LaunchRequest r =
+      Parse({"-b", "-o", "/tmp/console", "-C/etc/test.conf", "-i", "/img/a.img", "-N", "e1000",
+             "-M", "52:54:00:aa:bb:cc", "host1", "/hn", "/launch", "qemu-system-i386", "-m", "64"});
   EXPECT_TRUE(r.background);
   EXPECT_EQ(r.console_log, "/tmp/console");
   EXPECT_EQ(r.settings_path, "/etc/test.conf");
@@ -66,13 +66,14 @@ TEST(LaunchArgs, BadUsage) {
   EXPECT_EQ(ParseError({"host", "/hn"}), "HOST, HOSTNAMEDIR and LAUNCHDIR are required");
   EXPECT_EQ(ParseError({"-x", "host", "/hn", "/l"}), "unknown option -x");
   EXPECT_EQ(ParseError({"-o"}), "-o needs a value");
-  EXPECT_EQ(ParseError({"bad_host", "/hn", "/l"}).compare(0, 27, "invalid hostname \"bad_host\""), 0);
+  EXPECT_EQ(ParseError({"bad_host", "/hn", "/l"}).compare(0, 27, "invalid hostname \"bad_host\""),
+            0);
   EXPECT_EQ(ParseError({"-M", "52:54:00:00:00:01", "h", "/hn", "/l"}),
             "-M needs -N (the MAC is the address of the card -N adds)");
   EXPECT_EQ(ParseError({"-N", "e1000", "-M", "01:00:00:00:00:01", "h", "/hn", "/l"})
-                .compare(0, 13, "-M: bad MAC \""), 0);
-  EXPECT_EQ(ParseError({"-N", "e1000,x=1", "h", "/hn", "/l"}),
-            "-N: bad NIC model \"e1000,x=1\"");
+                .compare(0, 13, "-M: bad MAC \""),
+            0);
+  EXPECT_EQ(ParseError({"-N", "e1000,x=1", "h", "/hn", "/l"}), "-N: bad NIC model \"e1000,x=1\"");
   EXPECT_EQ(ParseError({"h", "/hn", "/l", "-daemonize"}).compare(0, 10, "-daemonize"), 0);
 }
 
@@ -83,11 +84,10 @@ TEST(RunqemuosArgs, StartTheRecordsCommand) {
   std::vector<GuestRecord> r = ParseGuests("h h.img 10 10 64\n");
   QemuCommand cmd = BuildQemuArgv(r[0], s);
   Words args = RunqemuosArgs(r[0], cmd, s);
-  EXPECT_EQ(args, (Words{"-i", "/data/qemu/h.img", "-N", "virtio-net-pci", "-M",
-                         MacForHostname("h"), "h", "/run/hn", "/run/launch",
-                         "qemu-system-x86_64", "-m", "64", "-drive",
-                         "file=/data/qemu/h.img,format=raw,if=virtio", "-device",
-                         "virtio-rng-pci"}));
+  EXPECT_EQ(args,
+            (Words{"-i", "/data/qemu/h.img", "-N", "virtio-net-pci", "-M", MacForHostname("h"), "h",
+                   "/run/hn", "/run/launch", "qemu-system-x86_64", "-m", "64", "-drive",
+                   "file=/data/qemu/h.img,format=raw,if=virtio", "-device", "virtio-rng-pci"}));
 }
 
 TEST(LaunchArgs, UserMode) {
@@ -112,13 +112,13 @@ TEST(RunqemuosArgs, UserModeNamesNoHostnameDirectory) {
   Settings s = TestSettings();
   s.hostname_dir = "/run/hn";
   s.launch_dir = "/run/launch";
-  std::vector<GuestRecord> r =
-      ParseGuests("h h.img 10 10 64\nnetwork = user\n\ng g.img\nnetwork = user\n"
-                  "ssh_port = 2022\n");
+  std::vector<GuestRecord> r = ParseGuests(
+      "h h.img 10 10 64\nnetwork = user\n\ng g.img\nnetwork = user\n"
+      "ssh_port = 2022\n");
   Words args = RunqemuosArgs(r[0], BuildQemuArgv(r[0], s), s);
   EXPECT_EQ(Words(args.begin(), args.begin() + 10),
-            (Words{"-i", "/data/qemu/h.img", "-N", "virtio-net-pci", "-M",
-                   MacForHostname("h"), "-u", "h", "-", "/run/launch"}));
+            (Words{"-i", "/data/qemu/h.img", "-N", "virtio-net-pci", "-M", MacForHostname("h"),
+                   "-u", "h", "-", "/run/launch"}));
   args = RunqemuosArgs(r[1], BuildQemuArgv(r[1], s), s);
   EXPECT_EQ(Words(args.begin() + 6, args.begin() + 12),
             (Words{"-u", "-p", "2022", "g", "-", "/run/launch"}));

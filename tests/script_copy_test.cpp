@@ -25,8 +25,7 @@ class ScriptCopyTest : public ::testing::Test {
     std::string cmd = "rm -rf '" + dir_ + "'";
     ASSERT_EQ(system(cmd.c_str()), 0);
   }
-  std::string Write(const std::string& name, const std::string& text,
-                    mode_t mode = 0644) {
+  std::string Write(const std::string& name, const std::string& text, mode_t mode = 0644) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path) << text;
     chmod(path.c_str(), mode);

@@ -80,16 +80,16 @@ TEST(SettingsSource, UsersFileMaySwitchToTap) {
 TEST(SettingsSource, MissingGuestConfigSaysWhereItLooked) {
   XdgDirs d = RunallXdgDirs(nullptr, nullptr, nullptr, "/home/u");
   SettingsChoice user = ChooseSettings("", false, d);
-  EXPECT_EQ(MissingGuestConfigMessage(user, user.defaults.guests_file,
-                                      "/usr/local/etc/runall-guests"),
-            "no guest config: neither the system-wide "
-            "/usr/local/etc/runall-guests nor yours, "
-            "/home/u/.config/runall/runall-guests, exists (see "
-            "runall-guests(5); -c names another)");
+  EXPECT_EQ(
+      MissingGuestConfigMessage(user, user.defaults.guests_file, "/usr/local/etc/runall-guests"),
+      "no guest config: neither the system-wide "
+      "/usr/local/etc/runall-guests nor yours, "
+      "/home/u/.config/runall/runall-guests, exists (see "
+      "runall-guests(5); -c names another)");
   SettingsChoice sys = ChooseSettings("", true, d);
   EXPECT_EQ(MissingGuestConfigMessage(sys, "/usr/local/etc/runall-guests",
                                       "/usr/local/etc/runall-guests"),
             "no guest config: /usr/local/etc/runall-guests does not exist "
-            "(guests_file of " + DefaultSettingsPath() +
-            "; see runall-guests(5))");
+            "(guests_file of " +
+                DefaultSettingsPath() + "; see runall-guests(5))");
 }

@@ -26,16 +26,17 @@ TEST(Settings, DefaultsFollowTheAddressPlan) {
 TEST(Settings, ParsesEveryKindOfValue) {
   Settings s = DefaultSettings();
   std::string err;
-  ASSERT_TRUE(ParseSettings("# comment\n"
-                            "\n"
-                            "hosts_file = /tmp/hosts\n"
-                            "  net_base=10.7  \n"
-                            "lease_time = 300\n"
-                            "restrict_hosts = yes\n"
-                            "dns = 192.0.2.1 192.0.2.2\n"
-                            "common_rw_host = /srv/rw\n"
-                            "start_timeout = 240\n",
-                            "runall.conf", &s, &err))
+  ASSERT_TRUE(
+      ParseSettings("# comment\n"
+                    "\n"
+                    "hosts_file = /tmp/hosts\n"
+                    "  net_base=10.7  \n"
+                    "lease_time = 300\n"
+                    "restrict_hosts = yes\n"
+                    "dns = 192.0.2.1 192.0.2.2\n"
+                    "common_rw_host = /srv/rw\n"
+                    "start_timeout = 240\n",
+                    "runall.conf", &s, &err))
       << err;
   EXPECT_EQ(s.hosts_file, "/tmp/hosts");
   EXPECT_EQ(FormatIPv4(TapHostAddress(s, 9)), "10.7.9.1");
@@ -64,8 +65,7 @@ TEST(Settings, ErrorsNameFileAndLine) {
     Settings s = DefaultSettings();
     std::string err;
     EXPECT_FALSE(ParseSettings(c.text, "f.conf", &s, &err)) << c.text;
-    EXPECT_EQ(err.compare(0, strlen(c.expect), c.expect), 0)
-        << "got: " << err;
+    EXPECT_EQ(err.compare(0, strlen(c.expect), c.expect), 0) << "got: " << err;
   }
 }
 
@@ -75,8 +75,7 @@ std::string WriteTemp(const std::string& text, mode_t mode) {
   char path[] = "/tmp/runall-settings-test.XXXXXX";
   int fd = mkstemp(path);
   EXPECT_GE(fd, 0);
-  EXPECT_EQ(write(fd, text.data(), text.size()),
-            static_cast<ssize_t>(text.size()));
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
   fchmod(fd, mode);
   close(fd);
   return path;
@@ -143,12 +142,13 @@ TEST(Settings, SudoLimitsHaveSafeDefaults) {
 TEST(Settings, ParsesTheSudoLimits) {
   Settings s = DefaultSettings();
   std::string err;
-  ASSERT_TRUE(ParseSettings("sudo_hosts = any\n"
-                            "guest_domain = vm.example.test\n"
-                            "max_taps_per_user = 4\n"
-                            "hosts_max_per_user = 3\n"
-                            "hosts_max_entries = 100\n",
-                            "runall.conf", &s, &err))
+  ASSERT_TRUE(
+      ParseSettings("sudo_hosts = any\n"
+                    "guest_domain = vm.example.test\n"
+                    "max_taps_per_user = 4\n"
+                    "hosts_max_per_user = 3\n"
+                    "hosts_max_entries = 100\n",
+                    "runall.conf", &s, &err))
       << err;
   EXPECT_EQ(s.sudo_hosts, SudoHosts::kAny);
   EXPECT_EQ(s.guest_domain, "vm.example.test");
@@ -168,8 +168,7 @@ TEST(Settings, RefusesBadSudoLimits) {
     Settings s = DefaultSettings();
     std::string err;
     EXPECT_FALSE(ParseSettings(text, "f.conf", &s, &err)) << text;
-    EXPECT_NE(err.find("f.conf:1: bad value for"), std::string::npos)
-        << text << " -> " << err;
+    EXPECT_NE(err.find("f.conf:1: bad value for"), std::string::npos) << text << " -> " << err;
   }
 }
 
@@ -199,8 +198,7 @@ TEST(Settings, ShippedExampleParsesCommentedAndUncommented) {
   char line[1024];
   while (fgets(line, sizeof line, f)) {
     std::string l = line;
-    if (l.size() > 1 && l[0] == '#' && l[1] != ' ' && l[1] != '#' && l[1] != '\n')
-      l.erase(0, 1);
+    if (l.size() > 1 && l[0] == '#' && l[1] != ' ' && l[1] != '#' && l[1] != '\n') l.erase(0, 1);
     text += l;
   }
   fclose(f);

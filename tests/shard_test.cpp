@@ -11,8 +11,8 @@ TEST(Shard, ParsesKOfN) {
   EXPECT_EQ(k, 2u);
   EXPECT_EQ(n, 3u);
   ASSERT_TRUE(ParseShard("1/1", &k, &n, &err));
-  for (const char* bad : {"", "3", "0/2", "3/2", "1/0", "-1/2", "1/ 2", "a/b",
-                          "1/2/3", "1/1001", "+1/2"}) {
+  for (const char* bad :
+       {"", "3", "0/2", "3/2", "1/0", "-1/2", "1/ 2", "a/b", "1/2/3", "1/1001", "+1/2"}) {
     EXPECT_FALSE(ParseShard(bad, &k, &n, &err)) << bad;
     EXPECT_NE(err.find("expected K/N"), std::string::npos) << err;
   }

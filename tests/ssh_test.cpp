@@ -52,8 +52,7 @@ TEST(SshArgvTest, NeverPromptsAndNeverTouchesTheUsersKnownHosts) {
   EXPECT_EQ(argv.front(), "ssh");
   EXPECT_TRUE(HasOption(argv, "BatchMode=yes"));
   EXPECT_TRUE(HasOption(argv, "HostKeyAlias=netqemu"));
-  EXPECT_TRUE(HasOption(argv,
-                        "UserKnownHostsFile=/home/u/.ssh/runall_known_hosts"));
+  EXPECT_TRUE(HasOption(argv, "UserKnownHostsFile=/home/u/.ssh/runall_known_hosts"));
   EXPECT_TRUE(HasOption(argv, "GlobalKnownHostsFile=/dev/null"));
   EXPECT_TRUE(HasOption(argv, "StrictHostKeyChecking=accept-new"));
   EXPECT_TRUE(HasOption(argv, "ConnectTimeout=5"));
@@ -95,10 +94,9 @@ TEST(SshTest, DefaultKnownHostsIsRunallsOwnFile) {
 }
 
 TEST(SshTest, ShellQuoteSurvivesARealShell) {
-  for (const std::string& word :
-       {std::string("plain"), std::string("two words"), std::string("it's"),
-        std::string("$HOME `id` \"q\" \\ ; & | * ?"), std::string(""),
-        std::string("'"), std::string("a\nb")}) {
+  for (const std::string& word : {std::string("plain"), std::string("two words"),
+                                  std::string("it's"), std::string("$HOME `id` \"q\" \\ ; & | * ?"),
+                                  std::string(""), std::string("'"), std::string("a\nb")}) {
     EXPECT_EQ(RunSh("printf '%s' " + ShellQuote(word)), word) << word;
   }
   EXPECT_EQ(ShellQuote("/netshare-ro/my_script"), "/netshare-ro/my_script");
@@ -139,8 +137,7 @@ TEST(SshTest, ShutdownIsDetachedSoTheSessionEndsAtOnce) {
   EXPECT_LT(Now() - start, 0.8);
   struct stat st;
   EXPECT_NE(stat(marker.c_str(), &st), 0);  // not yet: it sleeps first
-  for (int i = 0; i < 50 && stat(marker.c_str(), &st) != 0; ++i)
-    usleep(100000);
+  for (int i = 0; i < 50 && stat(marker.c_str(), &st) != 0; ++i) usleep(100000);
   EXPECT_EQ(stat(marker.c_str(), &st), 0);
   unlink(marker.c_str());
   rmdir(dir);
@@ -190,18 +187,14 @@ TEST(SshTest, ClassifyExit) {
 TEST(SshTest, ExitStatus255IsSshsOnlyWhenSshSaysSo) {
   int code = -1;
   // A script may exit 255 itself; only ssh's own message makes it ssh's.
-  EXPECT_EQ(ClassifySsh(255 << 8, "some output of the script\n", &code),
-            SshOutcome::kRemoteFailed);
+  EXPECT_EQ(ClassifySsh(255 << 8, "some output of the script\n", &code), SshOutcome::kRemoteFailed);
   EXPECT_EQ(code, 255);
   for (const char* msg :
        {"ssh: Could not resolve hostname g: Name or service not known\r\n",
         "kex_exchange_identification: read: Connection reset by peer\r\n",
-        "Connection closed by 172.20.0.2 port 22\r\n",
-        "root@g: Permission denied (publickey).\r\n",
-        "Connection to g closed by remote host.\r\n",
-        "Timeout, server g not responding.\r\n"}) {
-    EXPECT_EQ(ClassifySsh(255 << 8, msg, &code), SshOutcome::kConnectFailed)
-        << msg;
+        "Connection closed by 172.20.0.2 port 22\r\n", "root@g: Permission denied (publickey).\r\n",
+        "Connection to g closed by remote host.\r\n", "Timeout, server g not responding.\r\n"}) {
+    EXPECT_EQ(ClassifySsh(255 << 8, msg, &code), SshOutcome::kConnectFailed) << msg;
     EXPECT_TRUE(MentionsSshFailure(msg)) << msg;
   }
   EXPECT_EQ(SshFailureLine("script line\nssh: connect to host g port 22: "
@@ -218,9 +211,10 @@ TEST(SshTest, ConfigDumpGivesTheRealEndpoint) {
   EXPECT_TRUE(HasOption(argv, "BatchMode=yes"));
 
   SshEndpoint ep;
-  ASSERT_TRUE(ParseSshDump("user root\nhostname 10.1.2.3\nport 2222\n"
-                           "proxycommand none\n",
-                           &ep));
+  ASSERT_TRUE(
+      ParseSshDump("user root\nhostname 10.1.2.3\nport 2222\n"
+                   "proxycommand none\n",
+                   &ep));
   EXPECT_EQ(ep.hostname, "10.1.2.3");
   EXPECT_EQ(ep.port, "2222");
   EXPECT_FALSE(ep.proxied);
@@ -240,8 +234,7 @@ TEST(SshTest, ChangedHostKeyIsRecognised) {
       "Host key for netqemu has changed and you have requested strict "
       "checking.\r\nHost key verification failed.\r\n";
   int code = 0;
-  EXPECT_EQ(ClassifySsh(255 << 8, changed, &code),
-            SshOutcome::kHostKeyChanged);
+  EXPECT_EQ(ClassifySsh(255 << 8, changed, &code), SshOutcome::kHostKeyChanged);
   EXPECT_EQ(ClassifySsh(255 << 8, "Host key verification failed.\r\n", &code),
             SshOutcome::kHostKeyChanged);
   // A script that prints the words and fails is just a failed script.
@@ -278,9 +271,10 @@ TEST(SshArgvTest, RouteWinsOverTheUsersSshConfig) {
   const std::string dir = tmpl, cfg = dir + "/config";
   FILE* f = fopen(cfg.c_str(), "w");
   ASSERT_NE(f, nullptr);
-  fputs("Host deb12\n  HostName 192.0.2.7\n  Port 2022\n  User tester\n"
-        "  ProxyJump jump.example\n",
-        f);
+  fputs(
+      "Host deb12\n  HostName 192.0.2.7\n  Port 2022\n  User tester\n"
+      "  ProxyJump jump.example\n",
+      f);
   fclose(f);
   SshRoute route{"127.0.0.1", "34853"};
   std::vector<std::string> argv = SshArgv(Config(), "deb12", "true", &route);

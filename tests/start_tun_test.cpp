@@ -6,8 +6,7 @@ using namespace runall;
 
 namespace {
 
-bool Parse(std::vector<std::string> args, StartTunArgs* out,
-           std::string* err = nullptr) {
+bool Parse(std::vector<std::string> args, StartTunArgs* out, std::string* err = nullptr) {
   std::string ignored;
   return ParseStartTunArgs(args, out, err ? err : &ignored);
 }
@@ -30,9 +29,8 @@ TEST(ParseStartTunArgs, RefusesHostileAndOutOfPlanNames) {
   StartTunArgs a;
   std::string err;
   for (const char* bad :
-       {"tap05", "tap", "eth0", "tap5 ", " tap5", "tap-1", "tap+1", "tap5x",
-        "tap1.2", "tap5;reboot", "../tap5", "tap5/..", "TAP5", "tap0x10",
-        "tap123456789012", ""}) {
+       {"tap05", "tap", "eth0", "tap5 ", " tap5", "tap-1", "tap+1", "tap5x", "tap1.2",
+        "tap5;reboot", "../tap5", "tap5/..", "TAP5", "tap0x10", "tap123456789012", ""}) {
     EXPECT_FALSE(Parse({bad}, &a, &err)) << bad;
   }
   EXPECT_FALSE(Parse({"tap256"}, &a, &err));
@@ -79,14 +77,12 @@ TEST(ParseStartTunArgs, CreateAndStop) {
 }
 
 TEST(ParseDnsList, TakesTheValidAddresses) {
-  EXPECT_EQ((std::vector<uint32_t>{0x01010101, 0x08080404}),
-            ParseDnsList(" 1.1.1.1\t8.8.4.4 "));
+  EXPECT_EQ((std::vector<uint32_t>{0x01010101, 0x08080404}), ParseDnsList(" 1.1.1.1\t8.8.4.4 "));
   EXPECT_TRUE(ParseDnsList("").empty());
 }
 
 TEST(CreatedMark, RoundTripsAndRefusesJunk) {
-  EXPECT_EQ("/run/runall/net-9/tap3.created",
-            CreatedMarkPath("/run/runall/net-9", "tap3"));
+  EXPECT_EQ("/run/runall/net-9/tap3.created", CreatedMarkPath("/run/runall/net-9", "tap3"));
   unsigned index = 0;
   uid_t owner = 0;
   ASSERT_TRUE(ParseCreatedMark(FormatCreatedMark(17, 1000), &index, &owner));
@@ -124,12 +120,11 @@ TEST(SudoMayActOn, OnlyTheUsersOwnTapMadeByC) {
   std::string why;
   EXPECT_TRUE(SudoMayActOn(AlicesTap(), 61001, false, &why));
   EXPECT_TRUE(SudoMayActOn(AlicesTap(), 61001, true, &why));
-  EXPECT_EQ("owned by uid 61001, not by uid 61002",
-            [] {
-              std::string w;
-              SudoMayActOn(AlicesTap(), 61002, false, &w);
-              return w;
-            }());
+  EXPECT_EQ("owned by uid 61001, not by uid 61002", [] {
+    std::string w;
+    SudoMayActOn(AlicesTap(), 61002, false, &w);
+    return w;
+  }());
 }
 
 TEST(SudoMayActOn, SaysWhyAnythingElseIsRefused) {
@@ -142,22 +137,19 @@ TEST(SudoMayActOn, SaysWhyAnythingElseIsRefused) {
   EXPECT_EQ("a TUN device in tun mode, not a tap", Refusal(tun));
   TapFacts unowned = AlicesTap();
   unowned.owner = -1;
-  EXPECT_EQ("a tap without an owner, which only root may use",
-            Refusal(unowned));
+  EXPECT_EQ("a tap without an owner, which only root may use", Refusal(unowned));
   TapFacts bobs = AlicesTap();
   bobs.owner = 61002;
   EXPECT_EQ("owned by uid 61002, not by uid 61001", Refusal(bobs));
   TapFacts unmarked = AlicesTap();  // `ip tuntap add ... user alice`
   unmarked.marked = false;
-  EXPECT_EQ("not made by start-tun-interface -c in this network namespace",
-            Refusal(unmarked));
+  EXPECT_EQ("not made by start-tun-interface -c in this network namespace", Refusal(unmarked));
   TapFacts remade = AlicesTap();  // the marked tap is gone, this is another
   remade.ifindex = 8;
   EXPECT_NE(std::string::npos, Refusal(remade).find("another tap or user"));
   TapFacts theirs_marked = AlicesTap();
   theirs_marked.mark_owner = 61002;
-  EXPECT_NE(std::string::npos,
-            Refusal(theirs_marked).find("another tap or user"));
+  EXPECT_NE(std::string::npos, Refusal(theirs_marked).find("another tap or user"));
 }
 
 TEST(SudoMayActOn, AMissingNameOnlyWithTheUsersOwnMark) {
@@ -172,9 +164,10 @@ TEST(SudoMayActOn, AMissingNameOnlyWithTheUsersOwnMark) {
   // Another user's mark, or none: never skipped because the name is missing.
   TapFacts bobs = gone;
   bobs.mark_owner = 61002;
-  EXPECT_EQ("no such interface in this network namespace, and its mark here "
-            "is uid 61002's",
-            Refusal(bobs, true));
+  EXPECT_EQ(
+      "no such interface in this network namespace, and its mark here "
+      "is uid 61002's",
+      Refusal(bobs, true));
   TapFacts none = gone;
   none.marked = false;
   EXPECT_EQ("no such interface in this network namespace", Refusal(none, true));
@@ -191,10 +184,11 @@ TEST(PlanNetFree, NamesTheCollisionAndTheSetting) {
   EXPECT_EQ("172.20.6.0/24", FormatNet(PlanNet(s, 6)));
   std::string why;
   EXPECT_FALSE(PlanNetFree(s, "/etc/runall.conf", "tap6", 6, uses, &why));
-  EXPECT_EQ("tap6: its network 172.20.6.0/24 overlaps the address "
-            "172.20.0.1/16 on br-docker; refused (the setting net_base in "
-            "/etc/runall.conf moves the address plan)",
-            why);
+  EXPECT_EQ(
+      "tap6: its network 172.20.6.0/24 overlaps the address "
+      "172.20.0.1/16 on br-docker; refused (the setting net_base in "
+      "/etc/runall.conf moves the address plan)",
+      why);
   s.net_base = (10u << 24) | (77u << 16);
   EXPECT_TRUE(PlanNetFree(s, "/etc/runall.conf", "tap6", 6, uses, &why));
 }

@@ -19,8 +19,7 @@ StartupLimits Limits() {
 // The log as the driver writes it: one line per note, errors marked.
 std::string Log(const StartupDecision& d) {
   std::string out;
-  for (const LogNote& n : d.notes)
-    out += (n.error ? "ERROR:: " : "") + n.text + "\n";
+  for (const LogNote& n : d.notes) out += (n.error ? "ERROR:: " : "") + n.text + "\n";
   return out;
 }
 
@@ -81,8 +80,7 @@ TEST_F(StartupDecisionTest, B2_HostKeyChangedIsRefusedNotRetrusted) {
 }
 
 TEST_F(StartupDecisionTest, B3_ProbeErrorAborts) {
-  StartupDecision d = Decide(Stage::kFirstLook,
-                             Unreachable(ImageFact::kProbeError, false, false));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kProbeError, false, false));
   EXPECT_EQ(d.action, Action::kError);
   EXPECT_EQ(d.branch, 3);
   EXPECT_EQ(Log(d),
@@ -92,8 +90,7 @@ TEST_F(StartupDecisionTest, B3_ProbeErrorAborts) {
 }
 
 TEST_F(StartupDecisionTest, B4_FreeImageNoLiveQemuLaunches) {
-  StartupDecision d =
-      Decide(Stage::kFirstLook, Unreachable(ImageFact::kFree, false, false));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kFree, false, false));
   EXPECT_EQ(d.action, Action::kLaunch);
   EXPECT_EQ(d.branch, 4);
   EXPECT_EQ(Log(d),
@@ -104,14 +101,12 @@ TEST_F(StartupDecisionTest, B4_FreeImageNoLiveQemuLaunches) {
 
 TEST_F(StartupDecisionTest, B4_StaleUpFileWithoutLiveQemuStillLaunches) {
   // A later up-file only matters when the launch file names a live QEMU.
-  StartupDecision d =
-      Decide(Stage::kFirstLook, Unreachable(ImageFact::kFree, false, true));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kFree, false, true));
   EXPECT_EQ(d.action, Action::kLaunch);
 }
 
 TEST_F(StartupDecisionTest, B5_LiveQemuNotYetOpenWaitsForInit) {
-  StartupDecision d =
-      Decide(Stage::kFirstLook, Unreachable(ImageFact::kFree, true, false));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kFree, true, false));
   EXPECT_EQ(d.action, Action::kWaitQemuInit);
   EXPECT_EQ(d.branch, 5);
   EXPECT_EQ(Log(d),
@@ -138,8 +133,7 @@ TEST_F(StartupDecisionTest, B6_CaseB_LiveQemuWithLaterUpFileAndClosedImage) {
 }
 
 TEST_F(StartupDecisionTest, B7_ForeignHolderIsRefused) {
-  StartupDecision d = Decide(Stage::kFirstLook,
-                             Unreachable(ImageFact::kForeignQemu, false, false));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kForeignQemu, false, false));
   EXPECT_EQ(d.action, Action::kRefuse);
   EXPECT_EQ(d.refusal, Refusal::kImageHeldByOther);
   EXPECT_EQ(d.branch, 7);
@@ -152,8 +146,7 @@ TEST_F(StartupDecisionTest, B7_ForeignHolderIsRefused) {
 }
 
 TEST_F(StartupDecisionTest, B8_RunallLockWithoutLaunchFileWaitsForIt) {
-  StartupDecision d = Decide(Stage::kFirstLook,
-                             Unreachable(ImageFact::kRunall, false, false));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kRunall, false, false));
   EXPECT_EQ(d.action, Action::kWaitLaunchFile);
   EXPECT_EQ(d.branch, 8);
   EXPECT_EQ(d.notes.back().text,
@@ -181,8 +174,7 @@ TEST_F(StartupDecisionTest, B9_BootingGuestPastStartTimeoutIsRefused) {
 
 TEST_F(StartupDecisionTest, B10_BootingGuestWithinStartTimeoutIsWaitedFor) {
   // What a second driver sees while the first one's guest boots.
-  StartupDecision d = Decide(Stage::kFirstLook,
-                             Unreachable(ImageFact::kRunall, true, false));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kRunall, true, false));
   EXPECT_EQ(d.action, Action::kWaitUpFile);
   EXPECT_EQ(d.branch, 10);
   EXPECT_EQ(d.notes.back().text,
@@ -191,8 +183,7 @@ TEST_F(StartupDecisionTest, B10_BootingGuestWithinStartTimeoutIsWaitedFor) {
 }
 
 TEST_F(StartupDecisionTest, B11_UpGuestThatStopsAnsweringIsWaitedOnToStop) {
-  StartupDecision d = Decide(Stage::kFirstLook,
-                             Unreachable(ImageFact::kRunall, true, true));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kRunall, true, true));
   EXPECT_EQ(d.action, Action::kWaitShutdown);
   EXPECT_EQ(d.branch, 11);
   EXPECT_EQ(d.notes.back().text,
@@ -204,8 +195,7 @@ TEST_F(StartupDecisionTest, B11_UpGuestThatStopsAnsweringIsWaitedOnToStop) {
 TEST_F(StartupDecisionTest, ForeignQemuNamedByLaunchFileIsTreatedAsOpen) {
   // The article knew only "open for writing": a QEMU holding QEMU's own
   // lock counts, and the launch file decides as for runall's lock.
-  StartupDecision d = Decide(Stage::kFirstLook,
-                             Unreachable(ImageFact::kForeignQemu, true, false));
+  StartupDecision d = Decide(Stage::kFirstLook, Unreachable(ImageFact::kForeignQemu, true, false));
   EXPECT_EQ(d.action, Action::kWaitUpFile);
 }
 
@@ -228,8 +218,7 @@ TEST_F(StartupDecisionTest, ImageOpenedDuringInitWaitDropsThroughToBooting) {
   EXPECT_EQ(d.action, Action::kWaitUpFile);
   EXPECT_EQ(d.branch, 10);
   EXPECT_EQ(d.notes[0].text, "Finished waiting.");
-  EXPECT_EQ(d.notes[1].text,
-            "Disk image now open; assuming boot process has started");
+  EXPECT_EQ(d.notes[1].text, "Disk image now open; assuming boot process has started");
   EXPECT_EQ(d.notes[2].text, "Disk image is open for writing.");
 }
 
@@ -241,8 +230,8 @@ TEST_F(StartupDecisionTest, ImageOpenedDuringInitWaitButQemuGoneIsRefused) {
 }
 
 TEST_F(StartupDecisionTest, B13_ProbeErrorAfterInitWait) {
-  StartupDecision d = Decide(Stage::kAfterInitWait,
-                             Unreachable(ImageFact::kProbeError, true, false));
+  StartupDecision d =
+      Decide(Stage::kAfterInitWait, Unreachable(ImageFact::kProbeError, true, false));
   EXPECT_EQ(d.action, Action::kError);
   EXPECT_EQ(d.branch, 13);
 }
@@ -250,22 +239,22 @@ TEST_F(StartupDecisionTest, B13_ProbeErrorAfterInitWait) {
 // --- After waiting for a launch file ------------------------------------------
 
 TEST_F(StartupDecisionTest, LaunchFileWaitThatFindsTheQemuWaitsForItsBoot) {
-  StartupDecision d = Decide(Stage::kAfterLaunchFileWait,
-                             Unreachable(ImageFact::kRunall, true, false));
+  StartupDecision d =
+      Decide(Stage::kAfterLaunchFileWait, Unreachable(ImageFact::kRunall, true, false));
   EXPECT_EQ(d.action, Action::kWaitUpFile);
   EXPECT_EQ(d.notes.front().text, "Finished waiting.");
 }
 
 TEST_F(StartupDecisionTest, LaunchFileWaitIsNotRepeated) {
-  StartupDecision d = Decide(Stage::kAfterLaunchFileWait,
-                             Unreachable(ImageFact::kRunall, false, false));
+  StartupDecision d =
+      Decide(Stage::kAfterLaunchFileWait, Unreachable(ImageFact::kRunall, false, false));
   EXPECT_EQ(d.action, Action::kRefuse);
   EXPECT_EQ(d.branch, 7);
 }
 
 TEST_F(StartupDecisionTest, LaunchFileWaitEndingWithAFreeImageLaunches) {
-  StartupDecision d = Decide(Stage::kAfterLaunchFileWait,
-                             Unreachable(ImageFact::kFree, false, false));
+  StartupDecision d =
+      Decide(Stage::kAfterLaunchFileWait, Unreachable(ImageFact::kFree, false, false));
   EXPECT_EQ(d.action, Action::kLaunch);
   EXPECT_EQ(d.branch, 4);
 }
@@ -273,24 +262,23 @@ TEST_F(StartupDecisionTest, LaunchFileWaitEndingWithAFreeImageLaunches) {
 // --- After our own launch ---------------------------------------------------
 
 TEST_F(StartupDecisionTest, B14_LaunchedGuestCameUp) {
-  StartupDecision d =
-      Decide(Stage::kAfterLaunchWait, AfterWait(ImageFact::kRunall, WaitEnd::kUp));
+  StartupDecision d = Decide(Stage::kAfterLaunchWait, AfterWait(ImageFact::kRunall, WaitEnd::kUp));
   EXPECT_EQ(d.action, Action::kRunScript);
   EXPECT_EQ(d.branch, 14);
   EXPECT_EQ(Log(d), "Finished waiting: OS is up\n");
 }
 
 TEST_F(StartupDecisionTest, B15_LaunchedGuestTimedOut) {
-  StartupDecision d = Decide(Stage::kAfterLaunchWait,
-                             AfterWait(ImageFact::kRunall, WaitEnd::kTimedOut));
+  StartupDecision d =
+      Decide(Stage::kAfterLaunchWait, AfterWait(ImageFact::kRunall, WaitEnd::kTimedOut));
   EXPECT_EQ(d.action, Action::kBootTimeout);
   EXPECT_EQ(d.branch, 15);
   EXPECT_EQ(Log(d), "ERROR:: Timed out waiting on upfile\n");
 }
 
 TEST_F(StartupDecisionTest, B16_LaunchedQemuExitedDuringBoot) {
-  StartupDecision d = Decide(Stage::kAfterLaunchWait,
-                             AfterWait(ImageFact::kFree, WaitEnd::kExited));
+  StartupDecision d =
+      Decide(Stage::kAfterLaunchWait, AfterWait(ImageFact::kFree, WaitEnd::kExited));
   EXPECT_EQ(d.action, Action::kBootFailed);
   EXPECT_EQ(d.branch, 16);
 }
@@ -298,16 +286,15 @@ TEST_F(StartupDecisionTest, B16_LaunchedQemuExitedDuringBoot) {
 // --- After waiting for a guest someone else launched -------------------------
 
 TEST_F(StartupDecisionTest, B17_PreviouslyLaunchedGuestCameUp) {
-  StartupDecision d =
-      Decide(Stage::kAfterBootWait, AfterWait(ImageFact::kRunall, WaitEnd::kUp));
+  StartupDecision d = Decide(Stage::kAfterBootWait, AfterWait(ImageFact::kRunall, WaitEnd::kUp));
   EXPECT_EQ(d.action, Action::kRunScript);
   EXPECT_EQ(d.branch, 17);
   EXPECT_EQ(Log(d), "Finished waiting - OS is up\n");
 }
 
 TEST_F(StartupDecisionTest, B18_PreviouslyLaunchedGuestTimedOut) {
-  StartupDecision d = Decide(Stage::kAfterBootWait,
-                             AfterWait(ImageFact::kRunall, WaitEnd::kTimedOut));
+  StartupDecision d =
+      Decide(Stage::kAfterBootWait, AfterWait(ImageFact::kRunall, WaitEnd::kTimedOut));
   EXPECT_EQ(d.action, Action::kBootTimeout);
   EXPECT_EQ(d.branch, 18);
   EXPECT_EQ(Log(d),
@@ -316,8 +303,7 @@ TEST_F(StartupDecisionTest, B18_PreviouslyLaunchedGuestTimedOut) {
 }
 
 TEST_F(StartupDecisionTest, B19_PreviouslyLaunchedQemuExitedDuringBoot) {
-  StartupDecision d = Decide(Stage::kAfterBootWait,
-                             AfterWait(ImageFact::kFree, WaitEnd::kExited));
+  StartupDecision d = Decide(Stage::kAfterBootWait, AfterWait(ImageFact::kFree, WaitEnd::kExited));
   EXPECT_EQ(d.action, Action::kBootFailed);
   EXPECT_EQ(d.branch, 19);
 }
@@ -325,16 +311,16 @@ TEST_F(StartupDecisionTest, B19_PreviouslyLaunchedQemuExitedDuringBoot) {
 // --- After the shutdown wait --------------------------------------------------
 
 TEST_F(StartupDecisionTest, B20_ShuttingDownGuestAnsweredAfterAll) {
-  StartupDecision d = Decide(Stage::kAfterShutdownWait,
-                             AfterWait(ImageFact::kRunall, WaitEnd::kConnected));
+  StartupDecision d =
+      Decide(Stage::kAfterShutdownWait, AfterWait(ImageFact::kRunall, WaitEnd::kConnected));
   EXPECT_EQ(d.action, Action::kRunScript);
   EXPECT_EQ(d.branch, 20);
   EXPECT_EQ(Log(d), "Finished waiting\nOS is up\n");
 }
 
 TEST_F(StartupDecisionTest, B21_ShutDownGuestIsRelaunched) {
-  StartupDecision d = Decide(Stage::kAfterShutdownWait,
-                             AfterWait(ImageFact::kFree, WaitEnd::kExited));
+  StartupDecision d =
+      Decide(Stage::kAfterShutdownWait, AfterWait(ImageFact::kFree, WaitEnd::kExited));
   EXPECT_EQ(d.action, Action::kLaunch);
   EXPECT_EQ(d.branch, 21);
   EXPECT_EQ(Log(d),
@@ -345,8 +331,8 @@ TEST_F(StartupDecisionTest, B21_ShutDownGuestIsRelaunched) {
 }
 
 TEST_F(StartupDecisionTest, B22_ImageStillOpenAfterQemuExited) {
-  StartupDecision d = Decide(Stage::kAfterShutdownWait,
-                             AfterWait(ImageFact::kForeignQemu, WaitEnd::kExited));
+  StartupDecision d =
+      Decide(Stage::kAfterShutdownWait, AfterWait(ImageFact::kForeignQemu, WaitEnd::kExited));
   EXPECT_EQ(d.action, Action::kRefuse);
   EXPECT_EQ(d.refusal, Refusal::kImageStillOpen);
   EXPECT_EQ(d.branch, 22);
@@ -354,15 +340,15 @@ TEST_F(StartupDecisionTest, B22_ImageStillOpenAfterQemuExited) {
 }
 
 TEST_F(StartupDecisionTest, B23_ProbeErrorAfterQemuExitedDoesNotLaunch) {
-  StartupDecision d = Decide(Stage::kAfterShutdownWait,
-                             AfterWait(ImageFact::kProbeError, WaitEnd::kExited));
+  StartupDecision d =
+      Decide(Stage::kAfterShutdownWait, AfterWait(ImageFact::kProbeError, WaitEnd::kExited));
   EXPECT_EQ(d.action, Action::kError);
   EXPECT_EQ(d.branch, 23);
 }
 
 TEST_F(StartupDecisionTest, B24_ShutdownNeitherExitedNorAnswered) {
-  StartupDecision d = Decide(Stage::kAfterShutdownWait,
-                             AfterWait(ImageFact::kRunall, WaitEnd::kTimedOut));
+  StartupDecision d =
+      Decide(Stage::kAfterShutdownWait, AfterWait(ImageFact::kRunall, WaitEnd::kTimedOut));
   EXPECT_EQ(d.action, Action::kRefuse);
   EXPECT_EQ(d.refusal, Refusal::kShutdownStuck);
   EXPECT_EQ(d.branch, 24);
@@ -378,29 +364,25 @@ TEST_F(StartupDecisionTest, B24_ShutdownNeitherExitedNorAnswered) {
 TEST_F(StartupDecisionTest, LostRaceWaitsForTheWinnersBoot) {
   // Two drivers launched at once: runqemuos's lock let only one QEMU start;
   // the loser waits for that guest rather than booting a second one.
-  StartupDecision d = Decide(Stage::kAfterLostRace,
-                             Unreachable(ImageFact::kRunall, true, false));
+  StartupDecision d = Decide(Stage::kAfterLostRace, Unreachable(ImageFact::kRunall, true, false));
   EXPECT_EQ(d.action, Action::kWaitUpFile);
-  EXPECT_EQ(d.notes.front().text,
-            "Disk image was taken by another launch; looking again");
+  EXPECT_EQ(d.notes.front().text, "Disk image was taken by another launch; looking again");
 }
 
 TEST_F(StartupDecisionTest, LostRaceBeforeTheLaunchFileWaitsForIt) {
-  StartupDecision d = Decide(Stage::kAfterLostRace,
-                             Unreachable(ImageFact::kRunall, false, false));
+  StartupDecision d = Decide(Stage::kAfterLostRace, Unreachable(ImageFact::kRunall, false, false));
   EXPECT_EQ(d.action, Action::kWaitLaunchFile);
 }
 
 // --- Impossible combinations --------------------------------------------------
 
 TEST_F(StartupDecisionTest, B25_ImpossibleWaitOutcomeIsAnError) {
-  StartupDecision d = Decide(Stage::kAfterLaunchWait,
-                             AfterWait(ImageFact::kRunall, WaitEnd::kConnected));
+  StartupDecision d =
+      Decide(Stage::kAfterLaunchWait, AfterWait(ImageFact::kRunall, WaitEnd::kConnected));
   EXPECT_EQ(d.action, Action::kError);
   EXPECT_EQ(d.branch, 25);
   EXPECT_EQ(Log(d), "ERROR:: Reached end of main_os_startup_function\n");
-  d = Decide(Stage::kAfterShutdownWait,
-             AfterWait(ImageFact::kRunall, WaitEnd::kNone));
+  d = Decide(Stage::kAfterShutdownWait, AfterWait(ImageFact::kRunall, WaitEnd::kNone));
   EXPECT_EQ(d.branch, 25);
 }
 
@@ -445,8 +427,7 @@ TEST(IsLaunchedQemuTest, ProblemSaysWhy) {
   EXPECT_EQ(LaunchedQemuProblem(ProcessFacts(), kWritten, false), "the process is gone");
   ProcessFacts shell = Qemu(999);
   shell.exe = "/bin/bash";
-  EXPECT_EQ(LaunchedQemuProblem(shell, kWritten, false),
-            "the process runs /bin/bash, not a QEMU");
+  EXPECT_EQ(LaunchedQemuProblem(shell, kWritten, false), "the process runs /bin/bash, not a QEMU");
   EXPECT_EQ(LaunchedQemuProblem(Qemu(1003), kWritten, false),
             "the process started 2500 ms after the launch file was written: a reused pid");
 }

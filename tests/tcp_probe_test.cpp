@@ -40,8 +40,7 @@ TEST(TcpProbe, OpenThenRefusedWhenClosed) {
 
 TEST(TcpProbe, NameThatDoesNotResolve) {
   std::string why;
-  EXPECT_EQ(ProbeTcp("no-such-host.invalid", "22", 1000, &why),
-            TcpProbe::kNoAddress);
+  EXPECT_EQ(ProbeTcp("no-such-host.invalid", "22", 1000, &why), TcpProbe::kNoAddress);
   EXPECT_NE(why.find("no-such-host.invalid"), std::string::npos) << why;
   EXPECT_STREQ(TcpProbeName(TcpProbe::kNoAddress), "no address");
 }

@@ -57,8 +57,7 @@ inline Settings TestSettings() {
 inline std::vector<GuestRecord> ParseGuests(const std::string& text) {
   std::vector<GuestRecord> records;
   std::string err;
-  EXPECT_TRUE(ParseGuestConfig(text, "guests", TestSettings(), &records, &err))
-      << err;
+  EXPECT_TRUE(ParseGuestConfig(text, "guests", TestSettings(), &records, &err)) << err;
   return records;
 }
 

@@ -43,16 +43,14 @@ void InPrivateNetns(Body body) {
   if (pid == 0) {
     if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) _exit(90);
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        umount2("/sys", MNT_DETACH) != 0 ||
-        mount("sysfs", "/sys", "sysfs", 0, nullptr) != 0)
+        umount2("/sys", MNT_DETACH) != 0 || mount("sysfs", "/sys", "sysfs", 0, nullptr) != 0)
       _exit(91);
     _exit(body());
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "step " << WEXITSTATUS(status)
-                                    << " failed in the namespace";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "step " << WEXITSTATUS(status) << " failed in the namespace";
 }
 
 TEST(TunInNamespace, PersistentTapLifecycle) {
@@ -73,8 +71,7 @@ TEST(TunInNamespace, PersistentTapLifecycle) {
     fd2 = AttachTap("tap7", true, false, &err, &errnum);
     if (fd2 < 0) return 7;
     close(fd2);
-    if (AttachTap("tap8", true, false, &err, &errnum) >= 0 || errnum != ENODEV)
-      return 8;
+    if (AttachTap("tap8", true, false, &err, &errnum) >= 0 || errnum != ENODEV) return 8;
     std::vector<TapInfo> taps = ListTaps();
     if (taps.size() != 1 || taps[0].name != "tap7") return 9;
     if (!DeletePersistentTap("tap7", &err)) return 10;
@@ -113,16 +110,13 @@ TEST(TunInNamespace, RemovesOnlyTheAddressNamed) {
     if (system("ip addr add 172.20.4.1/24 dev tap4") != 0) return 3;
     bool removed = false;
     // Same address, another prefix: not ours, left.
-    if (!RemoveInterfaceAddress("tap4", plan, 16, &removed, &err) || removed)
-      return 4;
-    if (!RemoveInterfaceAddress("tap4", plan, 24, &removed, &err) || !removed)
-      return 5;
+    if (!RemoveInterfaceAddress("tap4", plan, 16, &removed, &err) || removed) return 4;
+    if (!RemoveInterfaceAddress("tap4", plan, 24, &removed, &err) || !removed) return 5;
     if (!RemoveInterfaceAddress("tap4", plan, 24, &removed, &err) || removed)
       return 6;  // gone already: nothing to do, no error
     uint32_t got = 0, got_mask = 0;
     bool up = false;
-    if (!ReadInterface("tap4", &got, &got_mask, &up, &err) || got != other)
-      return 7;
+    if (!ReadInterface("tap4", &got, &got_mask, &up, &err) || got != other) return 7;
     if (RemoveInterfaceAddress("tap9", plan, 24, &removed, &err)) return 8;
     return 0;
   });

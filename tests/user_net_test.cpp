@@ -115,8 +115,8 @@ TEST(UserNet, PortRecordRoundTrip) {
   EXPECT_EQ(pid, 4711);
   EXPECT_EQ(port, 34853u);
   ASSERT_TRUE(ParsePortRecord("1 22", &pid, &port));
-  for (const char* bad : {"", "4711", "4711 ", " 22", "4711 0", "4711 65536",
-                          "0 22", "x 22", "4711 22 1", "4711  22", "-1 22"})
+  for (const char* bad : {"", "4711", "4711 ", " 22", "4711 0", "4711 65536", "0 22", "x 22",
+                          "4711 22 1", "4711  22", "-1 22"})
     EXPECT_FALSE(ParsePortRecord(bad, &pid, &port)) << bad;
 }
 
@@ -131,8 +131,8 @@ TEST(UserNet, ParsesTheForwardedPortOfOurNetdev) {
   EXPECT_FALSE(ParseUsernetForward(kInfoUsernet, "runall0", 443, &port));
   EXPECT_FALSE(ParseUsernetForward(kInfoUsernet, "runall", 22, &port));
   EXPECT_FALSE(ParseUsernetForward("", "runall0", 22, &port));
-  EXPECT_FALSE(ParseUsernetForward("Hub -1 (runall0):\n  TCP[HOST_FORWARD] 8\n",
-                                   "runall0", 22, &port));
+  EXPECT_FALSE(
+      ParseUsernetForward("Hub -1 (runall0):\n  TCP[HOST_FORWARD] 8\n", "runall0", 22, &port));
 }
 
 TEST(UserNet, ReadsNetdevHelp) {
@@ -144,8 +144,7 @@ TEST(UserNet, ReadsNetdevHelp) {
       "vhost-user\n";
   EXPECT_EQ(ParseNetdevHelp(with), UserNetSupport::kYes);
   EXPECT_EQ(ParseNetdevHelp(without), UserNetSupport::kNo);
-  EXPECT_EQ(ParseNetdevHelp("qemu: -netdev help: invalid option\n"),
-            UserNetSupport::kUnknown);
+  EXPECT_EQ(ParseNetdevHelp("qemu: -netdev help: invalid option\n"), UserNetSupport::kUnknown);
   EXPECT_EQ(ParseNetdevHelp(""), UserNetSupport::kUnknown);
 }
 
@@ -177,13 +176,16 @@ TEST(UserNet, RecordIsReadOnlyForItsPid) {
 TEST(UserNet, QueriesTheMonitorOnceItAppears) {
   TempDir d;
   const std::string sock = d.path() + "/g:qmp";
-  std::string info = "\"Hub -1 (runall0):\\r\\n  TCP[HOST_FORWARD]   8  127.0.0.1 "
-                     "34853  10.0.2.15  22  0  0\\r\\n\"";
+  std::string info =
+      "\"Hub -1 (runall0):\\r\\n  TCP[HOST_FORWARD]   8  127.0.0.1 "
+      "34853  10.0.2.15  22  0  0\\r\\n\"";
   unsigned port = 0;
   std::string err;
   {
     LateMonitor m(sock, 150, info);
-    ASSERT_TRUE(QueryForwardedPort(sock, 5000, [] { return true; }, &port, &err)) << err;
+    ASSERT_TRUE(QueryForwardedPort(
+        sock, 5000, [] { return true; }, &port, &err))
+        << err;
   }
   EXPECT_EQ(port, 34853u);
 }
@@ -193,12 +195,12 @@ TEST(UserNet, QueryGivesUpWhenQemuIsGone) {
   unsigned port = 0;
   std::string err;
   int64_t start = MonotonicMs();
-  EXPECT_FALSE(QueryForwardedPort(d.path() + "/none:qmp", 5000,
-                                  [] { return false; }, &port, &err));
+  EXPECT_FALSE(QueryForwardedPort(
+      d.path() + "/none:qmp", 5000, [] { return false; }, &port, &err));
   EXPECT_EQ(err, "QEMU exited before its monitor told the forwarded port");
   EXPECT_LT(MonotonicMs() - start, 1000);
-  EXPECT_FALSE(QueryForwardedPort(d.path() + "/none:qmp", 200, [] { return true; },
-                                  &port, &err));
+  EXPECT_FALSE(QueryForwardedPort(
+      d.path() + "/none:qmp", 200, [] { return true; }, &port, &err));
   EXPECT_EQ(err.compare(0, 16, "QEMU's monitor /"), 0) << err;
 }
 
@@ -245,8 +247,9 @@ TEST(UserNet, SomeoneElsesRecordOrSocketIsIgnored) {
   EXPECT_EQ(err, d.path() + "/g:port: not this user's file: ignored");
   // A monitor that answers, at a socket somebody else owns: never asked.
   const std::string sock = d.path() + "/h:qmp";
-  std::string info = "\"Hub -1 (runall0):\\r\\n  TCP[HOST_FORWARD]   8  127.0.0.1 "
-                     "4444  10.0.2.15  22  0  0\\r\\n\"";
+  std::string info =
+      "\"Hub -1 (runall0):\\r\\n  TCP[HOST_FORWARD]   8  127.0.0.1 "
+      "4444  10.0.2.15  22  0  0\\r\\n\"";
   LateMonitor m(sock, 0, info);
   for (int i = 0; i < 100 && access(sock.c_str(), F_OK) != 0; ++i) SleepMs(10);
   ASSERT_EQ(chown(sock.c_str(), 65534, 65534), 0);

@@ -13,8 +13,8 @@ TEST(Utf8, MeasuresValidSequences) {
 }
 
 TEST(Utf8, RefusesWhatIsNotUtf8) {
-  for (const char* bad : {"\x80", "\xff", "\xc3", "\xc0\x80", "\xe0\x80\x80",
-                          "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc3\x28"})
+  for (const char* bad : {"\x80", "\xff", "\xc3", "\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80",
+                          "\xf4\x90\x80\x80", "\xc3\x28"})
     EXPECT_EQ(Utf8SequenceLength(bad, 0), 0u) << bad;
   EXPECT_EQ(Utf8SequenceLength("", 0), 0u);
 }

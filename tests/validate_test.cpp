@@ -5,18 +5,17 @@
 using namespace runall;
 
 TEST(ValidHostname, AcceptsRfc1123Names) {
-  for (const char* ok : {"netqemu", "a", "solqemu.local", "x-1.example.org",
-                         "0host", "123", "A-b-C"})
+  for (const char* ok :
+       {"netqemu", "a", "solqemu.local", "x-1.example.org", "0host", "123", "A-b-C"})
     EXPECT_TRUE(ValidHostname(ok, nullptr)) << ok;
   EXPECT_TRUE(ValidHostname(std::string(63, 'a'), nullptr));
 }
 
 TEST(ValidHostname, RefusesHostileNames) {
   std::string why;
-  for (const char* bad : {"", "two words", "new\nline", "tab\tname", "a#b",
-                          "-leading", "trailing-", "a..b", ".lead", "trail.",
-                          "under_score", "semi;colon", "dollar$", "slash/x",
-                          "quote'", "star*", "a.-b", "\xc3\xa9t\xc3\xa9"})
+  for (const char* bad : {"", "two words", "new\nline", "tab\tname", "a#b", "-leading", "trailing-",
+                          "a..b", ".lead", "trail.", "under_score", "semi;colon", "dollar$",
+                          "slash/x", "quote'", "star*", "a.-b", "\xc3\xa9t\xc3\xa9"})
     EXPECT_FALSE(ValidHostname(bad, &why)) << bad;
   EXPECT_FALSE(ValidHostname(std::string(64, 'a'), &why));
   EXPECT_NE(why.find("63"), std::string::npos);
@@ -41,10 +40,9 @@ TEST(ParseIPv4, AcceptsDottedQuads) {
 
 TEST(ParseIPv4, RefusesHostileAddresses) {
   std::string why;
-  for (const char* bad : {"", "999.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4 evil",
-                          "1.2.3.4 ", " 1.2.3.4", "1.2.3.4.5", "1..2.3",
-                          "0x1.2.3.4", "1.2.3.-4", "256.0.0.1", "1.2.3.4\n",
-                          "a.b.c.d", "1.2.3.0004", "::1", "1.2.3.4/24"})
+  for (const char* bad : {"", "999.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4 evil", "1.2.3.4 ",
+                          " 1.2.3.4", "1.2.3.4.5", "1..2.3", "0x1.2.3.4", "1.2.3.-4", "256.0.0.1",
+                          "1.2.3.4\n", "a.b.c.d", "1.2.3.0004", "::1", "1.2.3.4/24"})
     EXPECT_FALSE(ParseIPv4(bad, nullptr, &why)) << bad;
   EXPECT_FALSE(ParseIPv4("01.2.3.4", nullptr, &why));
   EXPECT_NE(why.find("leading zero"), std::string::npos);
@@ -63,9 +61,8 @@ TEST(ValidTapName, AcceptsTapAndTun) {
 TEST(ValidTapName, RefusesEverythingElse) {
   std::string why;
   for (const char* bad :
-       {"", "tap", "tap00", "tap01", "eth0", "tap-1", "tap1a", "tap 1", "TAP1",
-        "tap+1", "xtap1", "tap4294967296", "tap123456789012", "tap1\n",
-        "../tap1", "tap1/", "lo"})
+       {"", "tap", "tap00", "tap01", "eth0", "tap-1", "tap1a", "tap 1", "TAP1", "tap+1", "xtap1",
+        "tap4294967296", "tap123456789012", "tap1\n", "../tap1", "tap1/", "lo"})
     EXPECT_FALSE(ValidTapName(bad, nullptr, &why)) << bad;
 }
 

@@ -191,8 +191,7 @@ TEST_P(WaitFileTest, MissingDirectoryIsWaitedOnByPolling) {
   EXPECT_LT(returned - written_at_, 250);
 }
 
-INSTANTIATE_TEST_SUITE_P(InotifyAndPolling, WaitFileTest,
-                         ::testing::Values(true, false),
+INSTANTIATE_TEST_SUITE_P(InotifyAndPolling, WaitFileTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return p.param ? "inotify" : "polling";
                          });

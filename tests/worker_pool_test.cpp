@@ -64,10 +64,13 @@ TEST(RunPool, NeverMoreThanJobsAtOnce) {
 TEST(RunPool, ItemsNotStartedOnceStoppedAreSkipped) {
   std::atomic<bool> stopped(false);
   std::vector<int> done(20, 0);
-  RunPool(done.size(), 1, [&](size_t i) {
-    done[i] = 1;
-    if (i == 4) stopped = true;
-  }, [&]() { return stopped.load(); });
+  RunPool(
+      done.size(), 1,
+      [&](size_t i) {
+        done[i] = 1;
+        if (i == 4) stopped = true;
+      },
+      [&]() { return stopped.load(); });
   for (size_t i = 0; i < done.size(); ++i) EXPECT_EQ(i <= 4 ? 1 : 0, done[i]) << i;
 }
 

@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   bool kvm = false;
   for (int i = 1; i < argc; ++i) {
     line += (i > 1 ? " " : "") + std::string(argv[i]);
-    if (strcmp(argv[i], "-accel") == 0 && i + 1 < argc &&
-        strncmp(argv[i + 1], "kvm", 3) == 0)
+    if (strcmp(argv[i], "-accel") == 0 && i + 1 < argc && strncmp(argv[i + 1], "kvm", 3) == 0)
       kvm = true;
   }
   {
@@ -38,9 +37,10 @@ int main(int argc, char** argv) {
   }
   if (kvm) {
     fputs("qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\n", stderr);
-    fputs("qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: "
-          "Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.\n",
-          stderr);
+    fputs(
+        "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: "
+        "Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.\n",
+        stderr);
     fflush(stderr);
     signal(SIGABRT, SIG_DFL);
     abort();

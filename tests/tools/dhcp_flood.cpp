@@ -47,29 +47,42 @@ std::vector<uint8_t> Hostile(size_t i) {
   std::vector<uint8_t> p = Discover();
   const size_t opt = kDhcpMinSize;  // the message type option starts here
   switch (i) {
-    case 0: p.resize(100); break;                      // truncated header
-    case 1: p.resize(239); break;                      // cookie cut short
-    case 2: p[239] = 0; break;                         // bad magic cookie
-    case 3: p[opt + 1] = 250; break;                   // runs past the end
-    case 4: p[opt + 1] = 0; break;                     // zero-length type
-    case 5: p[2] = 255; break;                         // huge hlen
-    case 6: p[0] = 7; break;                           // bad op
-    case 7:                                            // type twice
-      p[opt + 3] = 53; p[opt + 4] = 1; p[opt + 5] = 3; p[opt + 6] = 255;
+    case 0: p.resize(100); break;     // truncated header
+    case 1: p.resize(239); break;     // cookie cut short
+    case 2: p[239] = 0; break;        // bad magic cookie
+    case 3: p[opt + 1] = 250; break;  // runs past the end
+    case 4: p[opt + 1] = 0; break;    // zero-length type
+    case 5: p[2] = 255; break;        // huge hlen
+    case 6: p[0] = 7; break;          // bad op
+    case 7:                           // type twice
+      p[opt + 3] = 53;
+      p[opt + 4] = 1;
+      p[opt + 5] = 3;
+      p[opt + 6] = 255;
       break;
-    case 8:                                            // bad overload
-      p[opt + 3] = 52; p[opt + 4] = 1; p[opt + 5] = 9; p[opt + 6] = 255;
+    case 8:  // bad overload
+      p[opt + 3] = 52;
+      p[opt + 4] = 1;
+      p[opt + 5] = 9;
+      p[opt + 6] = 255;
       break;
-    case 9:                                            // overload spills
-      p[opt + 3] = 52; p[opt + 4] = 1; p[opt + 5] = 1; p[opt + 6] = 255;
-      p[230] = 12; p[231] = 60;
+    case 9:  // overload spills
+      p[opt + 3] = 52;
+      p[opt + 4] = 1;
+      p[opt + 5] = 1;
+      p[opt + 6] = 255;
+      p[230] = 12;
+      p[231] = 60;
       break;
-    case 10: p.assign(3000, 0x41); break;              // oversized
-    case 11: p.clear(); break;                         // empty datagram
-    case 12: p[opt + 2] = 42; break;                   // unknown type
-    case 13: p[opt + 3] = 61; p[opt + 4] = 1; break;   // 1-byte client id
-    case 14: p[24] = 10; break;                        // relayed (valid)
-    case 15: p[opt + 2] = kDhcpOffer; break;           // a server's message
+    case 10: p.assign(3000, 0x41); break;  // oversized
+    case 11: p.clear(); break;             // empty datagram
+    case 12: p[opt + 2] = 42; break;       // unknown type
+    case 13:
+      p[opt + 3] = 61;
+      p[opt + 4] = 1;
+      break;                                  // 1-byte client id
+    case 14: p[24] = 10; break;               // relayed (valid)
+    case 15: p[opt + 2] = kDhcpOffer; break;  // a server's message
     default: break;
   }
   return p;
@@ -92,8 +105,7 @@ int main(int argc, char** argv) {
       case 's':
         if (!ParseUnsigned(optarg, 0xffffffffu, &seed)) Fatal(kExitUsage, "bad -s");
         break;
-      default:
-        Fatal(kExitUsage, "usage: dhcp_flood -i IFACE [-n COUNT] [-s SEED]");
+      default: Fatal(kExitUsage, "usage: dhcp_flood -i IFACE [-n COUNT] [-s SEED]");
     }
   }
   if (iface.empty()) Fatal(kExitUsage, "usage: dhcp_flood -i IFACE [-n COUNT] [-s SEED]");
@@ -121,8 +133,7 @@ int main(int argc, char** argv) {
         p[static_cast<size_t>(random()) % p.size()] = static_cast<uint8_t>(random());
       if (random() % 4 == 0) p.resize(static_cast<size_t>(random()) % p.size());
     }
-    if (sendto(s, p.data(), p.size(), 0, reinterpret_cast<struct sockaddr*>(&to),
-               sizeof to) >= 0) {
+    if (sendto(s, p.data(), p.size(), 0, reinterpret_cast<struct sockaddr*>(&to), sizeof to) >= 0) {
       ++sent;
     } else if (errno != EMSGSIZE && errno != ENOBUFS) {
       Fatal(kExitSystem, ErrnoMessage("sendto"));

@@ -99,8 +99,7 @@ std::string TapName(int fd) {
 std::string StdinKind() {
   struct stat in, null;
   if (fstat(STDIN_FILENO, &in) != 0) return "closed";
-  if (stat("/dev/null", &null) == 0 && in.st_rdev == null.st_rdev &&
-      S_ISCHR(in.st_mode))
+  if (stat("/dev/null", &null) == 0 && in.st_rdev == null.st_rdev && S_ISCHR(in.st_mode))
     return "devnull";
   return isatty(STDIN_FILENO) ? "tty" : "other";
 }
@@ -155,13 +154,12 @@ int main(int argc, char** argv) {
   std::string tap = tap_fd < 0 ? "none" : TapName(tap_fd);
 
   if (!report.empty()) {
-    std::string text =
-        "pid=" + std::to_string(getpid()) + "\nppid=" + std::to_string(getppid()) +
-        "\nsid=" + std::to_string(getsid(0)) + "\npgid=" + std::to_string(getpgrp()) +
-        "\nimage=" + image + "\ntap=" + tap +
-        "\nlock_fd=" + (inherited >= 0 ? "yes" : "no") +
-        "\nlock_seen=" + (!image.empty() && Byte0Locked(image) ? "yes" : "no") +
-        "\nstdin=" + StdinKind() + "\nargs=";
+    std::string text = "pid=" + std::to_string(getpid()) + "\nppid=" + std::to_string(getppid()) +
+                       "\nsid=" + std::to_string(getsid(0)) +
+                       "\npgid=" + std::to_string(getpgrp()) + "\nimage=" + image + "\ntap=" + tap +
+                       "\nlock_fd=" + (inherited >= 0 ? "yes" : "no") +
+                       "\nlock_seen=" + (!image.empty() && Byte0Locked(image) ? "yes" : "no") +
+                       "\nstdin=" + StdinKind() + "\nargs=";
     for (size_t i = 0; i < args.size(); ++i) text += (i ? " " : "") + args[i];
     text += "\n";
     std::string tmp = report + ".tmp";

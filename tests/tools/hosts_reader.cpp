@@ -6,8 +6,8 @@
 // checks each read: it must start with the bytes of the file PREFIX (the
 // static part and ##STARTDYNAMIC), end with the bytes of SUFFIX
 // (##ENDDYNAMIC and what follows), and hold between them only whole lines
-// "A.B.C.D name # uid=UID" (the owner mark may be missing). With --once it checks one read and exits; otherwise it
-// polls until STOPFILE exists and prints "reads=N torn=T".
+// "A.B.C.D name # uid=UID" (the owner mark may be missing). With --once it checks one read and
+// exits; otherwise it polls until STOPFILE exists and prints "reads=N torn=T".
 //
 // With --in-place (a bind-mounted file, rewritten in place) blank lines
 // after SUFFIX are allowed, and while polling only what that path
@@ -38,24 +38,24 @@ bool GuestLine(std::string line) {
   size_t mark = line.find(" # uid=");
   if (mark != std::string::npos) {
     size_t digits = mark + 7;
-    if (digits == line.size() ||
-        line.find_first_not_of("0123456789", digits) != std::string::npos)
+    if (digits == line.size() || line.find_first_not_of("0123456789", digits) != std::string::npos)
       return false;
     line.erase(mark);
   }
   size_t sp = line.find(' ');
-  if (sp == std::string::npos || sp == 0 || sp + 1 == line.size())
-    return false;
+  if (sp == std::string::npos || sp == 0 || sp + 1 == line.size()) return false;
   int dots = 0;
   for (size_t i = 0; i < sp; ++i) {
-    if (line[i] == '.') ++dots;
-    else if (line[i] < '0' || line[i] > '9') return false;
+    if (line[i] == '.')
+      ++dots;
+    else if (line[i] < '0' || line[i] > '9')
+      return false;
   }
   if (dots != 3) return false;
   for (size_t i = sp + 1; i < line.size(); ++i) {
     char c = line[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '-' || c == '.'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.'))
       return false;
   }
   return true;
@@ -63,17 +63,15 @@ bool GuestLine(std::string line) {
 
 // 0 good, 1 torn (a mix or a half-written tail), 2 broken beyond what the
 // write path allows.
-int Check(const std::string& text, const std::string& prefix,
-          const std::string& suffix, bool in_place, std::string* why) {
+int Check(const std::string& text, const std::string& prefix, const std::string& suffix,
+          bool in_place, std::string* why) {
   if (text.empty()) return *why = "empty", 2;
-  if (text.compare(0, prefix.size(), prefix) != 0)
-    return *why = "static part changed", 2;
+  if (text.compare(0, prefix.size(), prefix) != 0) return *why = "static part changed", 2;
   if (text.back() != '\n') return *why = "ends mid-line", 2;
   int bad = in_place ? 1 : 2;
   size_t end = text.size();
   if (in_place)
-    while (end > prefix.size() + suffix.size() && text[end - 1] == '\n' &&
-           text[end - 2] == '\n')
+    while (end > prefix.size() + suffix.size() && text[end - 1] == '\n' && text[end - 2] == '\n')
       --end;
   if (end < prefix.size() + suffix.size() ||
       text.compare(end - suffix.size(), suffix.size(), suffix) != 0)
@@ -82,8 +80,7 @@ int Check(const std::string& text, const std::string& prefix,
   size_t stop = end - suffix.size();
   while (pos < stop) {
     size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos || nl >= stop)
-      return *why = "section line cut", bad;
+    if (nl == std::string::npos || nl >= stop) return *why = "section line cut", bad;
     if (!GuestLine(text.substr(pos, nl - pos)))
       return *why = "bad section line: " + text.substr(pos, nl - pos), bad;
     pos = nl + 1;
@@ -93,8 +90,10 @@ int Check(const std::string& text, const std::string& prefix,
 
 void Dump(const std::string& text) {
   for (char c : text) {
-    if (c == '\n' || (c >= 0x20 && c < 0x7f)) fputc(c, stderr);
-    else fprintf(stderr, "\\x%02x", static_cast<unsigned char>(c));
+    if (c == '\n' || (c >= 0x20 && c < 0x7f))
+      fputc(c, stderr);
+    else
+      fprintf(stderr, "\\x%02x", static_cast<unsigned char>(c));
   }
 }
 
@@ -104,13 +103,17 @@ int main(int argc, char** argv) {
   bool in_place = false, once = false;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
-    if (strcmp(argv[i], "--in-place") == 0) in_place = true;
-    else if (strcmp(argv[i], "--once") == 0) once = true;
-    else return fprintf(stderr, "hosts_reader: unknown %s\n", argv[i]), 100;
+    if (strcmp(argv[i], "--in-place") == 0)
+      in_place = true;
+    else if (strcmp(argv[i], "--once") == 0)
+      once = true;
+    else
+      return fprintf(stderr, "hosts_reader: unknown %s\n", argv[i]), 100;
   }
   if (argc - i != (once ? 3 : 4)) {
-    fprintf(stderr, "usage: hosts_reader [--in-place] [--once] FILE PREFIX "
-                    "SUFFIX [STOPFILE]\n");
+    fprintf(stderr,
+            "usage: hosts_reader [--in-place] [--once] FILE PREFIX "
+            "SUFFIX [STOPFILE]\n");
     return 100;
   }
   const char* file = argv[i];
@@ -123,8 +126,7 @@ int main(int argc, char** argv) {
     ++reads;
     int r = Check(text, prefix, suffix, in_place, &why);
     if (r == 2 || (r == 1 && once)) {
-      fprintf(stderr, "hosts_reader: read %ld of %s: %s; it read:\n", reads,
-              file, why.c_str());
+      fprintf(stderr, "hosts_reader: read %ld of %s: %s; it read:\n", reads, file, why.c_str());
       Dump(text);
       return 1;
     }

@@ -17,17 +17,10 @@ int main(int argc, char** argv) {
   }
   std::string who, err;
   switch (runall::ImageInUse(argv[1], &who, &err)) {
-    case runall::ImageUse::kFree:
-      printf("free\n");
-      return 0;
-    case runall::ImageUse::kRunall:
-      printf("runall: %s\n", who.c_str());
-      return 1;
-    case runall::ImageUse::kQemu:
-      printf("qemu: %s\n", who.c_str());
-      return 1;
-    case runall::ImageUse::kError:
-      break;
+    case runall::ImageUse::kFree: printf("free\n"); return 0;
+    case runall::ImageUse::kRunall: printf("runall: %s\n", who.c_str()); return 1;
+    case runall::ImageUse::kQemu: printf("qemu: %s\n", who.c_str()); return 1;
+    case runall::ImageUse::kError: break;
   }
   fprintf(stderr, "image-in-use: %s\n", err.c_str());
   return 111;

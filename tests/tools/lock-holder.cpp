@@ -22,9 +22,12 @@ int main(int argc, char** argv) {
   bool posix = false, write_lock = false;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
-    if (strcmp(argv[i], "-posix") == 0) posix = true;
-    else if (strcmp(argv[i], "-w") == 0) write_lock = true;
-    else break;
+    if (strcmp(argv[i], "-posix") == 0)
+      posix = true;
+    else if (strcmp(argv[i], "-w") == 0)
+      write_lock = true;
+    else
+      break;
   }
   if (argc - i != 3) {
     fprintf(stderr, "usage: lock-holder [-posix] [-w] FILE BYTE READY\n");
@@ -54,8 +57,8 @@ int main(int argc, char** argv) {
   }
   const std::string tmp = ready + ".tmp";
   FILE* f = fopen(tmp.c_str(), "w");
-  if (f == nullptr || fprintf(f, "%d\n", static_cast<int>(getpid())) < 0 ||
-      fclose(f) != 0 || rename(tmp.c_str(), ready.c_str()) != 0) {
+  if (f == nullptr || fprintf(f, "%d\n", static_cast<int>(getpid())) < 0 || fclose(f) != 0 ||
+      rename(tmp.c_str(), ready.c_str()) != 0) {
     perror(ready.c_str());
     return 111;
   }

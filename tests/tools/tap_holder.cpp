@@ -36,8 +36,7 @@ int main(int argc, char** argv) {
   // The fd is inheritable, so the command gets it, as QEMU's ifup script
   // does; its stdin is /dev/null.
   runall::ExitStatus status;
-  if (!runall::RunChild(std::vector<std::string>(argv + 2, argv + argc), nullptr,
-                        &status, &err)) {
+  if (!runall::RunChild(std::vector<std::string>(argv + 2, argv + argc), nullptr, &status, &err)) {
     fprintf(stderr, "tap_holder: %s\n", err.c_str());
     return 127;
   }

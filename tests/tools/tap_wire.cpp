@@ -73,14 +73,13 @@ int main(int argc, char** argv) {
     if (fds[1].revents & POLLIN) {
       struct sockaddr_ll from;
       socklen_t len = sizeof from;
-      ssize_t n = recvfrom(wire, frame, sizeof frame, 0,
-                           reinterpret_cast<struct sockaddr*>(&from), &len);
+      ssize_t n =
+          recvfrom(wire, frame, sizeof frame, 0, reinterpret_cast<struct sockaddr*>(&from), &len);
       // What the guest sent comes in on the tap; what we sent ourselves
       // shows up as outgoing and is not sent back.
       if (n > 0 && from.sll_pkttype != PACKET_OUTGOING)
         (void)!write(tap, frame, static_cast<size_t>(n));
     }
-    if ((fds[0].revents | fds[1].revents) & (POLLERR | POLLHUP | POLLNVAL))
-      return 1;
+    if ((fds[0].revents | fds[1].revents) & (POLLERR | POLLHUP | POLLNVAL)) return 1;
   }
 }
