@@ -114,6 +114,8 @@ class RealGuestOps : public GuestOps {
   LaunchResult Launch() override;
   BootWait WaitBoot() override;
   bool RelaunchAfterEarlyExit() override;
+  bool SaveState() override { return false; }
+  bool AbandonResume() override { return true; }
   std::vector<std::string> ConsoleTail() override;
   bool AwaitSsh() override;
   void WaitForImage(ImageWait what, StartupFacts* facts) override;

@@ -93,6 +93,13 @@ void GuestRun::Startup() {
           }
           return;
         }
+        // The first boot on a state of the guest's own is over: saved
+        // now, before the script changes anything, for later runs.
+        if (save_pending_) {
+          save_pending_ = false;
+          ops_->SaveState();
+          if (ops_->Interrupted()) return;
+        }
         RunScript();
         return;
       case Action::kLaunch:
@@ -154,7 +161,8 @@ void GuestRun::Startup() {
 // operations can mend (a KVM that cannot run guests here) is launched
 // once more.
 bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
-  for (int attempt = 0;; ++attempt) {
+  bool kvm_asked = false, resume_abandoned = false;
+  for (;;) {
     LaunchResult launch = ops_->Launch();
     if (launch.outcome == LaunchOutcome::kLostRace) {
       ops_->Gather(f);
@@ -162,11 +170,20 @@ bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
       *stage = Stage::kAfterLostRace;
       return true;
     }
+    // A saved state that does not load is never a failed run: the guest
+    // boots instead, once.
+    if (launch.resumed && launch.outcome == LaunchOutcome::kNotStarted && !resume_abandoned &&
+        !ops_->Interrupted()) {
+      resume_abandoned = true;
+      if (!GiveUpResume()) return false;
+      continue;
+    }
     // QEMU may die too soon for runqemuos to see it started: the same
     // early exit as one the boot wait sees.
-    if (launch.outcome == LaunchOutcome::kNotStarted && attempt == 0 && !ops_->Interrupted() &&
-        ops_->RelaunchAfterEarlyExit())
-      continue;
+    if (launch.outcome == LaunchOutcome::kNotStarted && !kvm_asked && !ops_->Interrupted()) {
+      kvm_asked = true;
+      if (ops_->RelaunchAfterEarlyExit()) continue;
+    }
     if (launch.outcome == LaunchOutcome::kNotStarted) {
       result_.status = GuestStatus::kBootFailed;
       result_.detail = launch.detail;
@@ -176,15 +193,36 @@ bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
     result_.launched = true;
     ops_->Gather(f);
     BootWait wait = ops_->WaitBoot();
-    if (wait.end == WaitEnd::kExited && attempt == 0 && !ops_->Interrupted() &&
-        ops_->RelaunchAfterEarlyExit())
+    if (launch.resumed && wait.end != WaitEnd::kUp && wait.end != WaitEnd::kNone &&
+        !resume_abandoned && !ops_->Interrupted()) {
+      resume_abandoned = true;
+      if (!GiveUpResume()) return false;
       continue;
+    }
+    if (wait.end == WaitEnd::kExited && !kvm_asked && !ops_->Interrupted()) {
+      kvm_asked = true;
+      if (ops_->RelaunchAfterEarlyExit()) continue;
+    }
     f->wait_end = wait.end;
-    if (wait.end == WaitEnd::kUp) result_.boot_seconds = wait.boot_seconds;
+    if (wait.end == WaitEnd::kUp) {
+      result_.boot_seconds = wait.boot_seconds;
+      result_.resumed = launch.resumed;
+      save_pending_ = launch.save_state;
+    }
     *need_ssh = options_.await_ssh_after_boot;
     *stage = Stage::kAfterLaunchWait;
     return true;
   }
+}
+
+// A resume that did not come up: its QEMU stopped and the state gone, the
+// guest is booted instead. False when the run ends here.
+bool GuestRun::GiveUpResume() {
+  log_->Msg("Resuming from the saved state failed: booting instead");
+  if (ops_->AbandonResume()) return true;
+  result_.status = GuestStatus::kError;
+  result_.detail = "resuming from the saved state failed, and its QEMU would not stop";
+  return false;
 }
 
 // With a boot that failed or timed out: what the guest's console said
