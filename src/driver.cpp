@@ -238,6 +238,7 @@ int Driver::Load(std::string* err) {
     return kExitUsage;
   }
   setup_.root = geteuid() == 0;
+  setup_.fresh = args_.fresh;
   setup_.settings_path = args_.settings_file;
   const std::string home = HomeDirectory();
   // The system-wide files win when either exists; without them a user

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 
 #include <algorithm>
 
@@ -14,6 +15,7 @@
 #include "accel_memory.hpp"
 #include "clock.hpp"
 #include "console_stamp.hpp"
+#include "fail.hpp"
 #include "fd.hpp"
 #include "file_io.hpp"
 #include "guest_state.hpp"
@@ -22,8 +24,10 @@
 #include "process.hpp"
 #include "process_watch.hpp"
 #include "qemu_args.hpp"
+#include "qemu_launch.hpp"  // MakePrivateDirectory, WriteFileAtomically
 #include "qmp.hpp"
 #include "runqemuos_args.hpp"
+#include "saved_state.hpp"
 #include "tcp_probe.hpp"
 #include "user_net.hpp"
 #include "wait_file.hpp"
@@ -54,6 +58,36 @@ const int kQmpMs = 5000;
 const off_t kConsoleTailBytes = 64 * 1024;
 // Where, in the log directory, the QEMU programs whose KVM failed are kept.
 const char kKvmMemoryFile[] = "kvm-failures";
+// How long a guest may take to unmount its shares for a save (QEMU
+// refuses to save while a 9p share is mounted), and to come back from the
+// save (its resume watcher mounting them again and writing the up-file).
+const int kUnmountSeconds = 20;
+const int kBackFromSaveSeconds = 60;
+// How long a QEMU whose resume failed gets to exit after SIGTERM, and
+// after SIGKILL.
+const int kAbandonTermMs = 5000;
+const int kAbandonKillMs = 5000;
+
+// Where a user's saved states are: a private directory in the launch
+// directory, as the monitor sockets are (the state holds the guest's RAM,
+// its secrets included).
+std::string StateDirectory(const std::string& launch_dir) {
+  return launch_dir + "/.state-" + std::to_string(getuid());
+}
+
+bool IdentifyFile(const std::string& path, FileIdentity* id, std::string* err) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    *err = ErrnoMessage(path);
+    return false;
+  }
+  id->path = path;
+  id->dev = static_cast<unsigned long long>(st.st_dev);
+  id->ino = static_cast<unsigned long long>(st.st_ino);
+  id->size = static_cast<long long>(st.st_size);
+  id->mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  return true;
+}
 
 // The wall clock, for comparing with file times (the launch file's and the
 // up-file's mtimes); durations are measured on MonotonicMs.
@@ -114,8 +148,8 @@ class RealGuestOps : public GuestOps {
   LaunchResult Launch() override;
   BootWait WaitBoot() override;
   bool RelaunchAfterEarlyExit() override;
-  bool SaveState() override { return false; }
-  bool AbandonResume() override { return true; }
+  bool SaveState() override;
+  bool AbandonResume() override;
   std::vector<std::string> ConsoleTail() override;
   bool AwaitSsh() override;
   void WaitForImage(ImageWait what, StartupFacts* facts) override;
@@ -150,6 +184,16 @@ class RealGuestOps : public GuestOps {
   StopRequest PressPowerButton();
   std::vector<std::string> OwnOptionWords() const;
   std::string KvmMemoryPath() const { return setup_.log_dir + "/" + kKvmMemoryFile; }
+  // Saved states (resume = yes).
+  std::string StatePath(const char* ext) const {
+    return StateDirectory(setup_.settings.launch_dir) + "/" + guest_.hostname + ext;
+  }
+  bool LockState(Fd* lock);
+  void PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result);
+  void DiscardState();
+  bool CreateOverlay(const StateStamp& stamp);
+  bool ConnectMonitor(QmpClient* qmp, pid_t pid, std::string* err);
+  bool SetLink(QmpClient* qmp, bool up);
 
   const GuestOpsSetup& setup_;
   const GuestRecord& guest_;
@@ -173,6 +217,11 @@ class RealGuestOps : public GuestOps {
   bool auto_kvm_ = false;
   /// KVM failed at this run's launch: the next one is under TCG.
   bool kvm_failed_ = false;
+  /// What the state the last launch booted on is made from (SaveState
+  /// writes it down once saved).
+  StateStamp pending_stamp_;
+  /// A resume failed in this run: the next launches boot (and save anew).
+  bool resume_abandoned_ = false;
 };
 
 // User mode: the port the live QEMU `pid` forwards to the guest's port 22
@@ -406,8 +455,15 @@ LaunchResult RealGuestOps::Launch() {
   // anyone else's runqemuos runs it through sudo with the system's.
   if (setup_.root && !setup_.settings_path.empty())
     argv.insert(argv.end(), {"-C", setup_.settings_path});
+  HostChoices host = ChooseHost();
+  // The state's overlay is looked at and made under a lock of its own,
+  // held until runqemuos has locked the image: two drivers launching the
+  // guest at once never both touch it.
+  Fd state_lock;
+  if (guest_.resume && LockState(&state_lock))
+    PrepareState(BuildQemuArgv(guest_, setup_.settings, host), &host, &result);
   std::vector<std::string> rest =
-      RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings, ChooseHost()), setup_.settings);
+      RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings, host), setup_.settings);
   argv.insert(argv.end(), rest.begin(), rest.end());
   log_->Cmd(argv);
   ChildOptions opts;
@@ -433,6 +489,15 @@ LaunchResult RealGuestOps::Launch() {
     log_->Msg("QEMU started as pid " + TrimEnd(out));
     if (!ParseLaunchPid(TrimEnd(out), &launched_pid_)) launched_pid_ = 0;
     result.outcome = LaunchOutcome::kStarted;
+    // The state was saved with the guest's link down (SaveState): its
+    // resume watcher takes the link coming up as the sign to take a lease
+    // on this tap, mount its shares, set its clock and say it is up.
+    if (result.resumed) {
+      QmpClient qmp;
+      std::string qerr;
+      if (!ConnectMonitor(&qmp, launched_pid_, &qerr) || !SetLink(&qmp, true))
+        log_->Msg("cannot bring the resumed guest's link up: " + qerr);
+    }
     return result;
   }
   if (!message.empty()) log_->Error(message);
@@ -685,6 +750,292 @@ ScriptRun RealGuestOps::RunScript() {
   run.ssh_failure = SshFailureLine(ssh.err_tail);
   run.interrupted = ssh.interrupted;
   return run;
+}
+
+// --- saved states ----------------------------------------------------------------
+
+// The state's lock, in the user's private state directory; false (and no
+// state is used) if it cannot be had.
+bool RealGuestOps::LockState(Fd* lock) {
+  std::string err;
+  const std::string dir = StateDirectory(setup_.settings.launch_dir);
+  if (!MakeDirs(setup_.settings.launch_dir, 0755, &err) || !MakePrivateDirectory(dir, &err)) {
+    log_->Error("no saved state: " + err);
+    return false;
+  }
+  const std::string path = StatePath(".lock");
+  lock->Reset(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+  if (!lock->ok()) {
+    log_->Error("no saved state: " + ErrnoMessage(path));
+    return false;
+  }
+  while (flock(lock->get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + path));
+      return false;
+    }
+  }
+  return true;
+}
+
+void RealGuestOps::DiscardState() {
+  for (const char* ext : {".qcow2", ".stamp"}) {
+    const std::string path = StatePath(ext);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT)
+      log_->Error(ErrnoMessage("cannot remove " + path));
+  }
+}
+
+// Decides, under the state's lock, how this launch goes: resuming the
+// saved state when it was made from exactly this QEMU, image and command
+// line (saved_state's StaleReason), else booting on a new overlay whose
+// state SaveState takes once the guest is up. `plain` is the command line
+// without a state; *host gets the overlay and the snapshot to resume.
+void RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result) {
+  // The state is the guest's window on its disk: runall's card is what
+  // tells the guest it was resumed (its link going down and up).
+  if (plain.nic.empty()) {
+    log_->Msg(
+        "resume = yes needs runall's network card (the record's option lines bring "
+        "their own, or nic = none): booting without a saved state");
+    return;
+  }
+  // Another QEMU has the image: runqemuos will say so, and the state is
+  // that QEMU's to use.
+  std::string who, err;
+  if (ImageInUse(guest_.image, &who, &err) != ImageUse::kFree) return;
+  StateStamp now;
+  QemuIdentity qemu;
+  if (!IdentifyQemu(plain.argv[0], PathEnv(), &qemu, &err) ||
+      !IdentifyFile(guest_.image, &now.image, &err)) {
+    log_->Error("no saved state: " + err);
+    return;
+  }
+  now.qemu.path = qemu.path;
+  now.qemu.dev = qemu.dev;
+  now.qemu.ino = qemu.ino;
+  now.qemu.size = qemu.size;
+  FileIdentity q;
+  if (IdentifyFile(qemu.path, &q, &err)) now.qemu.mtime_ns = q.mtime_ns;
+  now.args = plain.argv;
+  now.args.push_back("[nic] " + plain.nic + " " + plain.mac + (plain.user_net ? " user" : " tap"));
+  const std::string overlay = StatePath(".qcow2"), stamp_path = StatePath(".stamp");
+  std::string text;
+  int errnum = 0;
+  FileCheck check;
+  struct stat st;
+  if (ReadFileText(stamp_path, check, &text, &err, &errnum)) {
+    StateStamp saved;
+    std::string reason;
+    if (!ParseStamp(text, &saved, &err))
+      reason = "its stamp " + stamp_path + " is unreadable (" + err + ")";
+    else if (stat(overlay.c_str(), &st) != 0)
+      reason = ErrnoMessage(overlay);
+    else if (setup_.fresh)
+      reason = "--fresh";
+    else if (resume_abandoned_)
+      reason = "it did not resume";
+    else
+      reason = StaleReason(saved, now);
+    if (reason.empty()) {
+      log_->Msg("Resuming from the saved state " + overlay + " (" +
+                std::to_string((st.st_size + (1 << 19)) >> 20) + " MiB)");
+      host->disk_overlay = overlay;
+      host->loadvm = kSnapshotTag;
+      result->resumed = true;
+      return;
+    }
+    log_->Msg("Saved state discarded: " + reason + "; booting");
+    DiscardState();
+  } else if (errnum != ENOENT) {
+    log_->Msg("Saved state discarded: " + err + "; booting");
+    DiscardState();
+  }
+  pending_stamp_ = now;
+  pending_stamp_.saved = false;
+  if (!CreateOverlay(pending_stamp_)) return;
+  host->disk_overlay = overlay;
+  result->save_state = true;
+  log_->Msg("Booting on a new state " + overlay + ", saved once the guest is up");
+}
+
+// A new overlay above the guest's image, with a stamp saying it is not
+// saved yet. qemu-img is the one beside QEMU, else the first on PATH.
+bool RealGuestOps::CreateOverlay(const StateStamp& stamp) {
+  std::string err, qemu_img;
+  const std::string beside = DirName(stamp.qemu.path) + "/qemu-img";
+  QemuIdentity id;
+  if (access(beside.c_str(), X_OK) == 0)
+    qemu_img = beside;
+  else if (IdentifyQemu("qemu-img", PathEnv(), &id, &err))
+    qemu_img = id.path;
+  else {
+    log_->Error("no saved state: " + err);
+    return false;
+  }
+  const std::string overlay = StatePath(".qcow2");
+  const std::string fresh = overlay + ".new";
+  unlink(fresh.c_str());
+  std::vector<std::string> argv = {
+      qemu_img, "create",     "-q", "-f", "qcow2", "-F", guest_.image_format,
+      "-b",     guest_.image, fresh};
+  log_->Cmd(argv);
+  std::string out;
+  ExitStatus status;
+  if (!RunChild(argv, &out, &status, &err) || !status.success()) {
+    log_->Error("no saved state: qemu-img create failed" + (err.empty() ? "" : ": " + err));
+    unlink(fresh.c_str());
+    return false;
+  }
+  if (rename(fresh.c_str(), overlay.c_str()) != 0 ||
+      !WriteFileAtomically(DirName(overlay), guest_.hostname + ".stamp", FormatStamp(stamp),
+                           &err)) {
+    log_->Error("no saved state: " + (err.empty() ? ErrnoMessage(overlay) : err));
+    unlink(fresh.c_str());
+    DiscardState();
+    return false;
+  }
+  return true;
+}
+
+// The monitor runqemuos gave QEMU `pid`, retried while QEMU is still
+// making it.
+bool RealGuestOps::ConnectMonitor(QmpClient* qmp, pid_t pid, std::string* err) {
+  const std::string socket =
+      MonitorSocketPath(setup_.settings.launch_dir, guest_.hostname, getuid());
+  ProcessWatch qemu(pid);
+  const int64_t deadline = MonotonicMs() + kQmpMs;
+  while (!qmp->Connect(socket, kQmpMs, err)) {
+    if (MonotonicMs() >= deadline || !qemu.Alive() || !SleepUnlessInterrupted(50)) return false;
+  }
+  if (qmp->peer_pid() != 0 && qmp->peer_pid() != pid) {
+    *err = socket + " is the monitor of pid " + std::to_string(qmp->peer_pid()) +
+           ", not of QEMU (pid " + std::to_string(pid) + ")";
+    return false;
+  }
+  return true;
+}
+
+bool RealGuestOps::SetLink(QmpClient* qmp, bool up) {
+  JsonValue ignored;
+  std::string err;
+  const std::string args =
+      std::string("{\"name\": \"") + kNetdevId + "\", \"up\": " + (up ? "true" : "false") + "}";
+  if (qmp->Execute("set_link", args, kQmpMs, &ignored, &err)) return true;
+  log_->Error(std::string("QMP set_link ") + (up ? "up" : "down") + ": " + err);
+  return false;
+}
+
+// The save: the guest's link goes down, which its resume watcher takes as
+// the sign to unmount its 9p shares (QEMU refuses to save while one is
+// mounted, and a mount would not survive the resume); QEMU saves the
+// guest's RAM, devices and disk into the overlay (HMP savevm, retried
+// while the shares are still mounted); the link comes up again, and the
+// watcher mounts the shares and writes the up-file, as it will after
+// every resume. The saved state is one with the link down: a resume
+// brings it up (Launch), and the guest does the same again.
+bool RealGuestOps::SaveState() {
+  QmpClient qmp;
+  std::string err;
+  if (!ConnectMonitor(&qmp, launched_pid_, &err)) {
+    log_->Error("state not saved: no monitor: " + err);
+    return false;
+  }
+  log_->Msg("Saving the guest's state: link down, then QMP savevm " + std::string(kSnapshotTag));
+  if (!SetLink(&qmp, false)) return false;
+  const int64_t start = MonotonicMs();
+  const int64_t deadline = start + kUnmountSeconds * 1000LL;
+  bool saved = false, mounted = false;
+  std::string said;
+  for (;;) {
+    JsonValue reply;
+    const std::string cmd = std::string("{\"command-line\": \"savevm ") + kSnapshotTag + "\"}";
+    if (!qmp.Execute("human-monitor-command", cmd, 120000, &reply, &err)) {
+      said = err;
+      break;
+    }
+    said = TrimEnd(reply.type == JsonValue::Type::kString ? reply.text : "");
+    if (said.empty()) {
+      saved = true;
+      break;
+    }
+    // "Error: Migration is disabled when VirtFS export path '...' is
+    // mounted in the guest using mount_tag '...'": not yet unmounted.
+    mounted = said.find("VirtFS") != std::string::npos;
+    if (!mounted || MonotonicMs() >= deadline || !SleepUnlessInterrupted(200)) break;
+  }
+  const double took = (MonotonicMs() - start) / 1000.0;
+  // The up-file as it is while the shares are unmounted: the guest's
+  // unmount may still have changed its time, its next write is the sign.
+  struct timespec up_before = {0, 0};
+  FileNewerThan(up_file_, up_before, &up_before);
+  SetLink(&qmp, true);
+  if (!saved) {
+    log_->Error("state not saved: " + said +
+                (mounted ? " (the guest did not unmount its shares within " +
+                               std::to_string(kUnmountSeconds) +
+                               "s: does it run runall's resume watcher? runall-guest(7))"
+                         : ""));
+    DiscardState();
+    if (mounted) return false;
+  } else {
+    pending_stamp_.saved = true;
+    if (!WriteFileAtomically(DirName(StatePath(".stamp")), guest_.hostname + ".stamp",
+                             FormatStamp(pending_stamp_), &err)) {
+      log_->Error("state saved, but its stamp not written: " + err);
+      DiscardState();
+    } else {
+      struct stat st;
+      long long mib =
+          stat(StatePath(".qcow2").c_str(), &st) == 0 ? (st.st_size + (1 << 19)) >> 20 : 0;
+      char buf[32];
+      snprintf(buf, sizeof buf, "%.2fs", took);
+      log_->Msg("Saved the guest's state in " + StatePath(".qcow2") + " (" + std::to_string(mib) +
+                " MiB, " + buf + ")");
+    }
+  }
+  // The shares come back with the link: the script needs them.
+  FileWait w;
+  w.dir = setup_.up_dir;
+  w.name = guest_.hostname;
+  w.newer_than = up_before;
+  w.timeout_ms = kBackFromSaveSeconds * 1000LL;
+  w.tick_ms = 250;
+  ProcessWatch qemu(launched_pid_);
+  w.tick = [&](int64_t) { return qemu.Alive(); };
+  struct timespec up = {0, 0};
+  if (WaitForFile(w, &up) != WaitResult::kAppeared)
+    log_->Error("the guest did not say it is back from the save (no new up-file within " +
+                std::to_string(kBackFromSaveSeconds) + "s)");
+  return saved;
+}
+
+// A resume that did not come up: its QEMU (the one runqemuos reported)
+// goes, and the state with it, so that the next launch boots.
+bool RealGuestOps::AbandonResume() {
+  resume_abandoned_ = true;
+  if (launched_pid_ != 0) {
+    ProcessWatch qemu(launched_pid_);
+    std::string err;
+    if (qemu.Alive()) {
+      log_->Msg("Stopping the resumed QEMU (pid " + std::to_string(launched_pid_) + ")");
+      if (qemu.Signal(SIGTERM, &err) && qemu.WaitExit(kAbandonTermMs) != ExitWait::kExited &&
+          qemu.Signal(SIGKILL, &err))
+        qemu.WaitExit(kAbandonKillMs);
+      if (qemu.Alive()) {
+        log_->Error("QEMU (pid " + std::to_string(launched_pid_) + ") still running" +
+                    (err.empty() ? "" : ": " + err));
+        return false;
+      }
+    }
+    launched_pid_ = 0;
+  }
+  Fd lock;
+  if (LockState(&lock)) {
+    log_->Msg("Saved state discarded: it did not resume");
+    DiscardState();
+  }
+  return true;
 }
 
 bool RealGuestOps::FindQemu(pid_t* pid) {

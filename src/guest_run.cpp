@@ -219,6 +219,7 @@ bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
 // guest is booted instead. False when the run ends here.
 bool GuestRun::GiveUpResume() {
   log_->Msg("Resuming from the saved state failed: booting instead");
+  ShowConsoleTail();
   if (ops_->AbandonResume()) return true;
   result_.status = GuestStatus::kError;
   result_.detail = "resuming from the saved state failed, and its QEMU would not stop";

@@ -224,6 +224,8 @@ bool ParseSettings(const std::string& text, const std::string& name, Settings* s
       ok = ParseSeconds(value, &s->hostname_delete_age);
     } else if (key == "hostname_max_age") {
       ok = ParseSeconds(value, &s->hostname_max_age);
+    } else if (key == "resume") {
+      ok = ParseBool(value, &s->resume);
     } else if (key == "accel") {
       ok = ValidAccelSetting(value);
       s->accel = value;

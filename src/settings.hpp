@@ -73,6 +73,9 @@ struct Settings {
   /// guest of the host's own architecture when it is usable, else TCG),
   /// kvm, tcg, or another accelerator QEMU knows (accel.hpp).
   std::string accel = "auto";
+  /// Whether a guest whose record does not say is resumed from a saved
+  /// state instead of booted (runall.conf(5), resume).
+  bool resume = false;
 
   // Timeouts, in seconds.
   unsigned start_timeout = 600;  ///< default when a record gives none

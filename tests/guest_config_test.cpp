@@ -349,6 +349,23 @@ TEST(GuestConfig, UserNetworkDefaultNamedInTheRefusal) {
       << err;
 }
 
+TEST(GuestConfig, ResumeDefaultsToTheSettings) {
+  Settings settings = TestSettings();
+  std::vector<GuestRecord> r;
+  std::string err;
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\nresume = yes\n", "guests", settings, &r, &err))
+      << err;
+  EXPECT_FALSE(r[0].resume);
+  EXPECT_TRUE(r[1].resume);
+  settings.resume = true;
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\nresume = no\n", "guests", settings, &r, &err))
+      << err;
+  EXPECT_TRUE(r[0].resume);
+  EXPECT_FALSE(r[1].resume);
+  EXPECT_FALSE(ParseGuestConfig("a a.img\nresume = maybe\n", "guests", settings, &r, &err));
+  EXPECT_EQ(err, "guests:2: bad value for resume: \"maybe\" (yes or no)");
+}
+
 TEST(GuestConfig, AccelDefaultsToTheSettings) {
   Settings settings = TestSettings();
   settings.accel = "tcg";

@@ -991,8 +991,8 @@ TEST_F(GuestRunTest, ResumeWhoseQemuExitsBootsInstead) {
   EXPECT_EQ(StatusText(r), "passed");
   EXPECT_FALSE(r.resumed);
   EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
-                           "WaitBoot", "AbandonResume", "Launch", "Gather", "WaitBoot", "AwaitSsh",
-                           "SaveState", "RunScript", "End"}));
+                           "WaitBoot", "ConsoleTail", "AbandonResume", "Launch", "Gather",
+                           "WaitBoot", "AwaitSsh", "SaveState", "RunScript", "End"}));
   EXPECT_TRUE(Logged("Resuming from the saved state failed: booting instead"));
 }
 
@@ -1009,9 +1009,9 @@ TEST_F(GuestRunTest, ResumeRunqemuosRefusedBootsInstead) {
   ops_.launches = {Resumed(LaunchOutcome::kNotStarted), BootToSave()};
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "passed");
-  EXPECT_EQ(Ops(),
-            (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "AbandonResume", "Launch",
-                    "Gather", "WaitBoot", "AwaitSsh", "SaveState", "RunScript", "End"}));
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "ConsoleTail",
+                           "AbandonResume", "Launch", "Gather", "WaitBoot", "AwaitSsh", "SaveState",
+                           "RunScript", "End"}));
 }
 
 TEST_F(GuestRunTest, ResumeIsAbandonedOnlyOnce) {

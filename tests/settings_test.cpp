@@ -208,6 +208,15 @@ TEST(Settings, ShippedExampleParsesCommentedAndUncommented) {
   EXPECT_EQ(u.accel, "auto");
 }
 
+TEST(Settings, ResumeIsOffUnlessSet) {
+  Settings s = DefaultSettings();
+  EXPECT_FALSE(s.resume);
+  std::string err;
+  ASSERT_TRUE(ParseSettings("resume = yes\n", "runall.conf", &s, &err)) << err;
+  EXPECT_TRUE(s.resume);
+  EXPECT_FALSE(ParseSettings("resume = later\n", "runall.conf", &s, &err));
+}
+
 TEST(Settings, AccelIsAutoUnlessSet) {
   Settings s = DefaultSettings();
   EXPECT_EQ(s.accel, "auto");
