@@ -220,6 +220,10 @@ class RealGuestOps : public GuestOps {
   /// What the state the last launch booted on is made from (SaveState
   /// writes it down once saved).
   StateStamp pending_stamp_;
+  /// The last launch resumed a saved state: its boot signal is the
+  /// up-file the guest's resume watcher writes, whatever boot_signal says
+  /// (ssh answers before the watcher has mounted the shares).
+  bool last_launch_resumed_ = false;
   /// A resume failed in this run: the next launches boot (and save anew).
   bool resume_abandoned_ = false;
 };
@@ -456,6 +460,7 @@ LaunchResult RealGuestOps::Launch() {
   if (setup_.root && !setup_.settings_path.empty())
     argv.insert(argv.end(), {"-C", setup_.settings_path});
   HostChoices host = ChooseHost();
+  last_launch_resumed_ = false;
   // The state's overlay is looked at and made under a lock of its own,
   // held until runqemuos has locked the image: two drivers launching the
   // guest at once never both touch it.
@@ -489,6 +494,7 @@ LaunchResult RealGuestOps::Launch() {
     log_->Msg("QEMU started as pid " + TrimEnd(out));
     if (!ParseLaunchPid(TrimEnd(out), &launched_pid_)) launched_pid_ = 0;
     result.outcome = LaunchOutcome::kStarted;
+    last_launch_resumed_ = result.resumed;
     // The state was saved with the guest's link down (SaveState): its
     // resume watcher takes the link coming up as the sign to take a lease
     // on this tap, mount its shares, set its clock and say it is up.
@@ -640,7 +646,7 @@ BootWait RealGuestOps::WaitBoot() {
     setup_.console->SetProgress(item);
   };
   progress();
-  if (guest_.boot_signal == BootSignal::kUpFile) {
+  if (guest_.boot_signal == BootSignal::kUpFile || last_launch_resumed_) {
     FileWait w;
     w.dir = setup_.up_dir;
     w.name = guest_.hostname;
