@@ -812,17 +812,12 @@ void RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, Lau
   if (ImageInUse(guest_.image, &who, &err) != ImageUse::kFree) return;
   StateStamp now;
   QemuIdentity qemu;
+  // The program as PATH finds it now, stat'ed to the nanosecond.
   if (!IdentifyQemu(plain.argv[0], PathEnv(), &qemu, &err) ||
-      !IdentifyFile(guest_.image, &now.image, &err)) {
+      !IdentifyFile(qemu.path, &now.qemu, &err) || !IdentifyFile(guest_.image, &now.image, &err)) {
     log_->Error("no saved state: " + err);
     return;
   }
-  now.qemu.path = qemu.path;
-  now.qemu.dev = qemu.dev;
-  now.qemu.ino = qemu.ino;
-  now.qemu.size = qemu.size;
-  FileIdentity q;
-  if (IdentifyFile(qemu.path, &q, &err)) now.qemu.mtime_ns = q.mtime_ns;
   now.args = plain.argv;
   now.args.push_back("[nic] " + plain.nic + " " + plain.mac + (plain.user_net ? " user" : " tap"));
   const std::string overlay = StatePath(".qcow2"), stamp_path = StatePath(".stamp");
