@@ -26,6 +26,7 @@ sleep 1
 exec $real "\$@"
 WRAPPER
 chmod 0755 "$d/wrap/qemu-system-x86_64"
+# shellcheck disable=SC2016 # expanded on the guest
 printf '#!/bin/sh\necho "on $(~/hostname)"\n' >"$d/script"
 
 PATH="$d/wrap:$PATH" e2e_run -sf "$d/script" >"$d/cold.out" 2>"$d/cold.err"
