@@ -128,10 +128,14 @@ for _ in $(seq 300); do
 done
 [ "$(grep -c '\] started$' "$d/int.out")" = 2 ] || fail "^C: the scripts did not start"
 [ -n "$(ssh_pids)" ] || fail "^C: no ssh running during the script"
+t0=$SECONDS
 kill -INT -- "-$(cat "$d/driver.pid")"
 wait "$waiter"
 rc=$?
 [ "$rc" = 130 ] || fail "^C: exit $rc, expected 130"
+# Not a speed target: the sleeper sleeps 60 s, and a driver that waited
+# for it (the master holding the killed ssh's pipes) did not stop.
+[ $((SECONDS - t0)) -lt 20 ] || fail "^C: the driver waited $((SECONDS - t0))s for the script"
 for g in mux-tap mux-user; do
 	[ "$(e2e_result "$d/int.out" "$g")" = interrupted ] ||
 		fail "^C: $g is '$(e2e_result "$d/int.out" "$g")'"
