@@ -80,24 +80,25 @@ e2e_run -j 2 -sn "$d/auths" >"$d/warm1.out" 2>"$d/warm1.err" || fail "warm run: 
 no_leftovers "first warm run"
 e2e_run -j 2 -sn "$d/auths" >"$d/warm2.out" 2>"$d/warm2.err" || fail "warm run: exit $?"
 no_leftovers "second warm run"
-sockets=
+sockets=()
 for g in mux-tap mux-user; do
 	grep -q "$g:: QEMU started" "$d/warm2.err" && fail "warm: $g was launched"
 	grep -q "$g:: Test succeeded" "$d/warm2.err" || fail "warm: no connection test on $g"
 	a=$(auths "$d/warm1.out" "$g") b=$(auths "$d/warm2.out" "$g")
-	[ -n "$a" ] && [ -n "$b" ] || fail "warm: no count from $g: $(cat "$d/warm2.out")"
+	[ -n "$a" ] || fail "warm: no count from $g: $(cat "$d/warm1.out")"
+	[ -n "$b" ] || fail "warm: no count from $g: $(cat "$d/warm2.out")"
 	[ $((b - a)) = 1 ] ||
 		fail "warm run on $g: $((b - a)) authentications (the connection test and the script each made its own connection)"
 	sock=$(sed -n "s/.*$g:: Opened the ssh master .*(control socket \(.*\))$/\1/p" "$d/warm2.err")
 	[ -n "$sock" ] || fail "warm: no master opened for $g"
 	case $sock in "$XDG_RUNTIME_DIR"/runall-ssh.*/"$g") ;; *) fail "$g's control socket: $sock" ;; esac
-	sockets="$sockets $sock"
+	sockets+=("$sock")
 	grep -q "$g:: Closed the ssh master of this run (the guest's run ended)" "$d/warm2.err" ||
 		fail "warm: $g's master not closed"
 done
 # -j 2: one directory for the run, a socket for each guest.
-set -- $sockets
-[ "$(dirname "$1")" = "$(dirname "$2")" ] || fail "two control directories in one run: $*"
+[ "$(dirname "${sockets[0]}")" = "$(dirname "${sockets[1]}")" ] ||
+	fail "two control directories in one run: ${sockets[*]}"
 ok "a warm run with -j 2 authenticated once per guest (tap and user mode); nothing left"
 
 # --- without multiplexing: an authentication per ssh, as before ---------------
