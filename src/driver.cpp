@@ -31,6 +31,7 @@
 #include "settings_source.hpp"
 #include "shard.hpp"
 #include "ssh.hpp"
+#include "ssh_mux.hpp"
 #include "worker_pool.hpp"
 
 #ifndef RUNALL_BINDIR
@@ -203,6 +204,9 @@ class Driver {
         console_(!args.quiet && isatty(STDERR_FILENO), args.jobs > 1),
         started_(time(nullptr)),
         started_ms_(MonotonicMs()) {}
+  // Every guest's run has closed its ssh master by now (GuestOps::End),
+  // interrupted or not; the directory of their sockets goes with the run.
+  ~Driver() { RemoveControlDir(setup_.ssh_control_dir); }
 
   int Load(std::string* err);
   int Prepare(std::string* err);
@@ -325,6 +329,13 @@ int Driver::Prepare(std::string* err) {
   }
   if (!MakeDirs(setup_.log_dir, 0700, err)) return kExitSystem;
   if (!MakeDirs(DirName(setup_.ssh.known_hosts), 0700, err)) return kExitSystem;
+  // Made last, so that nothing above can fail with the directory made.
+  if (setup_.settings.ssh_multiplex && !picked_.empty()) {
+    std::string why;
+    if (!MakeControlDir(ControlDirBases(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR")),
+                        &setup_.ssh_control_dir, &why))
+      log_.Msg("", why + ": each ssh makes its own connection");
+  }
   return kExitOk;
 }
 

@@ -28,6 +28,7 @@
 #include "qmp.hpp"
 #include "runqemuos_args.hpp"
 #include "saved_state.hpp"
+#include "ssh_mux.hpp"
 #include "tcp_probe.hpp"
 #include "user_net.hpp"
 #include "wait_file.hpp"
@@ -47,6 +48,10 @@ const int kReadySeconds = 30;
 const int kQuickKnockMs = 300;
 // How long a shutdown command over ssh may take, beyond the connect timeout.
 const int kShutdownSshSeconds = 10;
+// How long `ssh -O exit` may take, and the master then to remove its
+// socket, its last act before it exits.
+const int kMasterExitMs = 5000;
+const int kMasterGoneMs = 2000;
 // How much of ssh's stderr is kept to tell its own failures apart.
 const size_t kTailBytes = 4096;
 // How long QEMU's monitor may take to say which port it forwards, when no
@@ -125,7 +130,10 @@ class RealGuestOps : public GuestOps {
         log_(log),
         launch_path_(setup.settings.launch_dir + "/" + guest.hostname),
         up_file_(setup.up_dir + "/" + guest.hostname),
-        user_net_(guest.network == NetworkMode::kUser) {
+        user_net_(guest.network == NetworkMode::kUser),
+        control_path_(setup.ssh_control_dir.empty()
+                          ? std::string()
+                          : ControlSocketPath(setup.ssh_control_dir, guest.hostname)) {
     endpoint_.hostname = guest.hostname;
     if (user_net_) {
       // Where QEMU forwards the guest's ssh; the port is learned per QEMU.
@@ -139,7 +147,10 @@ class RealGuestOps : public GuestOps {
       setup_.console->Text(STDOUT_FILENO, "-----" + guest_.hostname + "-----\n");
     if (!user_net_) ResolveEndpoint();
   }
-  void End() override { setup_.console->ClearProgress(guest_.hostname); }
+  void End() override {
+    CloseMaster("the guest's run ended");
+    setup_.console->ClearProgress(guest_.hostname);
+  }
   void Gather(StartupFacts* facts) override;
   Reach TestConnection(Knock knock) override {
     return Connect(knock == Knock::kQuick ? kQuickKnockMs
@@ -179,6 +190,8 @@ class RealGuestOps : public GuestOps {
   void LearnForwardedPort(pid_t pid);
   TcpProbe Knock(int timeout_ms, std::string* why);
   SshRun Ssh(const std::string& remote, bool forward, int64_t timeout_ms);
+  MuxPlan PlanMux(SshConfig* config);
+  void CloseMaster(const std::string& why);
   Reach Connect(int knock_ms);
   HostChoices ChooseHost();
   StopRequest PressPowerButton();
@@ -211,6 +224,12 @@ class RealGuestOps : public GuestOps {
   /// QEMU of port_pid_ forwards (endpoint_.port; empty while none is known).
   const bool user_net_;
   pid_t port_pid_ = 0;
+  /// This guest's ssh control socket in the run's control directory;
+  /// empty: no connection sharing.
+  const std::string control_path_;
+  unsigned masters_opened_ = 0;  ///< by this run (at most kMaxMastersPerRun)
+  ino_t master_ino_ = 0;         ///< the socket of the last one opened
+  bool said_unshared_ = false;   ///< logged that sharing is spent
   /// The console log's size before this run's last launch; -1: no launch.
   off_t console_offset_ = -1;
   /// The last launch ran under KVM that `accel = auto` chose.
@@ -310,14 +329,44 @@ void RealGuestOps::Gather(StartupFacts* facts) {
   if (user_net_) LearnForwardedPort(facts->launch_names_live_qemu ? launch_.pid : 0);
 }
 
+// How the next ssh shares this guest's connection (ssh_mux's PlanSsh),
+// set in *config: a session of the live master, or the master itself if
+// none runs, or - sharing off, or a second master broken as well - a
+// connection of its own.
+MuxPlan RealGuestOps::PlanMux(SshConfig* config) {
+  if (control_path_.empty()) return MuxPlan::kPlain;
+  ino_t ino = 0;
+  MasterState state = ProbeMaster(control_path_, &ino);
+  if (state == MasterState::kStale) {
+    // A master that died without removing its socket (killed): ours, in
+    // our own directory, and in the way of the next one.
+    log_->Msg("The ssh master of " + control_path_ + " is gone; removing its socket");
+    unlink(control_path_.c_str());
+    state = MasterState::kAbsent;
+  }
+  MuxPlan plan = PlanSsh(true, state, masters_opened_);
+  if (plan == MuxPlan::kPlain && !said_unshared_) {
+    said_unshared_ = true;
+    log_->Msg("The ssh master broke " + std::to_string(masters_opened_) +
+              " times: the rest of this run's ssh connections are made one by one");
+  }
+  if (plan != MuxPlan::kPlain) {
+    config->control_path = control_path_;
+    config->control_master = plan == MuxPlan::kOpen;
+  }
+  return plan;
+}
+
 // Runs ssh with `remote` on the guest. With `forward`, its output goes to
 // the terminal and the guest's log as it comes; else it is collected.
 RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
                                        int64_t timeout_ms) {
   SshRun run;
   SshRoute route{endpoint_.hostname, endpoint_.port};
+  SshConfig config = setup_.ssh;
+  const MuxPlan plan = PlanMux(&config);
   std::vector<std::string> argv =
-      SshArgv(setup_.ssh, guest_.hostname, remote, user_net_ ? &route : nullptr);
+      SshArgv(config, guest_.hostname, remote, user_net_ ? &route : nullptr);
   log_->Cmd(argv);
   ChildOptions opts;
   opts.out = opts.err = ChildOutput::kPipe;
@@ -351,7 +400,60 @@ RealGuestOps::SshRun RealGuestOps::Ssh(const std::string& remote, bool forward,
   run.timed_out = end.timed_out;
   run.interrupted = end.stopped;
   run.outcome = ClassifySsh(end.status.wait_status(), run.err_tail, &run.exit_code);
+  if (plan == MuxPlan::kOpen) {
+    ino_t ino = 0;
+    if (ProbeMaster(control_path_, &ino) == MasterState::kLive && ino != master_ino_) {
+      ++masters_opened_;
+      master_ino_ = ino;
+      log_->Msg(std::string(masters_opened_ == 1 ? "Opened" : "Opened again") +
+                " the ssh master of this run: later ssh commands to " + guest_.hostname +
+                " run as sessions of its connection (control socket " + control_path_ + ")");
+    }
+  }
+  // A master whose connection is dead but that has not noticed yet (a
+  // guest that froze, a network that went) would keep every later session
+  // waiting until its keepalives give up: the next ssh opens a fresh one.
+  if (plan != MuxPlan::kPlain && (run.timed_out || run.outcome == SshOutcome::kConnectFailed))
+    CloseMaster("its connection failed");
   return run;
+}
+
+// Asks this guest's master to exit and waits for it to go (it removes its
+// socket last); a socket left behind is removed. Bounded, and not cut
+// short by a ^C: an interrupted run closes its master too.
+void RealGuestOps::CloseMaster(const std::string& why) {
+  if (control_path_.empty()) return;
+  ino_t ino = 0;
+  MasterState state = ProbeMaster(control_path_, &ino);
+  if (state == MasterState::kAbsent) return;
+  if (state == MasterState::kLive) {
+    std::vector<std::string> argv =
+        SshExitMasterArgv(setup_.ssh.program, control_path_, guest_.hostname);
+    log_->Cmd(argv);
+    ChildOptions opts;
+    opts.out = opts.err = ChildOutput::kPipe;
+    Child c;
+    std::string err, said;
+    if (StartChild(argv, opts, &c, &err)) {
+      ChildIo io;
+      io.timeout_ms = kMasterExitMs;
+      io.on_out = io.on_err = [&](const char* d, size_t n) {
+        if (said.size() < kTailBytes) said.append(d, n);
+      };
+      ChildEnd end = DriveChild(c, io);
+      if (!end.status.success())
+        log_->Msg("ssh -O exit: " + end.status.Describe() +
+                  (said.empty() ? std::string() : ": " + TrimEnd(said)));
+    } else {
+      log_->Error(err);
+    }
+    const int64_t deadline = MonotonicMs() + kMasterGoneMs;
+    while (ProbeMaster(control_path_, &ino) != MasterState::kAbsent && MonotonicMs() < deadline)
+      SleepMs(10);
+  }
+  if (unlink(control_path_.c_str()) == 0)
+    log_->Msg("Removed the ssh control socket " + control_path_ + " its master left");
+  log_->Msg("Closed the ssh master of this run (" + why + ")");
 }
 
 // A knock on the guest's ssh port. QEMU's forwarded port (user mode)
@@ -384,6 +486,8 @@ Reach RealGuestOps::Connect(int knock_ms) {
   if (test.outcome == SshOutcome::kOk) {
     if (HostnameAnswers(test.out, guest_.hostname)) return Reach::kYes;
     log_->Msg("./hostname answered \"" + TrimEnd(test.out) + "\", not " + guest_.hostname);
+    // Not this guest: no later ssh may be a session of that connection.
+    CloseMaster("it reached another machine");
     return Reach::kNo;
   }
   if (test.outcome == SshOutcome::kHostKeyChanged) {
@@ -1068,6 +1172,9 @@ StopRequest RealGuestOps::RequestStop(StopWay way) {
                        (setup_.ssh.connect_timeout + kShutdownSshSeconds) * 1000LL);
       request.interrupted = ssh.interrupted;
       request.sent = ssh.outcome == SshOutcome::kOk;
+      // The last ssh of the run: the guest is going down, and its master
+      // would only wait for the connection to die with it.
+      CloseMaster("the guest is shutting down");
       if (!request.sent) {
         std::string line = ssh.timed_out ? "ssh timed out" : SshFailureLine(ssh.err_tail);
         request.why_not = line.empty() ? "ssh returned " + std::to_string(ssh.exit_code) : line;

@@ -26,6 +26,9 @@ struct GuestOpsSetup {
   std::string log_dir;        ///< the per-guest logs (and consoles) directory
   std::string up_dir;         ///< where guests write their up-files
   SshConfig ssh;
+  /// The run's directory of ssh control sockets (ssh_mux.hpp), one per
+  /// guest; empty: every ssh makes its own connection.
+  std::string ssh_control_dir;
   std::string script_name;  ///< under common_ro_guest; empty: no script
   bool root = false;        ///< we run as root (and may pass -C on)
   bool fresh = false;       ///< --fresh: boot, never resume; save the state anew

@@ -204,7 +204,12 @@ ChildEnd DriveChild(const Child& c, const ChildIo& io) {
   const int64_t start = MonotonicMs();
   int64_t kill_at = -1;
   bool termed = false;
+  bool reaped = false;
   char buf[8192];
+  auto pass_on = [&](int i, ssize_t got) {
+    const auto& sink = i == 0 ? io.on_out : io.on_err;
+    if (sink) sink(buf, static_cast<size_t>(got));
+  };
   while (fds[0] >= 0 || fds[1] >= 0) {
     struct pollfd p[3];
     int map[3];
@@ -224,6 +229,8 @@ ChildEnd DriveChild(const Child& c, const ChildIo& io) {
     if (!termed && io.timeout_ms >= 0)
       timeout = static_cast<int>(std::max<int64_t>(0, start + io.timeout_ms - now));
     if (kill_at >= 0) timeout = static_cast<int>(std::max<int64_t>(0, kill_at - now));
+    // Once it was asked to stop, look every 100 ms whether it has ended.
+    if (termed && (timeout < 0 || timeout > 100)) timeout = 100;
     int r = poll(p, static_cast<nfds_t>(n), timeout);
     if (r < 0 && errno == EINTR) continue;
     now = MonotonicMs();
@@ -254,12 +261,35 @@ ChildEnd DriveChild(const Child& c, const ChildIo& io) {
         fds[i] = -1;
         continue;
       }
-      const auto& sink = i == 0 ? io.on_out : io.on_err;
-      if (sink) sink(buf, static_cast<size_t>(got));
+      pass_on(i, got);
+    }
+    // A child that was stopped and has ended: its pipes may still be held
+    // open by a process it handed them to - an ssh master holds the
+    // descriptors of a multiplexed session until the remote command ends -
+    // and must not keep us waiting. What is in them now is passed on.
+    if (termed) {
+      int st = 0;
+      pid_t w = waitpid(c.pid, &st, WNOHANG);
+      if (w == c.pid) {
+        reaped = true;
+        end.status = ExitStatus::FromWait(st);
+        for (int i = 0; i < 2; ++i) {
+          if (fds[i] < 0) continue;
+          for (int reads = 0; reads < 16; ++reads) {
+            struct pollfd q = {fds[i], POLLIN, 0};
+            if (poll(&q, 1, 0) <= 0 || !(q.revents & POLLIN)) break;
+            ssize_t got = read(fds[i], buf, sizeof buf);
+            if (got <= 0) break;
+            pass_on(i, got);
+          }
+          close(fds[i]);
+          fds[i] = -1;
+        }
+      }
     }
   }
   std::string ignored;
-  if (!WaitChild(c.pid, &end.status, &ignored))
+  if (!reaped && !WaitChild(c.pid, &end.status, &ignored))
     end.status = ExitStatus::FromWait(255 << 8);  // as if it exited 255
   return end;
 }

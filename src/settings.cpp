@@ -201,6 +201,8 @@ bool ParseSettings(const std::string& text, const std::string& name, Settings* s
         b = e + 1;
       }
       s->dns = value;
+    } else if (key == "ssh_multiplex") {
+      ok = ParseBool(value, &s->ssh_multiplex);
     } else if (key == "restrict_hosts") {
       ok = ParseBool(value, &s->restrict_hosts);
     } else if (key == "sudo_hosts") {

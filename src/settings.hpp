@@ -39,6 +39,9 @@ struct Settings {
   std::string rw_host_base;    ///< per-guest read-write directories live here
   std::string up_dir;          ///< where guests signal boot; default common_rw_host
   std::string known_hosts;     ///< runall's own ssh known_hosts; empty: per user
+  /// One ssh connection per guest per run (OpenSSH's ControlMaster),
+  /// shared by the connection test, the script and the shutdown command.
+  bool ssh_multiplex = true;
   // The same directories as the guests mount them.
   std::string common_ro_guest;
   std::string common_rw_guest;

@@ -42,9 +42,15 @@ std::vector<std::string> SshArgv(const SshConfig& c, const std::string& host,
     opt("ProxyJump=none");
   }
   if (!c.control_path.empty()) {
-    opt("ControlMaster=auto");
+    // auto, not an explicit `ssh -M -N -f` first: the first ssh that
+    // reaches the guest (the connection test) becomes the master with no
+    // extra process and no extra round trip, and ssh itself makes a new
+    // one when the socket is gone or dead. ControlPersist sends the master
+    // into the background (in a session of its own, so a ^C on the
+    // terminal never reaches it) once it has authenticated.
+    opt(c.control_master ? "ControlMaster=auto" : "ControlMaster=no");
     opt("ControlPath=" + c.control_path);
-    opt("ControlPersist=" + std::to_string(c.control_persist));
+    if (c.control_master) opt("ControlPersist=" + std::to_string(c.control_persist));
   }
   if (!c.identity.empty()) {
     argv.push_back("-i");

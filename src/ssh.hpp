@@ -24,10 +24,18 @@ struct SshConfig {
   unsigned connect_timeout = 5;  ///< seconds, per connection attempt
   unsigned alive_interval = 15;  ///< ServerAliveInterval, seconds
   unsigned alive_count = 4;      ///< ServerAliveCountMax
-  /// A ControlPath for connection sharing (ControlMaster=auto); empty: none.
-  /// It makes the script's ssh reuse the connection test's connection.
+  /// The guest's control socket for connection sharing (ssh_mux.hpp);
+  /// empty: none, ssh makes its own connection.
   std::string control_path;
-  unsigned control_persist = 60;  ///< seconds a shared connection outlives use
+  /// With control_path: true lets ssh become the master when none runs
+  /// (ControlMaster=auto, the master then going into the background with
+  /// ControlPersist); false makes it a session of the live master only
+  /// (ControlMaster=no).
+  bool control_master = true;
+  /// Seconds an idle master outlives its last session. runall-os-test
+  /// closes it when the guest's run ends; this only bounds the life of a
+  /// master whose driver was killed before it could.
+  unsigned control_persist = 30;
 };
 
 /// The known_hosts file runall uses when the settings name none.

@@ -302,7 +302,10 @@ std::string LaunchedQemuProblem(const ProcessFacts& proc, const struct timespec&
                                 bool launched_here) {
   if (!proc.exists) return "the process is gone";
   if (!proc.exe.empty()) {
-    if (!StartsWith(Basename(proc.exe), "qemu-system"))
+    // A QEMU program may be a script that execs the real one - Debian's
+    // qemu-system-i386 is - and for a moment the process runs the script's
+    // interpreter; its command name is then the script's.
+    if (!StartsWith(Basename(proc.exe), "qemu-system") && !StartsWith(proc.comm, "qemu-system"))
       return "the process runs " + proc.exe + ", not a QEMU";
   } else if (!StartsWith(proc.comm, "qemu")) {
     return "the process is " + proc.comm + ", not a QEMU";

@@ -140,8 +140,10 @@ constexpr long kStartSlackNs = 100 * 1000 * 1000L;
 
 /// True if `proc` is plausibly the QEMU that a launch file written at
 /// `launch_mtime` names: it exists, its executable's name starts with
-/// "qemu-system" (or, when the executable is unreadable, its command name
-/// starts with "qemu"), and it started no later than the file was written.
+/// "qemu-system" (or its command name does: a QEMU program that is a
+/// wrapper script, between its interpreter's start and its exec of the real
+/// QEMU; or, when the executable is unreadable, its command name starts
+/// with "qemu"), and it started no later than the file was written.
 /// A pid reused by a process started after the launch file is not our QEMU.
 /// An unknown start time (no /proc) is given the benefit of the doubt.
 bool IsLaunchedQemu(const ProcessFacts& proc, const struct timespec& launch_mtime);

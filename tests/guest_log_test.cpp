@@ -39,6 +39,16 @@ class GuestLogTest : public ::testing::Test {
     return s.str();
   }
   void WriteFile(const std::string& text) { std::ofstream(path_) << text; }
+  // Another run of the driver on this guest: its log holding `text`, and
+  // the shared lock it holds for as long as it writes. The descriptor is
+  // the caller's to close.
+  int AnotherRunWrote(const std::string& text) {
+    WriteFile(text);
+    int fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(0, flock(fd, LOCK_SH));
+    return fd;
+  }
 
   std::string dir_, path_, run_log_;
   Log log_;
@@ -66,11 +76,8 @@ TEST_F(GuestLogTest, ARunAloneStartsTheGuestsLogAfresh) {
 }
 
 TEST_F(GuestLogTest, ARunBesideAnotherAppendsAndSaysSo) {
-  WriteFile("the other run's lines\n");
-  // The other run holds its shared lock for as long as it writes.
-  int other = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  int other = AnotherRunWrote("the other run's lines\n");
   ASSERT_GE(other, 0);
-  ASSERT_EQ(0, flock(other, LOCK_SH));
   GuestLog g(&log_, "netqemu");
   g.SetClock(Epoch);
   std::string err;
@@ -119,10 +126,8 @@ TEST_F(GuestLogTest, ThisRunsOutputIsItsPartOfTheLogLessTheLogLines) {
 }
 
 TEST_F(GuestLogTest, BesideAnotherRunOnlyWhatFollowsTheOpenIsThisRuns) {
-  WriteFile("the other run's output\n");
-  int other = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  int other = AnotherRunWrote("the other run's output\n");
   ASSERT_GE(other, 0);
-  ASSERT_EQ(0, flock(other, LOCK_SH));
   GuestLog g(&log_, "netqemu");
   g.SetClock(Epoch);
   std::string err;

@@ -111,17 +111,26 @@ TEST_F(GuestStateTest, DeadPidIsNotQemu) {
   EXPECT_FALSE(LaunchFileNamesLiveQemu(Read(path)));
 }
 
+namespace {
+
+// Gives the file at `path` the time of a minute ago.
+bool WrittenMinuteAgo(const std::string& path) {
+  struct timespec earlier[2];
+  clock_gettime(CLOCK_REALTIME, &earlier[0]);
+  earlier[0].tv_sec -= 60;
+  earlier[1] = earlier[0];
+  return utimensat(AT_FDCWD, path.c_str(), earlier, 0) == 0;
+}
+
+}  // namespace
+
 TEST_F(GuestStateTest, StaleLaunchFileWhosePidWasReusedDoesNotFoolIt) {
   // The launch file was written; its QEMU died; the pid now belongs to a
   // QEMU-looking process started later. Pids cannot be chosen, so the reuse
   // is simulated: the file is given a time before the process started.
   pid_t later = Start(fake_qemu_);
   std::string path = WriteLaunchFile(later);
-  struct timespec earlier[2];
-  clock_gettime(CLOCK_REALTIME, &earlier[0]);
-  earlier[0].tv_sec -= 60;
-  earlier[1] = earlier[0];
-  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), earlier, 0), 0);
+  ASSERT_TRUE(WrittenMinuteAgo(path));
   EXPECT_FALSE(LaunchFileNamesLiveQemu(Read(path)));
 }
 
@@ -130,11 +139,7 @@ TEST_F(GuestStateTest, PidThisRunLaunchedIsTrustedDespiteTheClock) {
   // launch file that seems older than its QEMU is a clock stepped forward.
   pid_t qemu = Start(fake_qemu_);
   std::string path = WriteLaunchFile(qemu);
-  struct timespec earlier[2];
-  clock_gettime(CLOCK_REALTIME, &earlier[0]);
-  earlier[0].tv_sec -= 60;
-  earlier[1] = earlier[0];
-  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), earlier, 0), 0);
+  ASSERT_TRUE(WrittenMinuteAgo(path));
   LaunchFile launch = Read(path);
   EXPECT_EQ(LaunchFileQemuProblem(launch, qemu), "");
   EXPECT_NE(LaunchFileQemuProblem(launch, 0).find("a reused pid"), std::string::npos);

@@ -362,6 +362,33 @@ TEST(DriveChild, StopsTheChildWhenTheStopFdBecomesReadable) {
   close(stop[1]);
 }
 
+// As an ssh master holds a multiplexed session's descriptors: the child
+// hands its pipes to a process that outlives it. Once the child is stopped
+// and gone, the wait ends with what came so far.
+TEST(DriveChild, AStoppedChildsPipesHeldByAnotherProcessDoNotKeepItWaiting) {
+  Child c;
+  std::string err;
+  ChildOptions o;
+  o.out = o.err = ChildOutput::kPipe;
+  ASSERT_TRUE(StartChild({"/bin/sh", "-c", "echo before; sleep 30 & echo $! >&2; exec sleep 30"}, o,
+                         &c, &err))
+      << err;
+  std::string out, holder;
+  ChildIo io;
+  io.on_out = [&](const char* d, size_t n) { out.append(d, n); };
+  io.on_err = [&](const char* d, size_t n) { holder.append(d, n); };
+  io.timeout_ms = 300;
+  const int64_t start = MonotonicMs();
+  ChildEnd end = DriveChild(c, io);
+  EXPECT_LT(MonotonicMs() - start, 10000);
+  EXPECT_TRUE(end.timed_out);
+  EXPECT_EQ(128 + SIGTERM, end.status.code());
+  EXPECT_EQ("before\n", out);
+  pid_t other = static_cast<pid_t>(atoi(holder.c_str()));
+  ASSERT_GT(other, 0);
+  kill(other, SIGKILL);
+}
+
 namespace {
 
 struct Handed {

@@ -33,6 +33,7 @@ TEST(Settings, ParsesEveryKindOfValue) {
                     "  net_base=10.7  \n"
                     "lease_time = 300\n"
                     "restrict_hosts = yes\n"
+                    "ssh_multiplex = no\n"
                     "dns = 192.0.2.1 192.0.2.2\n"
                     "common_rw_host = /srv/rw\n"
                     "start_timeout = 240\n",
@@ -42,6 +43,8 @@ TEST(Settings, ParsesEveryKindOfValue) {
   EXPECT_EQ(FormatIPv4(TapHostAddress(s, 9)), "10.7.9.1");
   EXPECT_EQ(s.lease_time, 300u);
   EXPECT_TRUE(s.restrict_hosts);
+  EXPECT_FALSE(s.ssh_multiplex);
+  EXPECT_TRUE(DefaultSettings().ssh_multiplex);
   EXPECT_EQ(s.dns, "192.0.2.1 192.0.2.2");
   EXPECT_EQ(s.up_dir, "/srv/rw");  // follows common_rw_host unless set
   EXPECT_EQ(s.start_timeout, 240u);
@@ -57,6 +60,7 @@ TEST(Settings, ErrorsNameFileAndLine) {
       {"net_base = 172.300\n", "f.conf:1: bad value for net_base"},
       {"lease_time = soon\n", "f.conf:1: bad value for lease_time"},
       {"restrict_hosts = maybe\n", "f.conf:1: bad value"},
+      {"ssh_multiplex = sometimes\n", "f.conf:1: bad value for ssh_multiplex"},
       {"dns = 1.2.3\n", "f.conf:1: bad value for dns"},
       {"just words\n", "f.conf:1: expected \"key = value\""},
       {"accel = fast\n", "f.conf:1: bad value for accel: \"fast\""},

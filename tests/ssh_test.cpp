@@ -74,7 +74,7 @@ TEST(SshArgvTest, IdentityUserAndConnectionSharing) {
   SshConfig c = Config();
   c.identity = "/home/u/.ssh/runall_ed25519";
   c.user = "tester";
-  c.control_path = "/run/user/1000/runall-ssh/%C";
+  c.control_path = "/run/user/1000/runall-ssh.AbC123/solqemu";
   c.connect_timeout = 2;
   std::vector<std::string> argv = SshArgv(c, "solqemu", "true");
   auto i = std::find(argv.begin(), argv.end(), "-i");
@@ -85,7 +85,7 @@ TEST(SshArgvTest, IdentityUserAndConnectionSharing) {
   ASSERT_NE(l, argv.end());
   EXPECT_EQ(*(l + 1), "tester");
   EXPECT_TRUE(HasOption(argv, "ControlMaster=auto"));
-  EXPECT_TRUE(HasOption(argv, "ControlPath=/run/user/1000/runall-ssh/%C"));
+  EXPECT_TRUE(HasOption(argv, "ControlPath=/run/user/1000/runall-ssh.AbC123/solqemu"));
   EXPECT_TRUE(HasOption(argv, "ConnectTimeout=2"));
 }
 

@@ -427,9 +427,29 @@ TEST(IsLaunchedQemuTest, ProblemSaysWhy) {
   EXPECT_EQ(LaunchedQemuProblem(ProcessFacts(), kWritten, false), "the process is gone");
   ProcessFacts shell = Qemu(999);
   shell.exe = "/bin/bash";
+  shell.comm = "bash";
   EXPECT_EQ(LaunchedQemuProblem(shell, kWritten, false), "the process runs /bin/bash, not a QEMU");
   EXPECT_EQ(LaunchedQemuProblem(Qemu(1003), kWritten, false),
             "the process started 2500 ms after the launch file was written: a reused pid");
+}
+
+TEST(IsLaunchedQemuTest, WrapperScriptOfAQemuIsOne) {
+  // Debian's qemu-system-i386 is a shell script that execs
+  // /usr/libexec/qemu-system-i386: until it does, the process runs dash
+  // under the script's command name. runall-os-test saw it right after the
+  // launch and took the guest for one whose QEMU exited.
+  ProcessFacts wrapper = Qemu(999);
+  wrapper.exe = "/usr/bin/dash";
+  wrapper.comm = "qemu-system-i38";
+  EXPECT_TRUE(IsLaunchedQemu(wrapper, kWritten));
+  EXPECT_EQ(LaunchedQemuProblem(wrapper, kWritten, true), "");
+  ProcessFacts real = Qemu(999);
+  real.exe = "/usr/libexec/qemu-system-i386";
+  EXPECT_TRUE(IsLaunchedQemu(real, kWritten));
+  // A shell that is not a QEMU's wrapper is not one.
+  ProcessFacts shell = wrapper;
+  shell.comm = "sh";
+  EXPECT_FALSE(IsLaunchedQemu(shell, kWritten));
 }
 
 TEST(IsLaunchedQemuTest, OwnLaunchIsTrustedWhateverTheClockSays) {
@@ -439,6 +459,7 @@ TEST(IsLaunchedQemuTest, OwnLaunchIsTrustedWhateverTheClockSays) {
   EXPECT_EQ(LaunchedQemuProblem(Qemu(5000), kWritten, true), "");
   ProcessFacts shell = Qemu(999);
   shell.exe = "/bin/bash";
+  shell.comm = "bash";
   EXPECT_NE(LaunchedQemuProblem(shell, kWritten, true), "");
   EXPECT_NE(LaunchedQemuProblem(ProcessFacts(), kWritten, true), "");
 }

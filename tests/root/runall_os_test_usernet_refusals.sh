@@ -20,6 +20,13 @@ UN_TAG=refuse
 . "$RUNALL_TOP/tests/root/usernet_stage.bash"
 launch=$UN_DATA/launch
 
+# The run NAME (un_run) ended with the guest "mine" not booted: exit 1,
+# "boot failed" in the summary.
+boot_failed() {  # boot_failed NAME WHAT
+	[ "$(un_rc "$1")" = 1 ] || fail "$2: exit $(un_rc "$1"), expected 1"
+	[ "$(un_result "$1" mine)" = "boot failed" ] || fail "$2: $(cat "$UN_DIR/$1.out")"
+}
+
 # Nothing of the guest's may be left: no launch file, port record,
 # monitor socket or QEMU.
 nothing_left() {  # nothing_left HOST WHEN
@@ -104,8 +111,7 @@ EOF
 chmod 0755 "$UN_DIR/qemu-nouser"
 sed -i "s|^arch = x86_64\$|arch = x86_64\nqemu = $UN_DIR/qemu-nouser|" "$UN_GUESTS"
 un_run noslirp mine
-[ "$(un_rc noslirp)" = 1 ] || fail "no user net: exit $(un_rc noslirp), expected 1"
-[ "$(un_result noslirp mine)" = "boot failed" ] || fail "no user net: $(cat "$UN_DIR/noslirp.out")"
+boot_failed noslirp "no user net"
 grep -q "runqemuos failed (exit 100): runqemuos: $UN_DIR/qemu-nouser was built without user-mode networking (its \"-netdev help\" lists no \"user\"): use network = tap, or a QEMU built with libslirp" \
 	"$UN_DIR/noslirp.out" || fail "no user net: $(cat "$UN_DIR/noslirp.out")"
 nothing_left mine "no user net"
@@ -127,8 +133,7 @@ EOF
 chmod 0755 "$UN_DIR/qemu-exits"
 sed -i "s|^arch = x86_64\$|arch = x86_64\nqemu = $UN_DIR/qemu-exits\nssh_port = 2222|" "$UN_GUESTS"
 un_run exits mine
-[ "$(un_rc exits)" = 1 ] || fail "QEMU exiting: exit $(un_rc exits), expected 1"
-[ "$(un_result exits mine)" = "boot failed" ] || fail "QEMU exiting: $(cat "$UN_DIR/exits.out")"
+boot_failed exits "QEMU exiting"
 grep -q "runqemuos: -p 2222: 127.0.0.1:2222 was taken by another program as QEMU started (QEMU is not running: its process (pid [0-9]*) exited at once with status 1; see $UN_STATE/logs/mine.console; QEMU said: qemu-exits: -netdev user,id=runall0: Could not set up host forwarding rule 'tcp:127.0.0.1:2222-:22')" \
 	"$UN_DIR/exits.err" || fail "QEMU exiting: $(cat "$UN_DIR/exits.err")"
 nothing_left mine "QEMU exiting"
@@ -141,8 +146,7 @@ for _ in $(seq 100); do [ -s "$UN_HOME/held.port" ] && break; sleep 0.05; done
 held=$(cat "$UN_HOME/held.port") || fail "port-holder did not start"
 sed -i "s|^arch = x86_64\$|arch = x86_64\nssh_port = $held|" "$UN_GUESTS"
 un_run clash mine
-[ "$(un_rc clash)" = 1 ] || fail "port clash: exit $(un_rc clash), expected 1"
-[ "$(un_result clash mine)" = "boot failed" ] || fail "port clash: $(cat "$UN_DIR/clash.out")"
+boot_failed clash "port clash"
 grep -q "runqemuos failed (exit 1): runqemuos: -p $held: 127.0.0.1:$held is in use by another program; choose another ssh_port, or leave it out for a free one" \
 	"$UN_DIR/clash.out" || fail "port clash: $(cat "$UN_DIR/clash.out")"
 nothing_left mine "port clash"
