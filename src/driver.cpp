@@ -366,6 +366,7 @@ GuestRunOptions Driver::RunOptions(const GuestRecord& guest) const {
   o.await_ssh_after_boot = guest.boot_signal == BootSignal::kUpFile;
   o.has_script = !setup_.script_name.empty();
   o.shutdown = args_.shutdown;
+  o.throwaway = guest.resume == ResumeMode::kThrowaway;
   o.console_log = ConsoleLogPath(guest, setup_.log_dir);
   return o;
 }

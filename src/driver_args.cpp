@@ -99,7 +99,7 @@ std::string DriverUsage(const std::string& program) {
          "  --shutdown   power each guest off after its run\n"
          "  --stop       only shut the guests down, then exit\n"
          "  --fresh      boot a guest that is down, never resume it, and\n"
-         "               replace its saved state (resume = yes)\n"
+         "               replace its saved state (resume = yes or throwaway)\n"
          "  --tap FILE   also write the results as TAP to FILE (- for stdout)\n"
          "  --junit FILE also write them as JUnit XML, with each guest's output\n"
          "               of this run, to FILE (- for stdout)\n"

@@ -285,12 +285,7 @@ class Parser {
         return Error(bad + " (auto, kvm, tcg, hvf, whpx, nvmm, xen or hax)");
       record_.accel = value;
     } else if (name == "resume") {
-      if (value == "yes")
-        record_.resume = true;
-      else if (value == "no")
-        record_.resume = false;
-      else
-        return Error(bad + " (yes or no)");
+      if (!ParseResumeMode(value, &record_.resume)) return Error(bad + " (yes, no or throwaway)");
     } else if (name == "console_log") {
       if (value[0] != '/') return Error(name + " must be an absolute path");
       record_.console_log = value;

@@ -1,7 +1,10 @@
 #include "guest_ops.hpp"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #include "console_stamp.hpp"
 #include "fail.hpp"
 #include "fd.hpp"
+#include "file_copy.hpp"
 #include "file_io.hpp"
 #include "guest_state.hpp"
 #include "image_lock.hpp"
@@ -161,6 +165,8 @@ class RealGuestOps : public GuestOps {
   bool RelaunchAfterEarlyExit() override;
   bool SaveState() override;
   bool AbandonResume() override;
+  bool HoldThrowaway() override;
+  bool DiscardThrowaway() override;
   std::vector<std::string> ConsoleTail() override;
   bool AwaitSsh() override;
   void WaitForImage(ImageWait what, StartupFacts* facts) override;
@@ -202,7 +208,10 @@ class RealGuestOps : public GuestOps {
     return StateDirectory(setup_.settings.launch_dir) + "/" + guest_.hostname + ext;
   }
   bool LockState(Fd* lock);
-  void PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result);
+  bool PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result);
+  bool CopyState(const std::string& state, std::string* copy);
+  void SweepCopies();
+  bool StopLaunchedQemu(const std::string& what);
   void DiscardState();
   bool CreateOverlay(const StateStamp& stamp);
   bool ConnectMonitor(QmpClient* qmp, pid_t pid, std::string* err);
@@ -245,6 +254,12 @@ class RealGuestOps : public GuestOps {
   bool last_launch_resumed_ = false;
   /// A resume failed in this run: the next launches boot (and save anew).
   bool resume_abandoned_ = false;
+  /// This run saved the state: --fresh is done with.
+  bool saved_in_run_ = false;
+  /// resume = throwaway: the guest is this run's (HoldThrowaway) ...
+  Fd throwaway_lock_;
+  /// ... and this is the copy of its state its QEMU runs on.
+  std::string run_copy_;
 };
 
 // User mode: the port the live QEMU `pid` forwards to the guest's port 22
@@ -569,8 +584,18 @@ LaunchResult RealGuestOps::Launch() {
   // held until runqemuos has locked the image: two drivers launching the
   // guest at once never both touch it.
   Fd state_lock;
-  if (guest_.resume && LockState(&state_lock))
-    PrepareState(BuildQemuArgv(guest_, setup_.settings, host), &host, &result);
+  if (guest_.resume != ResumeMode::kNo) {
+    // Without its state a throw-away guest does not start: booted on the
+    // image itself, it would keep what the script does.
+    const bool needed = guest_.resume == ResumeMode::kThrowaway;
+    bool go_on = LockState(&state_lock)
+                     ? PrepareState(BuildQemuArgv(guest_, setup_.settings, host), &host, &result)
+                     : !needed;
+    if (!go_on) {
+      if (result.detail.empty()) result.detail = "resume = throwaway: no saved state (see the log)";
+      return result;
+    }
+  }
   std::vector<std::string> rest =
       RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings, host), setup_.settings);
   argv.insert(argv.end(), rest.begin(), rest.end());
@@ -901,26 +926,35 @@ void RealGuestOps::DiscardState() {
 // line (saved_state's StaleReason), else booting on a new overlay whose
 // state SaveState takes once the guest is up. `plain` is the command line
 // without a state; *host gets the overlay and the snapshot to resume.
-void RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result) {
+bool RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result) {
+  const bool throwaway = guest_.resume == ResumeMode::kThrowaway;
   // The state is the guest's window on its disk: runall's card is what
   // tells the guest it was resumed (its link going down and up).
   if (plain.nic.empty()) {
+    if (throwaway) {
+      result->detail =
+          "resume = throwaway needs runall's network card (the record's option lines bring "
+          "their own, or nic = none)";
+      log_->Error(result->detail);
+      return false;
+    }
     log_->Msg(
         "resume = yes needs runall's network card (the record's option lines bring "
         "their own, or nic = none): booting without a saved state");
-    return;
+    return true;
   }
   // Another QEMU has the image: runqemuos will say so, and the state is
   // that QEMU's to use.
   std::string who, err;
-  if (ImageInUse(guest_.image, &who, &err) != ImageUse::kFree) return;
+  if (ImageInUse(guest_.image, &who, &err) != ImageUse::kFree) return true;
   StateStamp now;
   QemuIdentity qemu;
   // The program as PATH finds it now, stat'ed to the nanosecond.
   if (!IdentifyQemu(plain.argv[0], PathEnv(), &qemu, &err) ||
       !IdentifyFile(qemu.path, &now.qemu, &err) || !IdentifyFile(guest_.image, &now.image, &err)) {
     log_->Error("no saved state: " + err);
-    return;
+    result->detail = "no saved state: " + err;
+    return !throwaway;
   }
   now.args = plain.argv;
   now.args.push_back("[nic] " + plain.nic + " " + plain.mac + (plain.user_net ? " user" : " tap"));
@@ -936,19 +970,32 @@ void RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, Lau
       reason = "its stamp " + stamp_path + " is unreadable (" + err + ")";
     else if (stat(overlay.c_str(), &st) != 0)
       reason = ErrnoMessage(overlay);
-    else if (setup_.fresh)
+    else if (setup_.fresh && !saved_in_run_)
       reason = "--fresh";
     else if (resume_abandoned_)
       reason = "it did not resume";
     else
       reason = StaleReason(saved, now);
     if (reason.empty()) {
-      log_->Msg("Resuming from the saved state " + overlay + " (" +
-                std::to_string((st.st_size + (1 << 19)) >> 20) + " MiB)");
-      host->disk_overlay = overlay;
+      const std::string size = std::to_string((st.st_size + (1 << 19)) >> 20) + " MiB";
+      if (!throwaway) {
+        log_->Msg("Resuming from the saved state " + overlay + " (" + size + ")");
+        host->disk_overlay = overlay;
+      } else {
+        // Every throw-away run resumes a copy of its own, removed when its
+        // guest stops: the state itself is never run, so never changed.
+        std::string copy;
+        if (!CopyState(overlay, &copy)) {
+          result->detail = "cannot copy the saved state " + overlay + " (see the log)";
+          return false;
+        }
+        log_->Msg("Resuming from a copy of the saved state " + overlay + " (" + size +
+                  ") for this run only: " + copy);
+        host->disk_overlay = copy;
+      }
       host->loadvm = kSnapshotTag;
       result->resumed = true;
-      return;
+      return true;
     }
     log_->Msg("Saved state discarded: " + reason + "; booting");
     DiscardState();
@@ -958,10 +1005,46 @@ void RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, Lau
   }
   pending_stamp_ = now;
   pending_stamp_.saved = false;
-  if (!CreateOverlay(pending_stamp_)) return;
+  if (!CreateOverlay(pending_stamp_)) {
+    result->detail = "no saved state: its overlay could not be made (see the log)";
+    return !throwaway;
+  }
   host->disk_overlay = overlay;
   result->save_state = true;
-  log_->Msg("Booting on a new state " + overlay + ", saved once the guest is up");
+  log_->Msg("Booting on a new state " + overlay + ", saved once the guest is up" +
+            (throwaway ? "; the script then runs on a copy of it" : ""));
+  return true;
+}
+
+// A copy of the saved state `state` for this run, next to it, made under
+// the state's lock: *copy is its name, unique to the run (mkstemp).
+bool RealGuestOps::CopyState(const std::string& state, std::string* copy) {
+  std::string tmpl = StatePath(".run-XXXXXX");
+  Fd to(mkstemp(&tmpl[0]));
+  if (!to.ok()) {
+    log_->Error(ErrnoMessage("cannot make a copy of " + state + " in " + DirName(tmpl)));
+    return false;
+  }
+  Fd from(open(state.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+  bool cloned = false;
+  std::string err;
+  const int64_t start = MonotonicMs();
+  if (!from.ok()) err = strerror(errno);
+  // Not synced: a copy lives as long as its run, and one a crash left
+  // behind is removed by the next (SweepCopies).
+  if (!from.ok() || !CopyFileContents(from.get(), to.get(), &cloned, &err) || to.Close() != 0) {
+    if (err.empty()) err = strerror(errno);
+    log_->Error("cannot copy " + state + " to " + tmpl + ": " + err);
+    unlink(tmpl.c_str());
+    return false;
+  }
+  char took[32];
+  snprintf(took, sizeof took, "%.2fs", (MonotonicMs() - start) / 1000.0);
+  log_->Msg(std::string(cloned ? "Cloned" : "Copied") + " the saved state to " + tmpl + " (" +
+            took + ")");
+  *copy = tmpl;
+  run_copy_ = tmpl;
+  return true;
 }
 
 // A new overlay above the guest's image, with a stamp saying it is not
@@ -1046,6 +1129,14 @@ bool RealGuestOps::SaveState() {
     log_->Error("state not saved: no monitor: " + err);
     return false;
   }
+  // An ssh master opened to wait for the boot would span the save with a
+  // connection whose guest end goes through an unmount and a link change:
+  // the script gets a connection made after the save instead.
+  // (A master closed on purpose is not one that broke: the next one is
+  // this run's first again.)
+  CloseMaster("the guest is being saved");
+  masters_opened_ = 0;
+  master_ino_ = 0;
   log_->Msg("Saving the guest's state: link down, then QMP savevm " + std::string(kSnapshotTag));
   if (!SetLink(&qmp, false)) return false;
   const int64_t start = MonotonicMs();
@@ -1085,6 +1176,8 @@ bool RealGuestOps::SaveState() {
     if (mounted) return false;
   } else {
     pending_stamp_.saved = true;
+    saved_in_run_ = true;
+    resume_abandoned_ = false;
     if (!WriteFileAtomically(DirName(StatePath(".stamp")), guest_.hostname + ".stamp",
                              FormatStamp(pending_stamp_), &err)) {
       log_->Error("state saved, but its stamp not written: " + err);
@@ -1115,30 +1208,124 @@ bool RealGuestOps::SaveState() {
   return saved;
 }
 
+// Stops the QEMU this run's last launch started, if it still runs: SIGTERM,
+// then SIGKILL; `what` is logged first. Bounded, and not cut short by a
+// ^C (an interrupted throw-away run stops its guest too). False if it
+// still runs.
+bool RealGuestOps::StopLaunchedQemu(const std::string& what) {
+  if (launched_pid_ == 0) return true;
+  ProcessWatch qemu(launched_pid_);
+  std::string err;
+  if (qemu.Alive()) {
+    log_->Msg(what + " (QEMU pid " + std::to_string(launched_pid_) + ")");
+    for (int sig : {SIGTERM, SIGKILL}) {
+      if (!qemu.Signal(sig, &err)) break;
+      const int64_t deadline = MonotonicMs() + (sig == SIGTERM ? kAbandonTermMs : kAbandonKillMs);
+      while (qemu.Alive() && MonotonicMs() < deadline) SleepMs(20);
+      if (!qemu.Alive()) break;
+    }
+    if (qemu.Alive()) {
+      log_->Error("QEMU (pid " + std::to_string(launched_pid_) + ") still running" +
+                  (err.empty() ? "" : ": " + err));
+      return false;
+    }
+  }
+  launched_pid_ = 0;
+  return true;
+}
+
 // A resume that did not come up: its QEMU (the one runqemuos reported)
 // goes, and the state with it, so that the next launch boots.
 bool RealGuestOps::AbandonResume() {
   resume_abandoned_ = true;
-  if (launched_pid_ != 0) {
-    ProcessWatch qemu(launched_pid_);
-    std::string err;
-    if (qemu.Alive()) {
-      log_->Msg("Stopping the resumed QEMU (pid " + std::to_string(launched_pid_) + ")");
-      if (qemu.Signal(SIGTERM, &err) && qemu.WaitExit(kAbandonTermMs) != ExitWait::kExited &&
-          qemu.Signal(SIGKILL, &err))
-        qemu.WaitExit(kAbandonKillMs);
-      if (qemu.Alive()) {
-        log_->Error("QEMU (pid " + std::to_string(launched_pid_) + ") still running" +
-                    (err.empty() ? "" : ": " + err));
-        return false;
-      }
-    }
-    launched_pid_ = 0;
-  }
+  if (!StopLaunchedQemu("Stopping the resumed QEMU")) return false;
   Fd lock;
   if (LockState(&lock)) {
     log_->Msg("Saved state discarded: it did not resume");
     DiscardState();
+  }
+  DiscardThrowaway();
+  return true;
+}
+
+// resume = throwaway. The lock is the state directory's HOST.run-lock; it
+// is let go when the operations end (the process exits, or End).
+bool RealGuestOps::HoldThrowaway() {
+  std::string err;
+  const std::string dir = StateDirectory(setup_.settings.launch_dir);
+  if (!MakeDirs(setup_.settings.launch_dir, 0755, &err) || !MakePrivateDirectory(dir, &err)) {
+    log_->Error("no saved state: " + err);
+    return false;
+  }
+  const std::string path = StatePath(".run-lock");
+  Fd lock(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+  if (!lock.ok()) {
+    log_->Error("no saved state: " + ErrnoMessage(path));
+    return false;
+  }
+  const int64_t start = MonotonicMs();
+  bool waited = false;
+  while (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) {
+      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + path));
+      return false;
+    }
+    if (!waited) {
+      waited = true;
+      log_->Msg("Another throw-away run of " + guest_.hostname +
+                " has it: waiting for that run to end");
+    }
+    ProgressItem item{"waiting for another run of", guest_.hostname, (MonotonicMs() - start) / 1000,
+                      0};
+    setup_.console->SetProgress(item);
+    if (!SleepUnlessInterrupted(200)) {
+      setup_.console->ClearProgress(guest_.hostname);
+      return false;
+    }
+  }
+  if (waited) {
+    setup_.console->ClearProgress(guest_.hostname);
+    log_->Msg("The other run ended after " + std::to_string((MonotonicMs() - start) / 1000) + "s");
+  }
+  throwaway_lock_ = std::move(lock);
+  SweepCopies();
+  return true;
+}
+
+// The copies of runs that ended without removing theirs (killed): no run
+// of the guest goes on (we hold its lock), so a copy no QEMU has open is
+// nobody's. One a QEMU still runs on is that QEMU's: the run then finds
+// the guest running and says so.
+void RealGuestOps::SweepCopies() {
+  const std::string dir = StateDirectory(setup_.settings.launch_dir);
+  const std::string prefix = guest_.hostname + ".run-";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> copies;
+  while (struct dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.find('.', prefix.size()) == std::string::npos && name.substr(prefix.size()) != "lock")
+      copies.push_back(dir + "/" + name);
+  }
+  closedir(d);
+  for (const std::string& copy : copies) {
+    std::string who, err;
+    if (ImageInUse(copy, &who, &err) != ImageUse::kFree) continue;
+    if (unlink(copy.c_str()) == 0)
+      log_->Msg("Removed " + copy + ", the copy of a run that ended without removing it");
+  }
+}
+
+bool RealGuestOps::DiscardThrowaway() {
+  if (!StopLaunchedQemu("Stopping the throw-away guest: nothing in it is kept")) return false;
+  if (!run_copy_.empty()) {
+    if (unlink(run_copy_.c_str()) == 0)
+      log_->Msg("Removed this run's copy of the saved state " + run_copy_);
+    else if (errno != ENOENT)
+      log_->Error(ErrnoMessage("cannot remove " + run_copy_));
+    run_copy_.clear();
   }
   return true;
 }

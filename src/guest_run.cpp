@@ -27,8 +27,12 @@ std::string GuestRun::ImageProblemText() {
 
 GuestResult GuestRun::Run() {
   Begin();
-  Startup();
-  if (options_.shutdown && AfterRun() && !ops_->Interrupted()) Shutdown();
+  if (options_.throwaway) {
+    RunThrowaway();
+  } else {
+    Startup();
+    if (options_.shutdown && AfterRun() && !ops_->Interrupted()) Shutdown();
+  }
   // A ^C that came while this guest was handled: whatever its script or
   // boot came to was cut short (a script killed by the ^C "fails" too).
   if (ops_->Interrupted() && result_.status != GuestStatus::kPassed) {
@@ -64,6 +68,45 @@ void GuestRun::Note(const StartupDecision& decision) {
   for (const LogNote& n : decision.notes) n.error ? log_->Error(n.text) : log_->Msg(n.text);
 }
 
+// resume = throwaway: the run takes the guest for itself, launches it from
+// the saved state on a copy of its own, runs the script, and stops it and
+// discards the copy whatever came of the script (even on a ^C): nothing
+// the script did survives the run. A guest that runs already, outside such
+// a run, is not this run's to use or to stop.
+void GuestRun::RunThrowaway() {
+  if (!ops_->HoldThrowaway()) {
+    if (!ops_->Interrupted()) {
+      result_.status = GuestStatus::kError;
+      result_.detail = "its saved state could not be had (see its log)";
+    }
+    return;
+  }
+  StartupFacts f;
+  ops_->Gather(&f);
+  if (f.image == ImageFact::kProbeError) {
+    result_.status = GuestStatus::kError;
+    result_.detail = ImageProblemText();
+    return;
+  }
+  if (f.image != ImageFact::kFree || f.launch_names_live_qemu) {
+    result_.status = GuestStatus::kRefused;
+    result_.detail =
+        "resume = throwaway: the guest runs already, outside a throw-away run; "
+        "stop it first (runall-os-test --stop)";
+    log_->Error(result_.detail);
+    return;
+  }
+  Startup();
+  // Also after a launch that failed: its copy goes.
+  if (ops_->DiscardThrowaway()) {
+    if (result_.launched) result_.stopped_by = "throw-away end";
+    return;
+  }
+  const std::string why = "the throw-away guest's QEMU would not stop";
+  log_->Error(why);
+  StopProblem(GuestStatus::kError, why);
+}
+
 // The article's main_os_startup_function: facts, a decision, its effect,
 // and the decision again with what the effect came to.
 void GuestRun::Startup() {
@@ -97,8 +140,27 @@ void GuestRun::Startup() {
         // now, before the script changes anything, for later runs.
         if (save_pending_) {
           save_pending_ = false;
-          ops_->SaveState();
+          const bool saved = ops_->SaveState();
           if (ops_->Interrupted()) return;
+          // A throw-away run's script never runs in the guest that made
+          // the state: it goes, and the script runs on a copy resumed
+          // from the state, as every later run's does.
+          if (saved && options_.throwaway) {
+            log_->Msg("Stopping the guest that saved the state: the script runs on a copy of it");
+            if (!ops_->DiscardThrowaway()) {
+              const std::string why = "the throw-away guest's QEMU would not stop";
+              log_->Error(why);
+              result_.status = GuestStatus::kError;
+              result_.detail = why;
+              return;
+            }
+            f = StartupFacts();
+            ops_->Gather(&f);
+            f.reach = Reach::kNo;
+            stage = Stage::kFirstLook;
+            need_ssh = false;
+            continue;
+          }
         }
         RunScript();
         return;

@@ -138,6 +138,18 @@ class GuestOps {
   /// state, so that the next Launch boots. False if its QEMU would not
   /// stop. Asked at most once per run.
   virtual bool AbandonResume() = 0;
+  /// resume = throwaway, before anything else: takes the guest for this
+  /// run, waiting (with progress, until an interrupt) while another
+  /// throw-away run of it goes on, and removes the copies of runs that
+  /// ended without stopping theirs. Held until the operations end. False
+  /// on an interrupt, or if the guest's state directory cannot be had
+  /// (logged).
+  virtual bool HoldThrowaway() = 0;
+  /// resume = throwaway: stops the QEMU this run launched, if it runs (no
+  /// need to shut the guest down: nothing in it is kept), and removes the
+  /// run's copy of the saved state. Not cut short by an interrupt; false
+  /// if the QEMU would not stop.
+  virtual bool DiscardThrowaway() = 0;
   /// The last lines of the guest's console from its last launch (of this
   /// run's launch, when this run launched it), for a boot that failed or
   /// timed out; empty if there are none.
@@ -188,6 +200,9 @@ struct GuestRunOptions {
   bool await_ssh_after_boot = true;
   bool has_script = false;  ///< -s was given
   bool shutdown = false;    ///< --shutdown: stop the guest after the script
+  /// resume = throwaway: the guest is launched by the run, from its saved
+  /// state on a copy of its own, and stopped and discarded at its end.
+  bool throwaway = false;
   std::string console_log;  ///< named in the report when QEMU dies booting
 };
 
@@ -222,6 +237,7 @@ class GuestRun {
   void End();
   void Note(const StartupDecision& decision);
   void Startup();
+  void RunThrowaway();
   void RunScript();
   bool Launch(StartupFacts* f, Stage* stage, bool* need_ssh);
   bool GiveUpResume();

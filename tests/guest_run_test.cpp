@@ -78,6 +78,9 @@ class FakeGuestOps : public GuestOps {
   /// SaveState's and AbandonResume's answers.
   bool saves = true;
   bool abandons = true;
+  /// HoldThrowaway's and DiscardThrowaway's answers.
+  bool holds = true;
+  bool discards = true;
 
   /// RelaunchAfterEarlyExit's answer, and ConsoleTail's.
   bool relaunch = false;
@@ -123,6 +126,14 @@ class FakeGuestOps : public GuestOps {
   bool AbandonResume() override {
     Call("AbandonResume");
     return abandons;
+  }
+  bool HoldThrowaway() override {
+    Call("HoldThrowaway");
+    return holds;
+  }
+  bool DiscardThrowaway() override {
+    Call("DiscardThrowaway");
+    return discards;
   }
   std::vector<std::string> ConsoleTail() override {
     Call("ConsoleTail");
@@ -1044,6 +1055,120 @@ TEST_F(GuestRunTest, InterruptedResumeIsNotAbandoned) {
   GuestResult r = Run();
   EXPECT_EQ(StatusText(r), "interrupted");
   EXPECT_FALSE(Called("AbandonResume"));
+}
+
+// --- resume = throwaway ---------------------------------------------------------
+
+TEST_F(GuestRunTest, ThrowawayRunResumesACopyAndDiscardsIt) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.resumed);
+  EXPECT_EQ(r.stopped_by, "throw-away end");
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "HoldThrowaway", "Gather", "Gather", "TestConnection quick", "Launch",
+                    "Gather", "WaitBoot", "AwaitSsh", "RunScript", "DiscardThrowaway", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayFirstRunSavesThenRunsTheScriptOnACopy) {
+  // The guest that made the state goes before the script: the first run's
+  // script starts from the state as every later run's does.
+  options_.throwaway = true;
+  ops_.launches = {BootToSave(), Resumed()};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.resumed);
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "Gather", "Gather", "TestConnection quick",
+                           "Launch", "Gather", "WaitBoot", "AwaitSsh", "SaveState",
+                           "DiscardThrowaway", "Gather", "Launch", "Gather", "WaitBoot", "AwaitSsh",
+                           "RunScript", "DiscardThrowaway", "End"}));
+  EXPECT_TRUE(Logged("Stopping the guest that saved the state: the script runs on a copy of it"));
+}
+
+TEST_F(GuestRunTest, ThrowawayWhoseSaveFailedRunsTheScriptAndDiscardsTheGuest) {
+  options_.throwaway = true;
+  ops_.launches = {BootToSave()};
+  ops_.saves = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "Gather", "Gather", "TestConnection quick",
+                           "Launch", "Gather", "WaitBoot", "AwaitSsh", "SaveState", "RunScript",
+                           "DiscardThrowaway", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayRefusesAGuestThatRunsOutsideOne) {
+  options_.throwaway = true;
+  ops_.files = {kUp};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "refused");
+  EXPECT_EQ(r.detail,
+            "resume = throwaway: the guest runs already, outside a throw-away run; "
+            "stop it first (runall-os-test --stop)");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "Gather", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayRefusesAGuestBooting) {
+  options_.throwaway = true;
+  ops_.files = {kBooting};
+  EXPECT_EQ(StatusText(Run()), "refused");
+  EXPECT_FALSE(Called("Launch"));
+  EXPECT_FALSE(Called("DiscardThrowaway"));
+}
+
+TEST_F(GuestRunTest, ThrowawayScriptThatFailsStillDiscards) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  ops_.script = {SshOutcome::kRemoteFailed, 3, "", false};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "failed (exit 3)");
+  EXPECT_EQ(Ops().end()[-2], "DiscardThrowaway");
+}
+
+TEST_F(GuestRunTest, ThrowawayInterruptedScriptStillDiscards) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  ops_.interrupt_in = "RunScript";
+  ops_.script = {SshOutcome::kSignaled, 130, "", true};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "interrupted");
+  EXPECT_EQ(Ops().end()[-2], "DiscardThrowaway");
+}
+
+TEST_F(GuestRunTest, ThrowawayLaunchThatFailedDiscardsItsCopy) {
+  options_.throwaway = true;
+  ops_.launches = {{LaunchOutcome::kNotStarted, "cannot copy the saved state"}};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "boot failed");
+  EXPECT_EQ(r.detail, "cannot copy the saved state");
+  EXPECT_EQ(Ops().end()[-2], "DiscardThrowaway");
+  EXPECT_EQ(r.stopped_by, "");
+}
+
+TEST_F(GuestRunTest, ThrowawayInterruptedWhileWaitingForAnotherRun) {
+  options_.throwaway = true;
+  ops_.holds = false;
+  ops_.interrupt_in = "HoldThrowaway";
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "interrupted");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayWithoutItsStateDirectoryIsAnError) {
+  options_.throwaway = true;
+  ops_.holds = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "error");
+  EXPECT_EQ(r.detail, "its saved state could not be had (see its log)");
+}
+
+TEST_F(GuestRunTest, ThrowawayGuestThatWillNotStopIsAnError) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  ops_.discards = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "error");
+  EXPECT_EQ(r.detail, "shutdown failed: the throw-away guest's QEMU would not stop");
 }
 
 TEST(PowerButtonSeconds, HalfTheStopTimeoutAtLeastOne) {

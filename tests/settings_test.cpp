@@ -214,10 +214,13 @@ TEST(Settings, ShippedExampleParsesCommentedAndUncommented) {
 
 TEST(Settings, ResumeIsOffUnlessSet) {
   Settings s = DefaultSettings();
-  EXPECT_FALSE(s.resume);
+  EXPECT_EQ(s.resume, ResumeMode::kNo);
   std::string err;
   ASSERT_TRUE(ParseSettings("resume = yes\n", "runall.conf", &s, &err)) << err;
-  EXPECT_TRUE(s.resume);
+  EXPECT_EQ(s.resume, ResumeMode::kYes);
+  ASSERT_TRUE(ParseSettings("resume = throwaway\n", "runall.conf", &s, &err)) << err;
+  EXPECT_EQ(s.resume, ResumeMode::kThrowaway);
+  EXPECT_FALSE(ParseSettings("resume = true\n", "runall.conf", &s, &err));
   EXPECT_FALSE(ParseSettings("resume = later\n", "runall.conf", &s, &err));
 }
 
