@@ -90,7 +90,7 @@ ok "the first run saved the state ($(du -m "$state" | cut -f1) MiB), ran the scr
 run second || fail "second run: exit $?"
 grep -q "Booting on a new state" "$d/second.err" && fail "second: booted"
 c2=$(copy_of second)
-[ -n "$c2" ] && [ "$c2" != "$c1" ] || fail "second: copy '$c2', the first run's '$c1'"
+if [ -z "$c2" ] || [ "$c2" = "$c1" ]; then fail "second: copy '$c2', the first run's '$c1'"; fi
 clean second
 [ "$(sha256sum <"$state")" = "$sum" ] || fail "second: the saved state changed"
 ok "the second run found nothing the first wrote, on a copy of its own; the state is unchanged"
@@ -110,7 +110,7 @@ for n in two1 two2; do
 	grep -qx "home-before=" "$d/$n.out" || fail "$n: shared: $(grep home- "$d/$n.out")"
 done
 c3=$(copy_of two1) c4=$(copy_of two2)
-[ -n "$c3" ] && [ -n "$c4" ] && [ "$c3" != "$c4" ] || fail "two runs: copies '$c3' '$c4'"
+if [ -z "$c3" ] || [ -z "$c4" ] || [ "$c3" = "$c4" ]; then fail "two runs: copies '$c3' '$c4'"; fi
 no_guest_no_copy two
 [ "$(sha256sum <"$state")" = "$sum" ] || fail "two runs: the saved state changed"
 ok "two runs at once: the second waited, each had a copy of its own and found it clean"
