@@ -10,7 +10,9 @@
 #   - after --stop and a pause, a run resumes the state instead of booting:
 #     the script finds the host's time (within a second; the state is
 #     seconds old), the guest's address and hosts line, ~/hostname, and the
-#     three shares live.
+#     three shares live;
+#   - two runs with resume = throwaway from the same state: the second finds
+#     nothing the first wrote to the guest's disk; nothing is left running.
 # shellcheck disable=SC1091 # real_guest.bash is checked on its own
 . "$RUNALL_TOP/tests/root/real_guest.bash"
 name=debian12-systemd host=rg-resume
@@ -109,5 +111,30 @@ grep -q "Booting on a new state" "$d/resume.err" && fail "resume: booted"
 check resume
 ok "a run resumed the real guest: clock, address, hosts line, shares, ~/hostname"
 stop
+
+# --- throw-away runs from the same state ------------------------------------------------
+# What one run writes to the guest's disk is gone in the next; the state
+# is unchanged and no guest or copy is left.
+cat >"$d/share/common-ro/tw" <<'EOF2'
+#!/bin/sh
+echo "before=$(cat ~/left-behind 2>/dev/null)"
+date >~/left-behind && sync && echo "after=$(cat ~/left-behind)"
+EOF2
+chmod 0755 "$d/share/common-ro/tw"
+sed -i 's/^resume = yes$/resume = throwaway/' "$E2E_GUESTS"
+sum=$(sha256sum <"$state")
+for n in tw1 tw2; do
+	t0=$(rg_now)
+	rg_driver -sn "$d/share/common-ro/tw" >"$d/$n.out" 2>"$d/$n.err" || fail "$n run: exit $?: $(cat "$d/$n.out")"
+	echo "$n run: $(rg_since "$t0")s"
+	grep -q "$host:: Resuming from a copy of the saved state $state" "$d/$n.err" || fail "$n: no copy"
+	grep -qx "before=" "$d/$n.out" || fail "$n: an earlier run's file: $(cat "$d/$n.out")"
+	grep -q "^after=." "$d/$n.out" || fail "$n: nothing written: $(cat "$d/$n.out")"
+	[ -z "$(e2e_qemu_pids)" ] || fail "$n: QEMU left running"
+	[ -z "$(find "$d/launch/.state-$RG_UID" -name "$host.run-*" ! -name "$host.run-lock")" ] ||
+		fail "$n: a copy left"
+done
+[ "$(sha256sum <"$state")" = "$sum" ] || fail "throw-away runs changed the saved state"
+ok "two throw-away runs of the real guest: the second found nothing of the first; the state unchanged"
 tester_run sudo -n "$RG_SBIN/start-tun-interface" -k tap0 >/dev/null 2>&1
 echo PASS
