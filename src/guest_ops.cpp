@@ -1305,8 +1305,9 @@ void RealGuestOps::SweepCopies() {
   std::vector<std::string> copies;
   while (struct dirent* e = readdir(d)) {
     const std::string name = e->d_name;
+    // mkstemp's six letters and digits: never HOST.run-lock.
     if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 &&
-        name.find('.', prefix.size()) == std::string::npos && name.substr(prefix.size()) != "lock")
+        name.find('.', prefix.size()) == std::string::npos)
       copies.push_back(dir + "/" + name);
   }
   closedir(d);
