@@ -15,7 +15,8 @@
 #     nothing the first wrote to the guest's disk; nothing is left running.
 # shellcheck disable=SC1091 # real_guest.bash is checked on its own
 . "$RUNALL_TOP/tests/root/real_guest.bash"
-name=debian12-systemd host=rg-resume
+# (tests/root/real_guest_resume_sysv.sh runs it on debian12-sysv.)
+name=${RG_RESUME_GUEST:-debian12-systemd} host=rg-resume
 e2e_setup rg-resume
 d=$E2E_DIR
 env_out=$("$E2E_TOP/tests/guest/build-guest" "$name") || fail "build-guest $name"
