@@ -5,5 +5,5 @@
 # kit starts its resume watcher from the rc.local block there, not from a
 # systemd unit, and the lease is renewed through ifupdown and dhcpcd.
 export RG_RESUME_GUEST=debian12-sysv
-# shellcheck source=tests/root/real_guest_resume.sh
+# shellcheck disable=SC1091 # real_guest_resume.sh is checked on its own
 . "$RUNALL_TOP/tests/root/real_guest_resume.sh"
