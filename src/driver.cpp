@@ -242,6 +242,7 @@ int Driver::Load(std::string* err) {
     return kExitUsage;
   }
   setup_.root = geteuid() == 0;
+  setup_.fresh = args_.fresh;
   setup_.settings_path = args_.settings_file;
   const std::string home = HomeDirectory();
   // The system-wide files win when either exists; without them a user
@@ -365,6 +366,7 @@ GuestRunOptions Driver::RunOptions(const GuestRecord& guest) const {
   o.await_ssh_after_boot = guest.boot_signal == BootSignal::kUpFile;
   o.has_script = !setup_.script_name.empty();
   o.shutdown = args_.shutdown;
+  o.throwaway = guest.resume == ResumeMode::kThrowaway;
   o.console_log = ConsoleLogPath(guest, setup_.log_dir);
   return o;
 }

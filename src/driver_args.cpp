@@ -33,6 +33,8 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out, std:
       a.shutdown = true;
     } else if (opts.Flag("--stop")) {
       a.stop = true;
+    } else if (opts.Flag("--fresh")) {
+      a.fresh = true;
     } else if (opts.Value("-j", &jobs)) {
       unsigned long n = 0;
       if (opts.ok() && (!ParseUnsigned(jobs, kMaxJobs, &n) || n == 0))
@@ -60,6 +62,7 @@ bool ParseDriverArgs(const std::vector<std::string>& args, DriverArgs* out, std:
       a.guests.push_back(name);
   }
   if (a.stop && a.copy != CopyMode::kNone) return Fail(err, "--stop runs no script: leave out -s");
+  if (a.stop && a.fresh) return Fail(err, "--stop boots no guest: leave out --fresh");
   if (a.stop && a.shutdown)
     return Fail(err, "--stop already shuts the guests down: leave out --shutdown");
   *out = a;
@@ -75,7 +78,7 @@ bool HasPathOption(const DriverArgs& args) {
 std::string DriverUsage(const std::string& program) {
   const std::string& p = program;
   return "usage: " + p +
-         " [-q] [-j N] [--shutdown] [--tap FILE] [--junit FILE]\n"
+         " [-q] [-j N] [--shutdown] [--fresh] [--tap FILE] [--junit FILE]\n"
          "        [--shard K/N] [-C SETTINGS] [-c GUESTS] [-l LOG]\n"
          "        [--log-dir DIR] [-i IDENTITY] [-s|-sn|-sf SCRIPT] [OS ...]\n"
          "       " +
@@ -95,6 +98,8 @@ std::string DriverUsage(const std::string& program) {
          "  -j N         handle up to N guests at once (default 1)\n"
          "  --shutdown   power each guest off after its run\n"
          "  --stop       only shut the guests down, then exit\n"
+         "  --fresh      boot a guest that is down, never resume it, and\n"
+         "               replace its saved state (resume = yes or throwaway)\n"
          "  --tap FILE   also write the results as TAP to FILE (- for stdout)\n"
          "  --junit FILE also write them as JUnit XML, with each guest's output\n"
          "               of this run, to FILE (- for stdout)\n"

@@ -1,6 +1,6 @@
 // driver_args: runall-os-test's command line. Pure: no system calls.
 //
-//   runall-os-test [-q] [-j N] [--shutdown] [--tap FILE] [--junit FILE]
+//   runall-os-test [-q] [-j N] [--shutdown] [--fresh] [--tap FILE] [--junit FILE]
 //                  [--shard K/N] [-C SETTINGS] [-c GUESTS] [-l LOG]
 //                  [--log-dir DIR] [-i IDENTITY] [-s|-sn|-sf SCRIPT]
 //                  [--] [OS ...]
@@ -34,6 +34,7 @@ struct DriverArgs {
   unsigned jobs = 1;                ///< -j: guests handled at once
   bool shutdown = false;            ///< --shutdown: power off after the run
   bool stop = false;                ///< --stop: only shut the guests down
+  bool fresh = false;               ///< --fresh: boot, never resume; save anew
   bool quiet = false;               ///< -q: no progress line, no summary
   bool help = false;
   std::string tap_file;       ///< --tap: write TAP here ("-": stdout)

@@ -164,6 +164,7 @@ class Parser {
     record_.stop_timeout = settings_.stop_timeout;
     record_.network = settings_.network;
     record_.accel = settings_.accel;
+    record_.resume = settings_.resume;
     set_at_.clear();
     const std::string& host = f[0];
     if (!ValidHostname(host, &why)) {
@@ -283,6 +284,8 @@ class Parser {
       if (!ValidAccelSetting(value))
         return Error(bad + " (auto, kvm, tcg, hvf, whpx, nvmm, xen or hax)");
       record_.accel = value;
+    } else if (name == "resume") {
+      if (!ParseResumeMode(value, &record_.resume)) return Error(bad + " (yes, no or throwaway)");
     } else if (name == "console_log") {
       if (value[0] != '/') return Error(name + " must be an absolute path");
       record_.console_log = value;

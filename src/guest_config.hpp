@@ -59,6 +59,9 @@ struct GuestRecord {
   /// guest's port 22; 0 (the default) lets QEMU take a free one.
   unsigned ssh_port = 0;
   std::string accel;  ///< auto, kvm, tcg, ...; the settings' default
+  /// Resumed from a saved state instead of booted, and how (the
+  /// settings' default).
+  ResumeMode resume = ResumeMode::kNo;
 };
 
 /// The longest name QEMU's user-mode DHCP server hands a guest in full

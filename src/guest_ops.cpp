@@ -1,12 +1,16 @@
 #include "guest_ops.hpp"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 
 #include <algorithm>
 
@@ -14,7 +18,9 @@
 #include "accel_memory.hpp"
 #include "clock.hpp"
 #include "console_stamp.hpp"
+#include "fail.hpp"
 #include "fd.hpp"
+#include "file_copy.hpp"
 #include "file_io.hpp"
 #include "guest_state.hpp"
 #include "image_lock.hpp"
@@ -22,8 +28,10 @@
 #include "process.hpp"
 #include "process_watch.hpp"
 #include "qemu_args.hpp"
+#include "qemu_launch.hpp"  // MakePrivateDirectory, WriteFileAtomically
 #include "qmp.hpp"
 #include "runqemuos_args.hpp"
+#include "saved_state.hpp"
 #include "ssh_mux.hpp"
 #include "tcp_probe.hpp"
 #include "user_net.hpp"
@@ -59,6 +67,36 @@ const int kQmpMs = 5000;
 const off_t kConsoleTailBytes = 64 * 1024;
 // Where, in the log directory, the QEMU programs whose KVM failed are kept.
 const char kKvmMemoryFile[] = "kvm-failures";
+// How long a guest may take to unmount its shares for a save (QEMU
+// refuses to save while a 9p share is mounted), and to come back from the
+// save (its resume watcher mounting them again and writing the up-file).
+const int kUnmountSeconds = 20;
+const int kBackFromSaveSeconds = 60;
+// How long a QEMU whose resume failed gets to exit after SIGTERM, and
+// after SIGKILL.
+const int kAbandonTermMs = 5000;
+const int kAbandonKillMs = 5000;
+
+// Where a user's saved states are: a private directory in the launch
+// directory, as the monitor sockets are (the state holds the guest's RAM,
+// its secrets included).
+std::string StateDirectory(const std::string& launch_dir) {
+  return launch_dir + "/.state-" + std::to_string(getuid());
+}
+
+bool IdentifyFile(const std::string& path, FileIdentity* id, std::string* err) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    *err = ErrnoMessage(path);
+    return false;
+  }
+  id->path = path;
+  id->dev = static_cast<unsigned long long>(st.st_dev);
+  id->ino = static_cast<unsigned long long>(st.st_ino);
+  id->size = static_cast<long long>(st.st_size);
+  id->mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  return true;
+}
 
 // The wall clock, for comparing with file times (the launch file's and the
 // up-file's mtimes); durations are measured on MonotonicMs.
@@ -125,6 +163,10 @@ class RealGuestOps : public GuestOps {
   LaunchResult Launch() override;
   BootWait WaitBoot() override;
   bool RelaunchAfterEarlyExit() override;
+  bool SaveState() override;
+  bool AbandonResume() override;
+  bool HoldThrowaway() override;
+  bool DiscardThrowaway() override;
   std::vector<std::string> ConsoleTail() override;
   bool AwaitSsh() override;
   void WaitForImage(ImageWait what, StartupFacts* facts) override;
@@ -161,6 +203,19 @@ class RealGuestOps : public GuestOps {
   StopRequest PressPowerButton();
   std::vector<std::string> OwnOptionWords() const;
   std::string KvmMemoryPath() const { return setup_.log_dir + "/" + kKvmMemoryFile; }
+  // Saved states (resume = yes).
+  std::string StatePath(const char* ext) const {
+    return StateDirectory(setup_.settings.launch_dir) + "/" + guest_.hostname + ext;
+  }
+  bool LockState(Fd* lock);
+  bool PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result);
+  bool CopyState(const std::string& state, std::string* copy);
+  void SweepCopies();
+  bool StopLaunchedQemu(const std::string& what);
+  void DiscardState();
+  bool CreateOverlay(const StateStamp& stamp);
+  bool ConnectMonitor(QmpClient* qmp, pid_t pid, std::string* err);
+  bool SetLink(QmpClient* qmp, bool up);
 
   const GuestOpsSetup& setup_;
   const GuestRecord& guest_;
@@ -190,6 +245,21 @@ class RealGuestOps : public GuestOps {
   bool auto_kvm_ = false;
   /// KVM failed at this run's launch: the next one is under TCG.
   bool kvm_failed_ = false;
+  /// What the state the last launch booted on is made from (SaveState
+  /// writes it down once saved).
+  StateStamp pending_stamp_;
+  /// The last launch resumed a saved state: its boot signal is the
+  /// up-file the guest's resume watcher writes, whatever boot_signal says
+  /// (ssh answers before the watcher has mounted the shares).
+  bool last_launch_resumed_ = false;
+  /// A resume failed in this run: the next launches boot (and save anew).
+  bool resume_abandoned_ = false;
+  /// This run saved the state: --fresh is done with.
+  bool saved_in_run_ = false;
+  /// resume = throwaway: the guest is this run's (HoldThrowaway) ...
+  Fd throwaway_lock_;
+  /// ... and this is the copy of its state its QEMU runs on.
+  std::string run_copy_;
 };
 
 // User mode: the port the live QEMU `pid` forwards to the guest's port 22
@@ -508,8 +578,26 @@ LaunchResult RealGuestOps::Launch() {
   // anyone else's runqemuos runs it through sudo with the system's.
   if (setup_.root && !setup_.settings_path.empty())
     argv.insert(argv.end(), {"-C", setup_.settings_path});
+  HostChoices host = ChooseHost();
+  last_launch_resumed_ = false;
+  // The state's overlay is looked at and made under a lock of its own,
+  // held until runqemuos has locked the image: two drivers launching the
+  // guest at once never both touch it.
+  Fd state_lock;
+  if (guest_.resume != ResumeMode::kNo) {
+    // Without its state a throw-away guest does not start: booted on the
+    // image itself, it would keep what the script does.
+    const bool needed = guest_.resume == ResumeMode::kThrowaway;
+    bool go_on = LockState(&state_lock)
+                     ? PrepareState(BuildQemuArgv(guest_, setup_.settings, host), &host, &result)
+                     : !needed;
+    if (!go_on) {
+      if (result.detail.empty()) result.detail = "resume = throwaway: no saved state (see the log)";
+      return result;
+    }
+  }
   std::vector<std::string> rest =
-      RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings, ChooseHost()), setup_.settings);
+      RunqemuosArgs(guest_, BuildQemuArgv(guest_, setup_.settings, host), setup_.settings);
   argv.insert(argv.end(), rest.begin(), rest.end());
   log_->Cmd(argv);
   ChildOptions opts;
@@ -535,6 +623,16 @@ LaunchResult RealGuestOps::Launch() {
     log_->Msg("QEMU started as pid " + TrimEnd(out));
     if (!ParseLaunchPid(TrimEnd(out), &launched_pid_)) launched_pid_ = 0;
     result.outcome = LaunchOutcome::kStarted;
+    last_launch_resumed_ = result.resumed;
+    // The state was saved with the guest's link down (SaveState): its
+    // resume watcher takes the link coming up as the sign to take a lease
+    // on this tap, mount its shares, set its clock and say it is up.
+    if (result.resumed) {
+      QmpClient qmp;
+      std::string qerr;
+      if (!ConnectMonitor(&qmp, launched_pid_, &qerr) || !SetLink(&qmp, true))
+        log_->Msg("cannot bring the resumed guest's link up: " + qerr);
+    }
     return result;
   }
   if (!message.empty()) log_->Error(message);
@@ -677,7 +775,7 @@ BootWait RealGuestOps::WaitBoot() {
     setup_.console->SetProgress(item);
   };
   progress();
-  if (guest_.boot_signal == BootSignal::kUpFile) {
+  if (guest_.boot_signal == BootSignal::kUpFile || last_launch_resumed_) {
     FileWait w;
     w.dir = setup_.up_dir;
     w.name = guest_.hostname;
@@ -787,6 +885,450 @@ ScriptRun RealGuestOps::RunScript() {
   run.ssh_failure = SshFailureLine(ssh.err_tail);
   run.interrupted = ssh.interrupted;
   return run;
+}
+
+// --- saved states ----------------------------------------------------------------
+
+// The state's lock, in the user's private state directory; false (and no
+// state is used) if it cannot be had.
+bool RealGuestOps::LockState(Fd* lock) {
+  std::string err;
+  const std::string dir = StateDirectory(setup_.settings.launch_dir);
+  if (!MakeDirs(setup_.settings.launch_dir, 0755, &err) || !MakePrivateDirectory(dir, &err)) {
+    log_->Error("no saved state: " + err);
+    return false;
+  }
+  const std::string path = StatePath(".lock");
+  lock->Reset(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+  if (!lock->ok()) {
+    log_->Error("no saved state: " + ErrnoMessage(path));
+    return false;
+  }
+  while (flock(lock->get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + path));
+      return false;
+    }
+  }
+  return true;
+}
+
+void RealGuestOps::DiscardState() {
+  for (const char* ext : {".qcow2", ".stamp"}) {
+    const std::string path = StatePath(ext);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT)
+      log_->Error(ErrnoMessage("cannot remove " + path));
+  }
+}
+
+// Decides, under the state's lock, how this launch goes: resuming the
+// saved state when it was made from exactly this QEMU, image and command
+// line (saved_state's StaleReason), else booting on a new overlay whose
+// state SaveState takes once the guest is up. `plain` is the command line
+// without a state; *host gets the overlay and the snapshot to resume.
+bool RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result) {
+  const bool throwaway = guest_.resume == ResumeMode::kThrowaway;
+  // The state is the guest's window on its disk: runall's card is what
+  // tells the guest it was resumed (its link going down and up).
+  if (plain.nic.empty()) {
+    if (throwaway) {
+      result->detail =
+          "resume = throwaway needs runall's network card (the record's option lines bring "
+          "their own, or nic = none)";
+      log_->Error(result->detail);
+      return false;
+    }
+    log_->Msg(
+        "resume = yes needs runall's network card (the record's option lines bring "
+        "their own, or nic = none): booting without a saved state");
+    return true;
+  }
+  // Another QEMU has the image: runqemuos will say so, and the state is
+  // that QEMU's to use.
+  std::string who, err;
+  if (ImageInUse(guest_.image, &who, &err) != ImageUse::kFree) return true;
+  StateStamp now;
+  QemuIdentity qemu;
+  // The program as PATH finds it now, stat'ed to the nanosecond.
+  if (!IdentifyQemu(plain.argv[0], PathEnv(), &qemu, &err) ||
+      !IdentifyFile(qemu.path, &now.qemu, &err) || !IdentifyFile(guest_.image, &now.image, &err)) {
+    log_->Error("no saved state: " + err);
+    result->detail = "no saved state: " + err;
+    return !throwaway;
+  }
+  now.args = plain.argv;
+  now.args.push_back("[nic] " + plain.nic + " " + plain.mac + (plain.user_net ? " user" : " tap"));
+  const std::string overlay = StatePath(".qcow2"), stamp_path = StatePath(".stamp");
+  std::string text;
+  int errnum = 0;
+  FileCheck check;
+  struct stat st;
+  if (ReadFileText(stamp_path, check, &text, &err, &errnum)) {
+    StateStamp saved;
+    std::string reason;
+    if (!ParseStamp(text, &saved, &err))
+      reason = "its stamp " + stamp_path + " is unreadable (" + err + ")";
+    else if (stat(overlay.c_str(), &st) != 0)
+      reason = ErrnoMessage(overlay);
+    else if (setup_.fresh && !saved_in_run_)
+      reason = "--fresh";
+    else if (resume_abandoned_)
+      reason = "it did not resume";
+    else
+      reason = StaleReason(saved, now);
+    if (reason.empty()) {
+      const std::string size = std::to_string((st.st_size + (1 << 19)) >> 20) + " MiB";
+      if (!throwaway) {
+        log_->Msg("Resuming from the saved state " + overlay + " (" + size + ")");
+        host->disk_overlay = overlay;
+      } else {
+        // Every throw-away run resumes a copy of its own, removed when its
+        // guest stops: the state itself is never run, so never changed.
+        std::string copy;
+        if (!CopyState(overlay, &copy)) {
+          result->detail = "cannot copy the saved state " + overlay + " (see the log)";
+          return false;
+        }
+        log_->Msg("Resuming from a copy of the saved state " + overlay + " (" + size +
+                  ") for this run only: " + copy);
+        host->disk_overlay = copy;
+      }
+      host->loadvm = kSnapshotTag;
+      result->resumed = true;
+      return true;
+    }
+    log_->Msg("Saved state discarded: " + reason + "; booting");
+    DiscardState();
+  } else if (errnum != ENOENT) {
+    log_->Msg("Saved state discarded: " + err + "; booting");
+    DiscardState();
+  }
+  pending_stamp_ = now;
+  pending_stamp_.saved = false;
+  if (!CreateOverlay(pending_stamp_)) {
+    result->detail = "no saved state: its overlay could not be made (see the log)";
+    return !throwaway;
+  }
+  host->disk_overlay = overlay;
+  result->save_state = true;
+  log_->Msg("Booting on a new state " + overlay + ", saved once the guest is up" +
+            (throwaway ? "; the script then runs on a copy of it" : ""));
+  return true;
+}
+
+// A copy of the saved state `state` for this run, next to it, made under
+// the state's lock: *copy is its name, unique to the run (mkstemp).
+bool RealGuestOps::CopyState(const std::string& state, std::string* copy) {
+  std::string tmpl = StatePath(".run-XXXXXX");
+  Fd to(mkstemp(&tmpl[0]));
+  if (!to.ok()) {
+    log_->Error(ErrnoMessage("cannot make a copy of " + state + " in " + DirName(tmpl)));
+    return false;
+  }
+  Fd from(open(state.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+  bool cloned = false;
+  std::string err;
+  const int64_t start = MonotonicMs();
+  if (!from.ok()) err = strerror(errno);
+  // Not synced: a copy lives as long as its run, and one a crash left
+  // behind is removed by the next (SweepCopies).
+  if (!from.ok() || !CopyFileContents(from.get(), to.get(), &cloned, &err) || to.Close() != 0) {
+    if (err.empty()) err = strerror(errno);
+    log_->Error("cannot copy " + state + " to " + tmpl + ": " + err);
+    unlink(tmpl.c_str());
+    return false;
+  }
+  char took[32];
+  snprintf(took, sizeof took, "%.2fs", (MonotonicMs() - start) / 1000.0);
+  log_->Msg(std::string(cloned ? "Cloned" : "Copied") + " the saved state to " + tmpl + " (" +
+            took + ")");
+  *copy = tmpl;
+  run_copy_ = tmpl;
+  return true;
+}
+
+// A new overlay above the guest's image, with a stamp saying it is not
+// saved yet. qemu-img is the one beside QEMU, else the first on PATH.
+bool RealGuestOps::CreateOverlay(const StateStamp& stamp) {
+  std::string err, qemu_img;
+  const std::string beside = DirName(stamp.qemu.path) + "/qemu-img";
+  QemuIdentity id;
+  if (access(beside.c_str(), X_OK) == 0)
+    qemu_img = beside;
+  else if (IdentifyQemu("qemu-img", PathEnv(), &id, &err))
+    qemu_img = id.path;
+  else {
+    log_->Error("no saved state: " + err);
+    return false;
+  }
+  const std::string overlay = StatePath(".qcow2");
+  const std::string fresh = overlay + ".new";
+  unlink(fresh.c_str());
+  std::vector<std::string> argv = {
+      qemu_img, "create",     "-q", "-f", "qcow2", "-F", guest_.image_format,
+      "-b",     guest_.image, fresh};
+  log_->Cmd(argv);
+  std::string out;
+  ExitStatus status;
+  if (!RunChild(argv, &out, &status, &err) || !status.success()) {
+    log_->Error("no saved state: qemu-img create failed" + (err.empty() ? "" : ": " + err));
+    unlink(fresh.c_str());
+    return false;
+  }
+  if (rename(fresh.c_str(), overlay.c_str()) != 0 ||
+      !WriteFileAtomically(DirName(overlay), guest_.hostname + ".stamp", FormatStamp(stamp),
+                           &err)) {
+    log_->Error("no saved state: " + (err.empty() ? ErrnoMessage(overlay) : err));
+    unlink(fresh.c_str());
+    DiscardState();
+    return false;
+  }
+  return true;
+}
+
+// The monitor runqemuos gave QEMU `pid`, retried while QEMU is still
+// making it.
+bool RealGuestOps::ConnectMonitor(QmpClient* qmp, pid_t pid, std::string* err) {
+  const std::string socket =
+      MonitorSocketPath(setup_.settings.launch_dir, guest_.hostname, getuid());
+  ProcessWatch qemu(pid);
+  const int64_t deadline = MonotonicMs() + kQmpMs;
+  while (!qmp->Connect(socket, kQmpMs, err)) {
+    if (MonotonicMs() >= deadline || !qemu.Alive() || !SleepUnlessInterrupted(50)) return false;
+  }
+  if (qmp->peer_pid() != 0 && qmp->peer_pid() != pid) {
+    *err = socket + " is the monitor of pid " + std::to_string(qmp->peer_pid()) +
+           ", not of QEMU (pid " + std::to_string(pid) + ")";
+    return false;
+  }
+  return true;
+}
+
+bool RealGuestOps::SetLink(QmpClient* qmp, bool up) {
+  JsonValue ignored;
+  std::string err;
+  const std::string args =
+      std::string("{\"name\": \"") + kNetdevId + "\", \"up\": " + (up ? "true" : "false") + "}";
+  if (qmp->Execute("set_link", args, kQmpMs, &ignored, &err)) return true;
+  log_->Error(std::string("QMP set_link ") + (up ? "up" : "down") + ": " + err);
+  return false;
+}
+
+// The save: the guest's link goes down, which its resume watcher takes as
+// the sign to unmount its 9p shares (QEMU refuses to save while one is
+// mounted, and a mount would not survive the resume); QEMU saves the
+// guest's RAM, devices and disk into the overlay (HMP savevm, retried
+// while the shares are still mounted); the link comes up again, and the
+// watcher mounts the shares and writes the up-file, as it will after
+// every resume. The saved state is one with the link down: a resume
+// brings it up (Launch), and the guest does the same again.
+bool RealGuestOps::SaveState() {
+  QmpClient qmp;
+  std::string err;
+  if (!ConnectMonitor(&qmp, launched_pid_, &err)) {
+    log_->Error("state not saved: no monitor: " + err);
+    return false;
+  }
+  // An ssh master opened to wait for the boot would span the save with a
+  // connection whose guest end goes through an unmount and a link change:
+  // the script gets a connection made after the save instead.
+  // (A master closed on purpose is not one that broke: the next one is
+  // this run's first again.)
+  CloseMaster("the guest is being saved");
+  masters_opened_ = 0;
+  master_ino_ = 0;
+  log_->Msg("Saving the guest's state: link down, then QMP savevm " + std::string(kSnapshotTag));
+  if (!SetLink(&qmp, false)) return false;
+  const int64_t start = MonotonicMs();
+  const int64_t deadline = start + kUnmountSeconds * 1000LL;
+  bool saved = false, mounted = false;
+  std::string said;
+  for (;;) {
+    JsonValue reply;
+    const std::string cmd = std::string("{\"command-line\": \"savevm ") + kSnapshotTag + "\"}";
+    if (!qmp.Execute("human-monitor-command", cmd, 120000, &reply, &err)) {
+      said = err;
+      break;
+    }
+    said = TrimEnd(reply.type == JsonValue::Type::kString ? reply.text : "");
+    if (said.empty()) {
+      saved = true;
+      break;
+    }
+    // "Error: Migration is disabled when VirtFS export path '...' is
+    // mounted in the guest using mount_tag '...'": not yet unmounted.
+    mounted = said.find("VirtFS") != std::string::npos;
+    if (!mounted || MonotonicMs() >= deadline || !SleepUnlessInterrupted(200)) break;
+  }
+  const double took = (MonotonicMs() - start) / 1000.0;
+  // The up-file as it is while the shares are unmounted: the guest's
+  // unmount may still have changed its time, its next write is the sign.
+  struct timespec up_before = {0, 0};
+  FileNewerThan(up_file_, up_before, &up_before);
+  SetLink(&qmp, true);
+  if (!saved) {
+    log_->Error("state not saved: " + said +
+                (mounted ? " (the guest did not unmount its shares within " +
+                               std::to_string(kUnmountSeconds) +
+                               "s: does it run runall's resume watcher? runall-guest(7))"
+                         : ""));
+    DiscardState();
+    if (mounted) return false;
+  } else {
+    pending_stamp_.saved = true;
+    saved_in_run_ = true;
+    resume_abandoned_ = false;
+    if (!WriteFileAtomically(DirName(StatePath(".stamp")), guest_.hostname + ".stamp",
+                             FormatStamp(pending_stamp_), &err)) {
+      log_->Error("state saved, but its stamp not written: " + err);
+      DiscardState();
+    } else {
+      struct stat st;
+      long long mib =
+          stat(StatePath(".qcow2").c_str(), &st) == 0 ? (st.st_size + (1 << 19)) >> 20 : 0;
+      char buf[32];
+      snprintf(buf, sizeof buf, "%.2fs", took);
+      log_->Msg("Saved the guest's state in " + StatePath(".qcow2") + " (" + std::to_string(mib) +
+                " MiB, " + buf + ")");
+    }
+  }
+  // The shares come back with the link: the script needs them.
+  FileWait w;
+  w.dir = setup_.up_dir;
+  w.name = guest_.hostname;
+  w.newer_than = up_before;
+  w.timeout_ms = kBackFromSaveSeconds * 1000LL;
+  w.tick_ms = 250;
+  ProcessWatch qemu(launched_pid_);
+  w.tick = [&](int64_t) { return qemu.Alive(); };
+  struct timespec up = {0, 0};
+  if (WaitForFile(w, &up) != WaitResult::kAppeared)
+    log_->Error("the guest did not say it is back from the save (no new up-file within " +
+                std::to_string(kBackFromSaveSeconds) + "s)");
+  return saved;
+}
+
+// Stops the QEMU this run's last launch started, if it still runs: SIGTERM,
+// then SIGKILL; `what` is logged first. Bounded, and not cut short by a
+// ^C (an interrupted throw-away run stops its guest too). False if it
+// still runs.
+bool RealGuestOps::StopLaunchedQemu(const std::string& what) {
+  if (launched_pid_ == 0) return true;
+  ProcessWatch qemu(launched_pid_);
+  std::string err;
+  if (qemu.Alive()) {
+    log_->Msg(what + " (QEMU pid " + std::to_string(launched_pid_) + ")");
+    for (int sig : {SIGTERM, SIGKILL}) {
+      if (!qemu.Signal(sig, &err)) break;
+      const int64_t deadline = MonotonicMs() + (sig == SIGTERM ? kAbandonTermMs : kAbandonKillMs);
+      while (qemu.Alive() && MonotonicMs() < deadline) SleepMs(20);
+      if (!qemu.Alive()) break;
+    }
+    if (qemu.Alive()) {
+      log_->Error("QEMU (pid " + std::to_string(launched_pid_) + ") still running" +
+                  (err.empty() ? "" : ": " + err));
+      return false;
+    }
+  }
+  launched_pid_ = 0;
+  return true;
+}
+
+// A resume that did not come up: its QEMU (the one runqemuos reported)
+// goes, and the state with it, so that the next launch boots.
+bool RealGuestOps::AbandonResume() {
+  resume_abandoned_ = true;
+  if (!StopLaunchedQemu("Stopping the resumed QEMU")) return false;
+  Fd lock;
+  if (LockState(&lock)) {
+    log_->Msg("Saved state discarded: it did not resume");
+    DiscardState();
+  }
+  DiscardThrowaway();
+  return true;
+}
+
+// resume = throwaway. The lock is the state directory's HOST.run-lock; it
+// is let go when the operations end (the process exits, or End).
+bool RealGuestOps::HoldThrowaway() {
+  std::string err;
+  const std::string dir = StateDirectory(setup_.settings.launch_dir);
+  if (!MakeDirs(setup_.settings.launch_dir, 0755, &err) || !MakePrivateDirectory(dir, &err)) {
+    log_->Error("no saved state: " + err);
+    return false;
+  }
+  const std::string path = StatePath(".run-lock");
+  Fd lock(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+  if (!lock.ok()) {
+    log_->Error("no saved state: " + ErrnoMessage(path));
+    return false;
+  }
+  const int64_t start = MonotonicMs();
+  bool waited = false;
+  while (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) {
+      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + path));
+      return false;
+    }
+    if (!waited) {
+      waited = true;
+      log_->Msg("Another throw-away run of " + guest_.hostname +
+                " has it: waiting for that run to end");
+    }
+    ProgressItem item{"waiting for another run of", guest_.hostname, (MonotonicMs() - start) / 1000,
+                      0};
+    setup_.console->SetProgress(item);
+    if (!SleepUnlessInterrupted(200)) {
+      setup_.console->ClearProgress(guest_.hostname);
+      return false;
+    }
+  }
+  if (waited) {
+    setup_.console->ClearProgress(guest_.hostname);
+    log_->Msg("The other run ended after " + std::to_string((MonotonicMs() - start) / 1000) + "s");
+  }
+  throwaway_lock_ = std::move(lock);
+  SweepCopies();
+  return true;
+}
+
+// The copies of runs that ended without removing theirs (killed): no run
+// of the guest goes on (we hold its lock), so a copy no QEMU has open is
+// nobody's. One a QEMU still runs on is that QEMU's: the run then finds
+// the guest running and says so.
+void RealGuestOps::SweepCopies() {
+  const std::string dir = StateDirectory(setup_.settings.launch_dir);
+  const std::string prefix = guest_.hostname + ".run-";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> copies;
+  while (struct dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    // mkstemp's six letters and digits: never HOST.run-lock.
+    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.find('.', prefix.size()) == std::string::npos)
+      copies.push_back(dir + "/" + name);
+  }
+  closedir(d);
+  for (const std::string& copy : copies) {
+    std::string who, err;
+    if (ImageInUse(copy, &who, &err) != ImageUse::kFree) continue;
+    if (unlink(copy.c_str()) == 0)
+      log_->Msg("Removed " + copy + ", the copy of a run that ended without removing it");
+  }
+}
+
+bool RealGuestOps::DiscardThrowaway() {
+  if (!StopLaunchedQemu("Stopping the throw-away guest: nothing in it is kept")) return false;
+  if (!run_copy_.empty()) {
+    if (unlink(run_copy_.c_str()) == 0)
+      log_->Msg("Removed this run's copy of the saved state " + run_copy_);
+    else if (errno != ENOENT)
+      log_->Error(ErrnoMessage("cannot remove " + run_copy_));
+    run_copy_.clear();
+  }
+  return true;
 }
 
 bool RealGuestOps::FindQemu(pid_t* pid) {

@@ -31,6 +31,7 @@ struct GuestOpsSetup {
   std::string ssh_control_dir;
   std::string script_name;  ///< under common_ro_guest; empty: no script
   bool root = false;        ///< we run as root (and may pass -C on)
+  bool fresh = false;       ///< --fresh: boot, never resume; save the state anew
   /// A "-----HOST-----" line on stdout before each guest's script output
   /// (one guest at a time, the log lines going to a file).
   bool guest_headers = false;

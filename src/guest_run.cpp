@@ -27,8 +27,12 @@ std::string GuestRun::ImageProblemText() {
 
 GuestResult GuestRun::Run() {
   Begin();
-  Startup();
-  if (options_.shutdown && AfterRun() && !ops_->Interrupted()) Shutdown();
+  if (options_.throwaway) {
+    RunThrowaway();
+  } else {
+    Startup();
+    if (options_.shutdown && AfterRun() && !ops_->Interrupted()) Shutdown();
+  }
   // A ^C that came while this guest was handled: whatever its script or
   // boot came to was cut short (a script killed by the ^C "fails" too).
   if (ops_->Interrupted() && result_.status != GuestStatus::kPassed) {
@@ -64,6 +68,45 @@ void GuestRun::Note(const StartupDecision& decision) {
   for (const LogNote& n : decision.notes) n.error ? log_->Error(n.text) : log_->Msg(n.text);
 }
 
+// resume = throwaway: the run takes the guest for itself, launches it from
+// the saved state on a copy of its own, runs the script, and stops it and
+// discards the copy whatever came of the script (even on a ^C): nothing
+// the script did survives the run. A guest that runs already, outside such
+// a run, is not this run's to use or to stop.
+void GuestRun::RunThrowaway() {
+  if (!ops_->HoldThrowaway()) {
+    if (!ops_->Interrupted()) {
+      result_.status = GuestStatus::kError;
+      result_.detail = "its saved state could not be had (see its log)";
+    }
+    return;
+  }
+  StartupFacts f;
+  ops_->Gather(&f);
+  if (f.image == ImageFact::kProbeError) {
+    result_.status = GuestStatus::kError;
+    result_.detail = ImageProblemText();
+    return;
+  }
+  if (f.image != ImageFact::kFree || f.launch_names_live_qemu) {
+    result_.status = GuestStatus::kRefused;
+    result_.detail =
+        "resume = throwaway: the guest runs already, outside a throw-away run; "
+        "stop it first (runall-os-test --stop)";
+    log_->Error(result_.detail);
+    return;
+  }
+  Startup();
+  // Also after a launch that failed: its copy goes.
+  if (ops_->DiscardThrowaway()) {
+    if (result_.launched) result_.stopped_by = "throw-away end";
+    return;
+  }
+  const std::string why = "the throw-away guest's QEMU would not stop";
+  log_->Error(why);
+  StopProblem(GuestStatus::kError, why);
+}
+
 // The article's main_os_startup_function: facts, a decision, its effect,
 // and the decision again with what the effect came to.
 void GuestRun::Startup() {
@@ -92,6 +135,32 @@ void GuestRun::Startup() {
             result_.detail = "ssh did not answer after the boot signal";
           }
           return;
+        }
+        // The first boot on a state of the guest's own is over: saved
+        // now, before the script changes anything, for later runs.
+        if (save_pending_) {
+          save_pending_ = false;
+          const bool saved = ops_->SaveState();
+          if (ops_->Interrupted()) return;
+          // A throw-away run's script never runs in the guest that made
+          // the state: it goes, and the script runs on a copy resumed
+          // from the state, as every later run's does.
+          if (saved && options_.throwaway) {
+            log_->Msg("Stopping the guest that saved the state: the script runs on a copy of it");
+            if (!ops_->DiscardThrowaway()) {
+              const std::string why = "the throw-away guest's QEMU would not stop";
+              log_->Error(why);
+              result_.status = GuestStatus::kError;
+              result_.detail = why;
+              return;
+            }
+            f = StartupFacts();
+            ops_->Gather(&f);
+            f.reach = Reach::kNo;
+            stage = Stage::kFirstLook;
+            need_ssh = false;
+            continue;
+          }
         }
         RunScript();
         return;
@@ -154,7 +223,8 @@ void GuestRun::Startup() {
 // operations can mend (a KVM that cannot run guests here) is launched
 // once more.
 bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
-  for (int attempt = 0;; ++attempt) {
+  bool kvm_asked = false, resume_abandoned = false;
+  for (;;) {
     LaunchResult launch = ops_->Launch();
     if (launch.outcome == LaunchOutcome::kLostRace) {
       ops_->Gather(f);
@@ -162,11 +232,20 @@ bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
       *stage = Stage::kAfterLostRace;
       return true;
     }
+    // A saved state that does not load is never a failed run: the guest
+    // boots instead, once.
+    if (launch.resumed && launch.outcome == LaunchOutcome::kNotStarted && !resume_abandoned &&
+        !ops_->Interrupted()) {
+      resume_abandoned = true;
+      if (!GiveUpResume()) return false;
+      continue;
+    }
     // QEMU may die too soon for runqemuos to see it started: the same
     // early exit as one the boot wait sees.
-    if (launch.outcome == LaunchOutcome::kNotStarted && attempt == 0 && !ops_->Interrupted() &&
-        ops_->RelaunchAfterEarlyExit())
-      continue;
+    if (launch.outcome == LaunchOutcome::kNotStarted && !kvm_asked && !ops_->Interrupted()) {
+      kvm_asked = true;
+      if (ops_->RelaunchAfterEarlyExit()) continue;
+    }
     if (launch.outcome == LaunchOutcome::kNotStarted) {
       result_.status = GuestStatus::kBootFailed;
       result_.detail = launch.detail;
@@ -176,15 +255,37 @@ bool GuestRun::Launch(StartupFacts* f, Stage* stage, bool* need_ssh) {
     result_.launched = true;
     ops_->Gather(f);
     BootWait wait = ops_->WaitBoot();
-    if (wait.end == WaitEnd::kExited && attempt == 0 && !ops_->Interrupted() &&
-        ops_->RelaunchAfterEarlyExit())
+    if (launch.resumed && wait.end != WaitEnd::kUp && wait.end != WaitEnd::kNone &&
+        !resume_abandoned && !ops_->Interrupted()) {
+      resume_abandoned = true;
+      if (!GiveUpResume()) return false;
       continue;
+    }
+    if (wait.end == WaitEnd::kExited && !kvm_asked && !ops_->Interrupted()) {
+      kvm_asked = true;
+      if (ops_->RelaunchAfterEarlyExit()) continue;
+    }
     f->wait_end = wait.end;
-    if (wait.end == WaitEnd::kUp) result_.boot_seconds = wait.boot_seconds;
+    if (wait.end == WaitEnd::kUp) {
+      result_.boot_seconds = wait.boot_seconds;
+      result_.resumed = launch.resumed;
+      save_pending_ = launch.save_state;
+    }
     *need_ssh = options_.await_ssh_after_boot;
     *stage = Stage::kAfterLaunchWait;
     return true;
   }
+}
+
+// A resume that did not come up: its QEMU stopped and the state gone, the
+// guest is booted instead. False when the run ends here.
+bool GuestRun::GiveUpResume() {
+  log_->Msg("Resuming from the saved state failed: booting instead");
+  ShowConsoleTail();
+  if (ops_->AbandonResume()) return true;
+  result_.status = GuestStatus::kError;
+  result_.detail = "resuming from the saved state failed, and its QEMU would not stop";
+  return false;
 }
 
 // With a boot that failed or timed out: what the guest's console said

@@ -39,6 +39,13 @@ enum class LaunchOutcome {
 struct LaunchResult {
   LaunchOutcome outcome = LaunchOutcome::kNotStarted;
   std::string detail;
+  /// The QEMU resumes the guest's saved state instead of booting it; its
+  /// boot signal is the same as a boot's (the guest's resume watcher
+  /// writes the up-file again). Should the resume fail, the run asks
+  /// AbandonResume and launches again.
+  bool resumed = false;
+  /// The guest boots on a state of its own: once up, SaveState saves it.
+  bool save_state = false;
 };
 
 /// How a wait for a booting guest's boot signal ended.
@@ -84,9 +91,10 @@ struct StopRequest {
 /// QEMU) and hold a resource for the whole run (Begin to End).
 ///
 /// Meant to grow by operations, not by changes to the run's loop:
-/// - resuming from a saved snapshot: a Launch that resumes instead of
-///   booting (LaunchResult saying which), with its own boot signal (the
-///   guest answers at once; BootWait is unchanged).
+/// - resuming from a saved state (resume = yes): a Launch that resumes
+///   instead of booting (LaunchResult saying which) with the boot's own
+///   signal, SaveState after a first boot, AbandonResume when a resume
+///   fails.
 /// - one ssh connection per guest (ControlMaster): opened in Begin or by
 ///   the first TestConnection, reused by every ssh of the run, closed in
 ///   End - invisible to the loop.
@@ -120,6 +128,28 @@ class GuestOps {
   /// host: the next launch, and later runs, use TCG); they log it. Asked
   /// at most once per run.
   virtual bool RelaunchAfterEarlyExit() = 0;
+  /// After a launch with `save_state`, once the guest is up and its ssh
+  /// answers: saves its running state for later runs to resume, and
+  /// waits for the guest to come back from the save (its shares mounted
+  /// again). False if no state was saved; the guest runs on either way.
+  virtual bool SaveState() = 0;
+  /// After a launch with `resumed` that did not come up (QEMU exited, the
+  /// boot signal never came): stops that QEMU and discards the saved
+  /// state, so that the next Launch boots. False if its QEMU would not
+  /// stop. Asked at most once per run.
+  virtual bool AbandonResume() = 0;
+  /// resume = throwaway, before anything else: takes the guest for this
+  /// run, waiting (with progress, until an interrupt) while another
+  /// throw-away run of it goes on, and removes the copies of runs that
+  /// ended without stopping theirs. Held until the operations end. False
+  /// on an interrupt, or if the guest's state directory cannot be had
+  /// (logged).
+  virtual bool HoldThrowaway() = 0;
+  /// resume = throwaway: stops the QEMU this run launched, if it runs (no
+  /// need to shut the guest down: nothing in it is kept), and removes the
+  /// run's copy of the saved state. Not cut short by an interrupt; false
+  /// if the QEMU would not stop.
+  virtual bool DiscardThrowaway() = 0;
   /// The last lines of the guest's console from its last launch (of this
   /// run's launch, when this run launched it), for a boot that failed or
   /// timed out; empty if there are none.
@@ -170,6 +200,9 @@ struct GuestRunOptions {
   bool await_ssh_after_boot = true;
   bool has_script = false;  ///< -s was given
   bool shutdown = false;    ///< --shutdown: stop the guest after the script
+  /// resume = throwaway: the guest is launched by the run, from its saved
+  /// state on a copy of its own, and stopped and discarded at its end.
+  bool throwaway = false;
   std::string console_log;  ///< named in the report when QEMU dies booting
 };
 
@@ -204,8 +237,10 @@ class GuestRun {
   void End();
   void Note(const StartupDecision& decision);
   void Startup();
+  void RunThrowaway();
   void RunScript();
   bool Launch(StartupFacts* f, Stage* stage, bool* need_ssh);
+  bool GiveUpResume();
   void ShowConsoleTail();
   void Shutdown();
   /// How QEMU came to exit on the stop path.
@@ -221,6 +256,7 @@ class GuestRun {
   GuestLog* log_;
   GuestResult result_;
   bool reached_ = false;         ///< the decision came to running the script
+  bool save_pending_ = false;    ///< this run booted the guest to save its state
   int64_t stop_started_ms_ = 0;  ///< when the stop path found QEMU
 };
 

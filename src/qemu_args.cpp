@@ -347,13 +347,20 @@ void AddClock(const GuestRecord& r, Args* a) {
   if (r.local_time) a->insert(a->end(), {"-rtc", "base=localtime"});
 }
 
-void AddDisk(const GuestRecord& r, Args* a) {
-  std::string drive =
-      "file=" + EscapeCommas(r.image) + ",format=" + r.image_format + ",if=" + r.drive_if;
+void AddDisk(const GuestRecord& r, const HostChoices& host, Args* a) {
+  const bool overlay = !host.disk_overlay.empty();
+  std::string drive = "file=" + EscapeCommas(overlay ? host.disk_overlay : r.image) +
+                      ",format=" + (overlay ? std::string("qcow2") : r.image_format) +
+                      ",if=" + r.drive_if;
   // With if=none the disk is attached by an option line's -device, which
   // needs an id to name it.
   if (r.drive_if == "none") drive += ",id=disk0";
   a->insert(a->end(), {"-drive", drive});
+}
+
+// A saved state to resume instead of booting.
+void AddLoadvm(const HostChoices& host, Args* a) {
+  if (!host.loadvm.empty()) a->insert(a->end(), {"-loadvm", host.loadvm});
 }
 
 void AddShares(const std::vector<Share>& shares, const std::string& bus, Args* a) {
@@ -411,7 +418,7 @@ QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings, const 
   Args own;
   for (const Args& line : r.option_lines) own.insert(own.end(), line.begin(), line.end());
   // One step per thing the guest gets, in the order QEMU reads them. A new
-  // one (-loadvm) is one more step here, before the record's own option
+  // one is one more step here, before the record's own option
   // lines, which come last. The QMP monitor and the serial console are
   // runqemuos's to add (qemu_launch), which makes the places they go to.
   a.push_back(r.qemu);
@@ -419,10 +426,11 @@ QemuCommand BuildQemuArgv(const GuestRecord& r, const Settings& settings, const 
   AddAccel(r, own, host, &a);
   AddMemory(r, &a);
   AddClock(r, &a);
-  AddDisk(r, &a);
+  AddDisk(r, host, &a);
   AddShares(GuestShares(r, settings), bus, &a);
   AddRng(r, &a);
   AddDisplay(r, &a);
+  AddLoadvm(host, &a);
   a.insert(a.end(), own.begin(), own.end());
   PlanNetwork(r, own, &cmd);
   cmd.image = r.image;

@@ -154,6 +154,12 @@ bool ArgsDirectSerial(const std::vector<std::string>& args);
 struct HostChoices {
   std::vector<std::string> accel;
   std::string default_cpu;
+  /// A guest with a saved state (resume = yes) runs on runall's qcow2
+  /// overlay of its image, which holds the state: the disk's file= then
+  /// names the overlay, format qcow2. Empty: the image itself.
+  std::string disk_overlay;
+  /// The snapshot to resume (-loadvm TAG); empty: boot.
+  std::string loadvm;
 };
 
 /// A record's QEMU command line, less the network card that runqemuos adds

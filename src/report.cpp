@@ -132,6 +132,7 @@ std::string TapReport(const std::vector<GuestResult>& results) {
       out += "  exit_code: " + std::to_string(r.exit_code) + "\n";
     if (!r.detail.empty()) out += "  detail: " + YamlString(r.detail) + "\n";
     out += std::string("  launched: ") + (r.launched ? "true" : "false") + "\n";
+    if (r.resumed) out += "  resumed: true\n";
     if (!r.stopped_by.empty()) out += "  stopped_by: " + YamlString(r.stopped_by) + "\n";
     if (r.boot_seconds >= 0) out += "  boot_seconds: " + Number(r.boot_seconds) + "\n";
     if (r.script_seconds >= 0) out += "  script_seconds: " + Number(r.script_seconds) + "\n";

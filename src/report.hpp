@@ -30,6 +30,7 @@ struct GuestResult {
   int exit_code = 0;         ///< the script's, for kFailed
   std::string detail;        ///< why, in words, for the not-passed kinds
   bool launched = false;     ///< this run booted it
+  bool resumed = false;      ///< ... from the guest's saved state, not by booting
   double boot_seconds = -1;  ///< from launch (or from starting to wait) to up
   double script_seconds = -1;
   /// How it was stopped (--stop, --shutdown): "power button", "shutdown

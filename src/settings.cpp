@@ -140,6 +140,25 @@ const char* NetworkModeName(NetworkMode mode) {
   return mode == NetworkMode::kUser ? "user" : "tap";
 }
 
+const char* ResumeModeName(ResumeMode mode) {
+  switch (mode) {
+    case ResumeMode::kNo: return "no";
+    case ResumeMode::kYes: return "yes";
+    case ResumeMode::kThrowaway: return "throwaway";
+  }
+  return "no";
+}
+
+bool ParseResumeMode(const std::string& text, ResumeMode* mode) {
+  for (ResumeMode m : {ResumeMode::kNo, ResumeMode::kYes, ResumeMode::kThrowaway}) {
+    if (text == ResumeModeName(m)) {
+      *mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ParseNetworkMode(const std::string& text, NetworkMode* mode) {
   if (text == "tap") {
     *mode = NetworkMode::kTap;
@@ -226,6 +245,8 @@ bool ParseSettings(const std::string& text, const std::string& name, Settings* s
       ok = ParseSeconds(value, &s->hostname_delete_age);
     } else if (key == "hostname_max_age") {
       ok = ParseSeconds(value, &s->hostname_max_age);
+    } else if (key == "resume") {
+      ok = ParseResumeMode(value, &s->resume);
     } else if (key == "accel") {
       ok = ValidAccelSetting(value);
       s->accel = value;

@@ -14,6 +14,18 @@ namespace runall {
 
 /// How a guest is networked (the network setting, here the default for
 /// every guest; runall-guests(5) may set it per guest).
+/// Whether a guest that is down is resumed from a saved state instead of
+/// booted (runall-guests(5), resume): never; from the state, which the
+/// guest's disk returns to at each resume; or every run from the state on a
+/// copy of its own, the guest stopped and the copy discarded when the run
+/// ends (throw-away runs).
+enum class ResumeMode { kNo, kYes, kThrowaway };
+
+/// "no", "yes", "throwaway": the words of the setting.
+const char* ResumeModeName(ResumeMode mode);
+/// False for any other word.
+bool ParseResumeMode(const std::string& text, ResumeMode* mode);
+
 enum class NetworkMode {
   kTap,   ///< its own tap and subnet, reachable by name (needs host setup)
   kUser,  ///< QEMU's user-mode network: ssh through a port of 127.0.0.1
@@ -76,6 +88,9 @@ struct Settings {
   /// guest of the host's own architecture when it is usable, else TCG),
   /// kvm, tcg, or another accelerator QEMU knows (accel.hpp).
   std::string accel = "auto";
+  /// Whether a guest whose record does not say is resumed from a saved
+  /// state instead of booted (runall.conf(5), resume).
+  ResumeMode resume = ResumeMode::kNo;
 
   // Timeouts, in seconds.
   unsigned start_timeout = 600;  ///< default when a record gives none

@@ -134,6 +134,16 @@ TEST(DriverArgsTest, BadUsage) {
   EXPECT_NE(Bad({"a b"}).find("OS name"), std::string::npos);
   EXPECT_NE(Bad({"--stop", "-s", "x"}).find("--stop runs no script"), std::string::npos);
   EXPECT_NE(Bad({"--stop", "--shutdown"}).find("leave out --shutdown"), std::string::npos);
+  EXPECT_NE(Bad({"--stop", "--fresh"}).find("leave out --fresh"), std::string::npos);
+}
+
+TEST(DriverArgsTest, FreshBootsAndSavesAnew) {
+  DriverArgs a;
+  std::string err;
+  ASSERT_TRUE(ParseDriverArgs({"--fresh", "-s", "x", "g"}, &a, &err)) << err;
+  EXPECT_TRUE(a.fresh);
+  ASSERT_TRUE(ParseDriverArgs({"g"}, &a, &err)) << err;
+  EXPECT_FALSE(a.fresh);
 }
 
 TEST(DriverArgsTest, UsageNamesEveryOption) {

@@ -349,6 +349,25 @@ TEST(GuestConfig, UserNetworkDefaultNamedInTheRefusal) {
       << err;
 }
 
+TEST(GuestConfig, ResumeDefaultsToTheSettings) {
+  Settings settings = TestSettings();
+  std::vector<GuestRecord> r;
+  std::string err;
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\nresume = yes\n\nc c.img\nresume = throwaway\n",
+                               "guests", settings, &r, &err))
+      << err;
+  EXPECT_EQ(r[0].resume, ResumeMode::kNo);
+  EXPECT_EQ(r[1].resume, ResumeMode::kYes);
+  EXPECT_EQ(r[2].resume, ResumeMode::kThrowaway);
+  settings.resume = ResumeMode::kThrowaway;
+  ASSERT_TRUE(ParseGuestConfig("a a.img\n\nb b.img\nresume = no\n", "guests", settings, &r, &err))
+      << err;
+  EXPECT_EQ(r[0].resume, ResumeMode::kThrowaway);
+  EXPECT_EQ(r[1].resume, ResumeMode::kNo);
+  EXPECT_FALSE(ParseGuestConfig("a a.img\nresume = maybe\n", "guests", settings, &r, &err));
+  EXPECT_EQ(err, "guests:2: bad value for resume: \"maybe\" (yes, no or throwaway)");
+}
+
 TEST(GuestConfig, AccelDefaultsToTheSettings) {
   Settings settings = TestSettings();
   settings.accel = "tcg";

@@ -75,6 +75,13 @@ class FakeGuestOps : public GuestOps {
   int64_t exit_ms = 2000;
   bool exits_alone = false;  ///< QEMU exits during the first request, sent or not
 
+  /// SaveState's and AbandonResume's answers.
+  bool saves = true;
+  bool abandons = true;
+  /// HoldThrowaway's and DiscardThrowaway's answers.
+  bool holds = true;
+  bool discards = true;
+
   /// RelaunchAfterEarlyExit's answer, and ConsoleTail's.
   bool relaunch = false;
   std::vector<std::string> console_tail;
@@ -111,6 +118,22 @@ class FakeGuestOps : public GuestOps {
   bool RelaunchAfterEarlyExit() override {
     Call("RelaunchAfterEarlyExit");
     return relaunch;
+  }
+  bool SaveState() override {
+    Call("SaveState");
+    return saves;
+  }
+  bool AbandonResume() override {
+    Call("AbandonResume");
+    return abandons;
+  }
+  bool HoldThrowaway() override {
+    Call("HoldThrowaway");
+    return holds;
+  }
+  bool DiscardThrowaway() override {
+    Call("DiscardThrowaway");
+    return discards;
   }
   std::vector<std::string> ConsoleTail() override {
     Call("ConsoleTail");
@@ -919,6 +942,233 @@ TEST_F(GuestRunTest, StopSendsSigkillWhenSigtermIsNotEnough) {
   EXPECT_EQ(StatusText(r), "killed");
   EXPECT_EQ(r.detail, "killed with SIGKILL: SIGTERM did not end it");
   EXPECT_TRUE(Logged("QEMU (pid 4242) still running 10s after SIGTERM; sending SIGKILL"));
+}
+
+// --- saved states (resume = yes) ----------------------------------------------------
+
+LaunchResult Resumed(LaunchOutcome outcome = LaunchOutcome::kStarted) {
+  LaunchResult l{outcome, outcome == LaunchOutcome::kStarted ? "" : "runqemuos failed (exit 111)"};
+  l.resumed = true;
+  return l;
+}
+LaunchResult BootToSave() {
+  LaunchResult l{LaunchOutcome::kStarted, ""};
+  l.save_state = true;
+  return l;
+}
+
+TEST_F(GuestRunTest, FirstBootSavesTheStateBeforeTheScript) {
+  ops_.launches = {BootToSave()};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.launched);
+  EXPECT_FALSE(r.resumed);
+  // Saved once the guest answers ssh, before the script can change it.
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
+                           "WaitBoot", "AwaitSsh", "SaveState", "RunScript", "End"}));
+}
+
+TEST_F(GuestRunTest, AFailedSaveStillRunsTheScript) {
+  ops_.launches = {BootToSave()};
+  ops_.saves = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(Called("RunScript"));
+}
+
+TEST_F(GuestRunTest, NoSaveWhenSshNeverAnswers) {
+  ops_.launches = {BootToSave()};
+  ops_.ssh_answers = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "unreachable");
+  EXPECT_FALSE(Called("SaveState"));
+}
+
+TEST_F(GuestRunTest, ResumedGuestRunsTheScriptWithoutASave) {
+  ops_.launches = {Resumed()};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.launched);
+  EXPECT_TRUE(r.resumed);
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
+                           "WaitBoot", "AwaitSsh", "RunScript", "End"}));
+  EXPECT_NE(TapReport({r}).find("  resumed: true\n"), std::string::npos);
+}
+
+TEST_F(GuestRunTest, ResumeWhoseQemuExitsBootsInstead) {
+  ops_.launches = {Resumed(), BootToSave()};
+  ops_.boot_waits = {{WaitEnd::kExited, -1}, {WaitEnd::kUp, 3.5}};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_FALSE(r.resumed);
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "Gather",
+                           "WaitBoot", "ConsoleTail", "AbandonResume", "Launch", "Gather",
+                           "WaitBoot", "AwaitSsh", "SaveState", "RunScript", "End"}));
+  EXPECT_TRUE(Logged("Resuming from the saved state failed: booting instead"));
+}
+
+TEST_F(GuestRunTest, ResumeThatNeverComesUpBootsInstead) {
+  ops_.launches = {Resumed(), BootToSave()};
+  ops_.boot_waits = {{WaitEnd::kTimedOut, -1}, {WaitEnd::kUp, 3.5}};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(Called("AbandonResume"));
+  EXPECT_TRUE(Called("SaveState"));
+}
+
+TEST_F(GuestRunTest, ResumeRunqemuosRefusedBootsInstead) {
+  ops_.launches = {Resumed(LaunchOutcome::kNotStarted), BootToSave()};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "Gather", "TestConnection quick", "Launch", "ConsoleTail",
+                           "AbandonResume", "Launch", "Gather", "WaitBoot", "AwaitSsh", "SaveState",
+                           "RunScript", "End"}));
+}
+
+TEST_F(GuestRunTest, ResumeIsAbandonedOnlyOnce) {
+  // Should the next launch resume again and fail again, the run does not
+  // go round: the second failure is the run's.
+  ops_.launches = {Resumed()};
+  ops_.boot_waits = {{WaitEnd::kExited, -1}};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "boot failed");
+  int abandoned = 0;
+  for (const std::string& op : Ops()) abandoned += op == "AbandonResume";
+  EXPECT_EQ(abandoned, 1);
+}
+
+TEST_F(GuestRunTest, ResumeWhoseQemuWillNotStopIsAnError) {
+  ops_.launches = {Resumed()};
+  ops_.boot_waits = {{WaitEnd::kExited, -1}};
+  ops_.abandons = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "error");
+  EXPECT_EQ(r.detail, "resuming from the saved state failed, and its QEMU would not stop");
+  EXPECT_EQ(Ops().back(), "End");
+  EXPECT_FALSE(Called("RunScript"));
+}
+
+TEST_F(GuestRunTest, InterruptedResumeIsNotAbandoned) {
+  ops_.launches = {Resumed()};
+  ops_.boot_waits = {{WaitEnd::kNone, -1}};
+  ops_.interrupt_in = "WaitBoot";
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "interrupted");
+  EXPECT_FALSE(Called("AbandonResume"));
+}
+
+// --- resume = throwaway ---------------------------------------------------------
+
+TEST_F(GuestRunTest, ThrowawayRunResumesACopyAndDiscardsIt) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.resumed);
+  EXPECT_EQ(r.stopped_by, "throw-away end");
+  EXPECT_EQ(Ops(),
+            (OpList{"Begin", "HoldThrowaway", "Gather", "Gather", "TestConnection quick", "Launch",
+                    "Gather", "WaitBoot", "AwaitSsh", "RunScript", "DiscardThrowaway", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayFirstRunSavesThenRunsTheScriptOnACopy) {
+  // The guest that made the state goes before the script: the first run's
+  // script starts from the state as every later run's does.
+  options_.throwaway = true;
+  ops_.launches = {BootToSave(), Resumed()};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_TRUE(r.resumed);
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "Gather", "Gather", "TestConnection quick",
+                           "Launch", "Gather", "WaitBoot", "AwaitSsh", "SaveState",
+                           "DiscardThrowaway", "Gather", "Launch", "Gather", "WaitBoot", "AwaitSsh",
+                           "RunScript", "DiscardThrowaway", "End"}));
+  EXPECT_TRUE(Logged("Stopping the guest that saved the state: the script runs on a copy of it"));
+}
+
+TEST_F(GuestRunTest, ThrowawayWhoseSaveFailedRunsTheScriptAndDiscardsTheGuest) {
+  options_.throwaway = true;
+  ops_.launches = {BootToSave()};
+  ops_.saves = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "passed");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "Gather", "Gather", "TestConnection quick",
+                           "Launch", "Gather", "WaitBoot", "AwaitSsh", "SaveState", "RunScript",
+                           "DiscardThrowaway", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayRefusesAGuestThatRunsOutsideOne) {
+  options_.throwaway = true;
+  ops_.files = {kUp};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "refused");
+  EXPECT_EQ(r.detail,
+            "resume = throwaway: the guest runs already, outside a throw-away run; "
+            "stop it first (runall-os-test --stop)");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "Gather", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayRefusesAGuestBooting) {
+  options_.throwaway = true;
+  ops_.files = {kBooting};
+  EXPECT_EQ(StatusText(Run()), "refused");
+  EXPECT_FALSE(Called("Launch"));
+  EXPECT_FALSE(Called("DiscardThrowaway"));
+}
+
+TEST_F(GuestRunTest, ThrowawayScriptThatFailsStillDiscards) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  ops_.script = {SshOutcome::kRemoteFailed, 3, "", false};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "failed (exit 3)");
+  EXPECT_EQ(Ops().end()[-2], "DiscardThrowaway");
+}
+
+TEST_F(GuestRunTest, ThrowawayInterruptedScriptStillDiscards) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  ops_.interrupt_in = "RunScript";
+  ops_.script = {SshOutcome::kSignaled, 130, "", true};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "interrupted");
+  EXPECT_EQ(Ops().end()[-2], "DiscardThrowaway");
+}
+
+TEST_F(GuestRunTest, ThrowawayLaunchThatFailedDiscardsItsCopy) {
+  options_.throwaway = true;
+  ops_.launches = {{LaunchOutcome::kNotStarted, "cannot copy the saved state"}};
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "boot failed");
+  EXPECT_EQ(r.detail, "cannot copy the saved state");
+  EXPECT_EQ(Ops().end()[-2], "DiscardThrowaway");
+  EXPECT_EQ(r.stopped_by, "");
+}
+
+TEST_F(GuestRunTest, ThrowawayInterruptedWhileWaitingForAnotherRun) {
+  options_.throwaway = true;
+  ops_.holds = false;
+  ops_.interrupt_in = "HoldThrowaway";
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "interrupted");
+  EXPECT_EQ(Ops(), (OpList{"Begin", "HoldThrowaway", "End"}));
+}
+
+TEST_F(GuestRunTest, ThrowawayWithoutItsStateDirectoryIsAnError) {
+  options_.throwaway = true;
+  ops_.holds = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "error");
+  EXPECT_EQ(r.detail, "its saved state could not be had (see its log)");
+}
+
+TEST_F(GuestRunTest, ThrowawayGuestThatWillNotStopIsAnError) {
+  options_.throwaway = true;
+  ops_.launches = {Resumed()};
+  ops_.discards = false;
+  GuestResult r = Run();
+  EXPECT_EQ(StatusText(r), "error");
+  EXPECT_EQ(r.detail, "shutdown failed: the throw-away guest's QEMU would not stop");
 }
 
 TEST(PowerButtonSeconds, HalfTheStopTimeoutAtLeastOne) {

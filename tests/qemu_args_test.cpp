@@ -247,6 +247,23 @@ TEST(BuildQemuArgv, HostChoicesComeAfterMachineAndCpu) {
             BuildQemuArgv(r[0], TestSettings(), HostChoices()).argv);
 }
 
+TEST(BuildQemuArgv, ASavedStateRunsOnTheOverlayAndResumes) {
+  std::vector<GuestRecord> r = Parse("h h.img 60 60 256\n-smp 1\n");
+  HostChoices host;
+  host.disk_overlay = "/l/.state-0/h,x.qcow2";
+  QemuCommand boot = BuildQemuArgv(r[0], TestSettings(), host);
+  EXPECT_EQ(boot.argv, (Words{"qemu-system-x86_64", "-m", "256", "-drive",
+                              "file=/l/.state-0/h,,x.qcow2,format=qcow2,if=virtio", "-device",
+                              "virtio-rng-pci", "-smp", "1"}));
+  // runqemuos still locks the guest's own image.
+  EXPECT_EQ(boot.image, "/data/qemu/h.img");
+  host.loadvm = "runall";
+  QemuCommand resume = BuildQemuArgv(r[0], TestSettings(), host);
+  EXPECT_EQ(resume.argv, (Words{"qemu-system-x86_64", "-m", "256", "-drive",
+                                "file=/l/.state-0/h,,x.qcow2,format=qcow2,if=virtio", "-device",
+                                "virtio-rng-pci", "-loadvm", "runall", "-smp", "1"}));
+}
+
 TEST(BuildQemuArgv, TheRecordsCpuWinsOverTheHostsDefault) {
   HostChoices host;
   host.accel = {"-accel", "tcg"};

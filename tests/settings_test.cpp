@@ -212,6 +212,18 @@ TEST(Settings, ShippedExampleParsesCommentedAndUncommented) {
   EXPECT_EQ(u.accel, "auto");
 }
 
+TEST(Settings, ResumeIsOffUnlessSet) {
+  Settings s = DefaultSettings();
+  EXPECT_EQ(s.resume, ResumeMode::kNo);
+  std::string err;
+  ASSERT_TRUE(ParseSettings("resume = yes\n", "runall.conf", &s, &err)) << err;
+  EXPECT_EQ(s.resume, ResumeMode::kYes);
+  ASSERT_TRUE(ParseSettings("resume = throwaway\n", "runall.conf", &s, &err)) << err;
+  EXPECT_EQ(s.resume, ResumeMode::kThrowaway);
+  EXPECT_FALSE(ParseSettings("resume = true\n", "runall.conf", &s, &err));
+  EXPECT_FALSE(ParseSettings("resume = later\n", "runall.conf", &s, &err));
+}
+
 TEST(Settings, AccelIsAutoUnlessSet) {
   Settings s = DefaultSettings();
   EXPECT_EQ(s.accel, "auto");

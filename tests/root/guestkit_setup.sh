@@ -230,6 +230,12 @@ expect "systemd unit" cmp -s "$r/etc/systemd/system/runall-boot-complete.service
 	etc/guest/boot/runall-boot-complete.service
 expect "unit enabled" [ "$(readlink "$r/etc/systemd/system/multi-user.target.wants/runall-boot-complete.service")" \
 	= /etc/systemd/system/runall-boot-complete.service ]
+expect "resume watcher installed" cmp -s "$r/etc/runall-guest/runall-resume-watch" \
+	etc/guest/lib/runall-resume-watch
+expect "resume watcher 0755 root" [ "$(mode_owner "$r/etc/runall-guest/runall-resume-watch")" = "755 0:0" ]
+expect "resume watcher unit enabled" \
+	[ "$(readlink "$r/etc/systemd/system/multi-user.target.wants/runall-resume-watch.service")" \
+	= /etc/systemd/system/runall-resume-watch.service ]
 expect "fstab: the old line kept, a newline added, then the shares" \
 	[ "$(cat "$r/etc/fstab")" = "$(printf '/dev/vda1 / ext4 errors=remount-ro 0 1\n'; ninep_fstab)" ]
 expect "--no-hostname recorded" grep -q '^RUNALL_SET_HOSTNAME=no$' "$r/etc/runall-guest.conf"
@@ -269,6 +275,8 @@ expect "rc.local keeps its mode" [ "$(mode_owner "$r/etc/rc.local")" = "755 0:0"
 expect "dhclient without hooks.d: /etc/dhcp/dhclient-exit-hooks" \
 	block_in "$r/etc/dhcp/dhclient-exit-hooks" "	. /etc/runall-guest/dhclient-exit-hooks"
 expect "--share none: no fstab" [ ! -e "$r/etc/fstab" ]
+expect "--share none: no resume watcher (no 9p share to unmount)" \
+	[ ! -e "$r/etc/runall-guest/runall-resume-watch" ]
 echo "checked: $scenario"
 
 # --- Debian with sysvinit, dhcpcd and acpid; systemd installed but not init --
@@ -283,6 +291,8 @@ expect "detected dhcpcd and sysvinit's rc.local, not the systemd beside it" \
 expect "rc.local made, executable, with the block" \
 	[ "$(mode_owner "$r/etc/rc.local")" = "755 0:0" ]
 expect "rc.local's block" block_in "$r/etc/rc.local" /etc/runall-guest/runall-boot-complete
+expect "rc.local starts the resume watcher" block_in "$r/etc/rc.local" \
+	'/etc/runall-guest/runall-resume-watch </dev/null >/dev/null 2>&1 &'
 expect "acpid event file for the power button" \
 	[ "$(grep -v '^#' "$r/etc/acpi/events/runall-powerbtn")" = "$(printf 'event=button[ /]power\naction=/sbin/poweroff')" ]
 expect "acpid event file 0644" [ "$(mode_owner "$r/etc/acpi/events/runall-powerbtn")" = "644 0:0" ]
