@@ -51,6 +51,27 @@ std::vector<std::string> LastLaunchLines(const std::string& log, size_t max_line
   return lines;
 }
 
+bool LaunchLastLine(const std::string& log, pid_t pid, std::string* last) {
+  const std::string mark = ", pid " + std::to_string(pid) + ", started ";
+  bool found = false;
+  last->clear();
+  size_t pos = 0;
+  while (pos < log.size()) {
+    size_t nl = log.find('\n', pos);
+    if (nl == std::string::npos) nl = log.size();
+    std::string line = log.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (IsHeader(line)) {
+      found = line.find(mark) != std::string::npos;
+      last->clear();
+    } else if (found && line.find_first_not_of(" \t\r") != std::string::npos) {
+      while (!line.empty() && line.back() == '\r') line.pop_back();
+      *last = WithoutConsoleStamp(line);
+    }
+  }
+  return found;
+}
+
 std::string WithoutConsoleStamp(const std::string& line) {
   // "[", blanks, digits, ".", three digits, "] ".
   size_t i = 0;

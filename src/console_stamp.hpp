@@ -55,6 +55,12 @@ std::string WithoutConsoleStamp(const std::string& line);
 ///   "--- QEMU for HOST, pid N, started YYYY-MM-DD HH:MM:SS ---" (local time)
 std::string ConsoleHeader(const std::string& host, pid_t pid, time_t started);
 
+/// In `log` (a console log's text, or its end): true once it holds the
+/// header of the launch of QEMU `pid`; *last is then the last non-blank
+/// line after it, without its stamp (empty while QEMU has said nothing, or
+/// its words are still on their way through the logger).
+bool LaunchLastLine(const std::string& log, pid_t pid, std::string* last);
+
 /// Up to `max_lines` last lines of the last launch in `log` (a console
 /// log's text, or its end): the lines after its last header, or of the
 /// whole text if it holds none. Empty lines at the end are left out.

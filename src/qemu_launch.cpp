@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "clock.hpp"
 #include "console_logger.hpp"
 #include "console_stamp.hpp"
 #include "fail.hpp"
@@ -407,22 +408,27 @@ std::string CleanUpAfterLaunchDied(const LaunchPlan& plan, pid_t pid, const Exit
 
 namespace {
 
-// The last non-blank line of the console log, where QEMU said why it
-// stopped at once; empty if there is none to read.
-std::string LastConsoleLine(const std::string& console_log) {
+// What QEMU `pid` said last in the console log, where it said why it
+// stopped at once; empty if nothing. Its words reach the log through the
+// console logger, which may not have written them yet when QEMU is seen
+// dead: they are waited for (a second at most) while the log holds no
+// line of this launch after its header.
+std::string LastConsoleLine(const std::string& console_log, pid_t pid) {
   if (console_log.empty()) return "";
-  Fd fd(open(console_log.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd.ok()) return "";
-  // Only its end: the log is appended to across boots.
-  off_t size = lseek(fd.get(), 0, SEEK_END);
-  const off_t tail = 4096;
-  if (size < 0 || lseek(fd.get(), size > tail ? size - tail : 0, SEEK_SET) < 0) return "";
-  std::string text;
-  if (!ReadFdText(fd.get(), static_cast<size_t>(tail), &text)) return "";
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-    text.pop_back();
-  size_t nl = text.find_last_of("\r\n");
-  return WithoutConsoleStamp(nl == std::string::npos ? text : text.substr(nl + 1));
+  std::string said;
+  for (int tries = 0; tries < 100; ++tries) {
+    if (tries > 0) SleepMs(10);
+    Fd fd(open(console_log.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd.ok()) return "";
+    // Only its end: the log is appended to across boots.
+    off_t size = lseek(fd.get(), 0, SEEK_END);
+    const off_t tail = 4096;
+    if (size < 0 || lseek(fd.get(), size > tail ? size - tail : 0, SEEK_SET) < 0) return "";
+    std::string text;
+    if (!ReadFdText(fd.get(), static_cast<size_t>(tail), &text)) return "";
+    if (LaunchLastLine(text, pid, &said) && !said.empty()) break;
+  }
+  return said;
 }
 
 }  // namespace
@@ -474,7 +480,7 @@ int RecordUserNetPort(const LaunchPlan& plan, pid_t pid, unsigned* port, std::st
 int UserNetLaunchDied(const LaunchPlan& plan, pid_t pid, const ExitStatus& status,
                       std::string* err) {
   const LaunchRequest& req = plan.req;
-  const std::string said = LastConsoleLine(req.console_log);
+  const std::string said = LastConsoleLine(req.console_log, pid);
   *err = CleanUpAfterLaunchDied(plan, pid, status);
   if (!said.empty()) *err += "; QEMU said: " + said;
   // The one way a fixed port is lost after PlanLaunch found it free:

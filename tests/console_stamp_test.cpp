@@ -100,3 +100,21 @@ TEST(ConsoleStamp, LastLaunchLinesAreThoseAfterTheLastHeader) {
   EXPECT_EQ(LastLaunchLines("a\nb\nc", 2), (std::vector<std::string>{"b", "c"}));
   EXPECT_TRUE(LastLaunchLines("", 5).empty());
 }
+
+TEST(LaunchLastLine, WaitsForThisLaunchsHeaderAndWords) {
+  const std::string old_launch = ConsoleHeader("g", 100, 0) + "\n[   0.002] old words\n";
+  std::string last = "x";
+  // Only an older launch: not this one's yet (its words must not be taken).
+  EXPECT_FALSE(LaunchLastLine(old_launch, 200, &last));
+  EXPECT_EQ(last, "");
+  // This launch's header, nothing said yet.
+  const std::string header = old_launch + ConsoleHeader("g", 200, 0) + "\n";
+  EXPECT_TRUE(LaunchLastLine(header, 200, &last));
+  EXPECT_EQ(last, "");
+  // Its last non-blank line, without the stamp.
+  EXPECT_TRUE(LaunchLastLine(header + "[   0.001] first\n[   0.002] qemu: cannot bind\n\n  \n", 200,
+                             &last));
+  EXPECT_EQ(last, "qemu: cannot bind");
+  // pid 20 is not pid 200.
+  EXPECT_FALSE(LaunchLastLine(header, 20, &last));
+}
