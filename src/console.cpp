@@ -49,7 +49,7 @@ void Console::Output(const std::string& host, int fd, const char* data, size_t n
   std::lock_guard<std::mutex> lock(mu_);
   if (!prefix_) {
     ClearLocked();
-    WriteAll(fd, std::string(data, n));
+    WriteAll(fd, data, n);
     at_line_start_ = n > 0 && data[n - 1] == '\n';
     DrawLocked();
     return;

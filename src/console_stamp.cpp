@@ -32,29 +32,13 @@ std::string ConsoleHeader(const std::string& host, pid_t pid, time_t started) {
   return kHeaderStart + host + ", pid " + std::to_string(pid) + ", started " + when + kHeaderEnd;
 }
 
-std::vector<std::string> LastLaunchLines(const std::string& log, size_t max_lines) {
-  std::vector<std::string> lines;
-  size_t pos = 0;
-  while (pos < log.size()) {
-    size_t nl = log.find('\n', pos);
-    if (nl == std::string::npos) nl = log.size();
-    std::string line = log.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (IsHeader(line))
-      lines.clear();
-    else
-      lines.push_back(line);
-  }
-  while (!lines.empty() && lines.back().find_first_not_of(" \t\r") == std::string::npos)
-    lines.pop_back();
-  if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - max_lines);
-  return lines;
-}
+namespace {
 
-bool LaunchLastLine(const std::string& log, pid_t pid, std::string* last) {
-  const std::string mark = ", pid " + std::to_string(pid) + ", started ";
-  bool found = false;
-  last->clear();
+// The lines of `log` after its last header (*header, empty if it holds
+// none: then all its lines), without the blank ones at the end.
+std::vector<std::string> LastLaunch(const std::string& log, std::string* header) {
+  std::vector<std::string> lines;
+  header->clear();
   size_t pos = 0;
   while (pos < log.size()) {
     size_t nl = log.find('\n', pos);
@@ -62,14 +46,37 @@ bool LaunchLastLine(const std::string& log, pid_t pid, std::string* last) {
     std::string line = log.substr(pos, nl - pos);
     pos = nl + 1;
     if (IsHeader(line)) {
-      found = line.find(mark) != std::string::npos;
-      last->clear();
-    } else if (found && line.find_first_not_of(" \t\r") != std::string::npos) {
-      while (!line.empty() && line.back() == '\r') line.pop_back();
-      *last = WithoutConsoleStamp(line);
+      *header = line;
+      lines.clear();
+    } else {
+      lines.push_back(line);
     }
   }
-  return found;
+  while (!lines.empty() && lines.back().find_first_not_of(" \t\r") == std::string::npos)
+    lines.pop_back();
+  return lines;
+}
+
+}  // namespace
+
+std::vector<std::string> LastLaunchLines(const std::string& log, size_t max_lines) {
+  std::string header;
+  std::vector<std::string> lines = LastLaunch(log, &header);
+  if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - max_lines);
+  return lines;
+}
+
+bool LaunchLastLine(const std::string& log, pid_t pid, std::string* last) {
+  std::string header;
+  std::vector<std::string> lines = LastLaunch(log, &header);
+  last->clear();
+  if (header.find(", pid " + std::to_string(pid) + ", started ") == std::string::npos) return false;
+  if (!lines.empty()) {
+    std::string line = lines.back();
+    while (!line.empty() && line.back() == '\r') line.pop_back();
+    *last = WithoutConsoleStamp(line);
+  }
+  return true;
 }
 
 std::string WithoutConsoleStamp(const std::string& line) {

@@ -47,7 +47,7 @@ bool CopyFileContents(int from, int to, bool* cloned, std::string* err) {
       return false;
     }
     if (n == 0) return true;
-    if (!WriteAll(to, std::string(buf.data(), static_cast<size_t>(n)))) {
+    if (!WriteAll(to, buf.data(), static_cast<size_t>(n))) {
       *err = std::string("write: ") + strerror(errno);
       return false;
     }

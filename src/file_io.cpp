@@ -9,16 +9,18 @@
 
 namespace runall {
 
-bool WriteAll(int fd, const std::string& text) {
+bool WriteAll(int fd, const char* data, size_t len) {
   size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
+  while (done < len) {
+    ssize_t n = write(fd, data + done, len - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<size_t>(n);
   }
   return true;
 }
+
+bool WriteAll(int fd, const std::string& text) { return WriteAll(fd, text.data(), text.size()); }
 
 bool ReadFdText(int fd, size_t max_bytes, std::string* text) {
   text->clear();

@@ -28,6 +28,8 @@ bool ReadFileText(const std::string& path, const FileCheck& check, std::string* 
 /// Writes all of `text` to `fd`, retrying short writes and EINTR. False
 /// (errno set) if a write failed.
 bool WriteAll(int fd, const std::string& text);
+/// The same for `len` bytes at `data`.
+bool WriteAll(int fd, const char* data, size_t len);
 
 /// Reads `fd` to its end into *text, at most `max_bytes` (EFBIG beyond).
 /// Returns false with errno set.

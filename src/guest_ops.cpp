@@ -207,9 +207,10 @@ class RealGuestOps : public GuestOps {
   std::string StatePath(const char* ext) const {
     return StateDirectory(setup_.settings.launch_dir) + "/" + guest_.hostname + ext;
   }
+  bool OpenStateLock(const char* ext, Fd* lock);
   bool LockState(Fd* lock);
   bool PrepareState(const QemuCommand& plain, HostChoices* host, LaunchResult* result);
-  bool CopyState(const std::string& state, std::string* copy);
+  bool CopyState(const std::string& state);
   void SweepCopies();
   bool StopLaunchedQemu(const std::string& what);
   void DiscardState();
@@ -891,22 +892,29 @@ ScriptRun RealGuestOps::RunScript() {
 
 // The state's lock, in the user's private state directory; false (and no
 // state is used) if it cannot be had.
-bool RealGuestOps::LockState(Fd* lock) {
+// Opens (making it, and the private state directory, if need be) the lock
+// file HOST`ext` of the guest's state, not locked yet.
+bool RealGuestOps::OpenStateLock(const char* ext, Fd* lock) {
   std::string err;
   const std::string dir = StateDirectory(setup_.settings.launch_dir);
   if (!MakeDirs(setup_.settings.launch_dir, 0755, &err) || !MakePrivateDirectory(dir, &err)) {
     log_->Error("no saved state: " + err);
     return false;
   }
-  const std::string path = StatePath(".lock");
+  const std::string path = StatePath(ext);
   lock->Reset(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
   if (!lock->ok()) {
     log_->Error("no saved state: " + ErrnoMessage(path));
     return false;
   }
+  return true;
+}
+
+bool RealGuestOps::LockState(Fd* lock) {
+  if (!OpenStateLock(".lock", lock)) return false;
   while (flock(lock->get(), LOCK_EX) != 0) {
     if (errno != EINTR) {
-      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + path));
+      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + StatePath(".lock")));
       return false;
     }
   }
@@ -984,14 +992,13 @@ bool RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, Lau
       } else {
         // Every throw-away run resumes a copy of its own, removed when its
         // guest stops: the state itself is never run, so never changed.
-        std::string copy;
-        if (!CopyState(overlay, &copy)) {
+        if (!CopyState(overlay)) {
           result->detail = "cannot copy the saved state " + overlay + " (see the log)";
           return false;
         }
         log_->Msg("Resuming from a copy of the saved state " + overlay + " (" + size +
-                  ") for this run only: " + copy);
-        host->disk_overlay = copy;
+                  ") for this run only: " + run_copy_);
+        host->disk_overlay = run_copy_;
       }
       host->loadvm = kSnapshotTag;
       result->resumed = true;
@@ -1017,8 +1024,8 @@ bool RealGuestOps::PrepareState(const QemuCommand& plain, HostChoices* host, Lau
 }
 
 // A copy of the saved state `state` for this run, next to it, made under
-// the state's lock: *copy is its name, unique to the run (mkstemp).
-bool RealGuestOps::CopyState(const std::string& state, std::string* copy) {
+// the state's lock: run_copy_ is its name, unique to the run (mkstemp).
+bool RealGuestOps::CopyState(const std::string& state) {
   std::string tmpl = StatePath(".run-XXXXXX");
   Fd to(mkstemp(&tmpl[0]));
   if (!to.ok()) {
@@ -1042,7 +1049,6 @@ bool RealGuestOps::CopyState(const std::string& state, std::string* copy) {
   snprintf(took, sizeof took, "%.2fs", (MonotonicMs() - start) / 1000.0);
   log_->Msg(std::string(cloned ? "Cloned" : "Copied") + " the saved state to " + tmpl + " (" +
             took + ")");
-  *copy = tmpl;
   run_copy_ = tmpl;
   return true;
 }
@@ -1251,24 +1257,14 @@ bool RealGuestOps::AbandonResume() {
 // resume = throwaway. The lock is the state directory's HOST.run-lock; it
 // is let go when the operations end (the process exits, or End).
 bool RealGuestOps::HoldThrowaway() {
-  std::string err;
-  const std::string dir = StateDirectory(setup_.settings.launch_dir);
-  if (!MakeDirs(setup_.settings.launch_dir, 0755, &err) || !MakePrivateDirectory(dir, &err)) {
-    log_->Error("no saved state: " + err);
-    return false;
-  }
-  const std::string path = StatePath(".run-lock");
-  Fd lock(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
-  if (!lock.ok()) {
-    log_->Error("no saved state: " + ErrnoMessage(path));
-    return false;
-  }
+  Fd lock;
+  if (!OpenStateLock(".run-lock", &lock)) return false;
   const int64_t start = MonotonicMs();
   bool waited = false;
   while (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     if (errno != EWOULDBLOCK) {
-      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + path));
+      log_->Error("no saved state: " + ErrnoMessage("cannot lock " + StatePath(".run-lock")));
       return false;
     }
     if (!waited) {

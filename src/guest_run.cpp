@@ -6,6 +6,8 @@ namespace runall {
 
 namespace {
 
+const char kThrowawayWontStop[] = "the throw-away guest's QEMU would not stop";
+
 // "3.2s", for log lines.
 std::string Seconds(double s) {
   char buf[32];
@@ -102,9 +104,8 @@ void GuestRun::RunThrowaway() {
     if (result_.launched) result_.stopped_by = "throw-away end";
     return;
   }
-  const std::string why = "the throw-away guest's QEMU would not stop";
-  log_->Error(why);
-  StopProblem(GuestStatus::kError, why);
+  log_->Error(kThrowawayWontStop);
+  StopProblem(GuestStatus::kError, kThrowawayWontStop);
 }
 
 // The article's main_os_startup_function: facts, a decision, its effect,
@@ -148,10 +149,9 @@ void GuestRun::Startup() {
           if (saved && options_.throwaway) {
             log_->Msg("Stopping the guest that saved the state: the script runs on a copy of it");
             if (!ops_->DiscardThrowaway()) {
-              const std::string why = "the throw-away guest's QEMU would not stop";
-              log_->Error(why);
+              log_->Error(kThrowawayWontStop);
               result_.status = GuestStatus::kError;
-              result_.detail = why;
+              result_.detail = kThrowawayWontStop;
               return;
             }
             f = StartupFacts();

@@ -9,6 +9,7 @@
 
 #include "fail.hpp"
 #include "fd.hpp"
+#include "file_io.hpp"
 
 namespace runall {
 
@@ -40,17 +41,6 @@ ssize_t ReadFull(int fd, char* buf, size_t len) {
     got += static_cast<size_t>(n);
   }
   return static_cast<ssize_t>(got);
-}
-
-bool WriteFull(int fd, const char* buf, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, buf, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    buf += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -108,7 +98,7 @@ bool CopyScript(const std::string& source, const std::string& target, std::strin
       ok = false;
     } else if (n == 0) {
       break;
-    } else if (!WriteFull(out.get(), buf, static_cast<size_t>(n))) {
+    } else if (!WriteAll(out.get(), buf, static_cast<size_t>(n))) {
       *err = ErrnoMessage(tmp);
       ok = false;
     }
